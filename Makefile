@@ -1,0 +1,41 @@
+# Every install and build step of the project lives here, so a fresh clone needs only `make run` / `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+NODE := node --import tsx
+
+MODEL_SOURCES := $(shell find models/src models/data -type f 2>/dev/null)
+
+.PHONY: help
+help: ## List the targets
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-16s %s\n", $$1, $$2}'
+
+node_modules/.install-stamp: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+.PHONY: install
+install: node_modules/.install-stamp ## Install npm dependencies (npm ci)
+
+models/build/.stamp: node_modules/.install-stamp $(MODEL_SOURCES)
+	$(NODE) models/src/build.ts --out models/build
+	@touch $@
+
+.PHONY: models
+models: models/build/.stamp ## Build the small ONNX models used by local mode and tests
+
+.PHONY: lint
+lint: install ## Lint, format check and type check
+	npx biome check .
+	npx tsc -p tsconfig.json --noEmit
+
+.PHONY: test
+test: install models lint ## Run every test (unit, integration, end to end) with coverage
+	npx c8 mocha
+
+.PHONY: run
+run: install models ## Run the router with local runtimes from examples/ on http://127.0.0.1:8080
+	$(NODE) api/src/main.ts
+
+.PHONY: build
+build: install ## Compile TypeScript to dist/ (for container images)
+	npx tsc -p tsconfig.build.json
