@@ -1,0 +1,128 @@
+/**
+ * AIModel: a logical model (provider, capabilities, parameters, pricing, fallbacks). Its deployable
+ * versions are ModelVersion resources that name it in `spec.model`.
+ * @module
+ */
+import { z } from 'zod';
+import { API_VERSION, conditions, dnsLabel, objectMeta, withInvariants } from './meta.js';
+
+export const AIMODEL_KIND = 'AIModel';
+export const AIMODEL_PLURAL = 'aimodels';
+
+export const provider = z
+  .enum(['onnx', 'openai'])
+  .describe(
+    "onnx: served by this project's runtime; openai: any OpenAI-compatible endpoint (OpenAI, vLLM, Ollama, TGI)",
+  );
+export type Provider = z.infer<typeof provider>;
+
+export const capability = z.enum(['text-generation', 'chat', 'text-classification', 'embedding']);
+export type Capability = z.infer<typeof capability>;
+
+export const pricing = z.object({
+  inputPer1kTokens: z.number().min(0).describe('Price of 1,000 input (prompt) tokens'),
+  outputPer1kTokens: z.number().min(0).describe('Price of 1,000 output (completion) tokens'),
+  currency: z
+    .string()
+    .regex(/^[A-Z]{3}$/, 'currency must be an ISO 4217 code such as USD')
+    .default('USD'),
+});
+export type Pricing = z.infer<typeof pricing>;
+
+export const secretKeyRef = z.object({
+  name: dnsLabel('apiKeySecretRef.name'),
+  key: z.string().min(1).max(253),
+});
+
+export const endpoint = z.object({
+  baseURL: z
+    .string()
+    .max(2048)
+    .regex(/^https?:\/\/\S+$/, 'baseURL must be an http(s) URL such as https://api.openai.com/v1'),
+  model: z
+    .string()
+    .min(1)
+    .max(256)
+    .optional()
+    .describe('Model name the upstream expects; defaults to metadata.name'),
+  apiKeySecretRef: secretKeyRef.optional().describe('Secret holding the API key (in a cluster)'),
+  apiKeyEnv: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'apiKeyEnv must be an environment variable name')
+    .optional()
+    .describe('Environment variable holding the API key (local mode)'),
+});
+export type Endpoint = z.infer<typeof endpoint>;
+
+export const modelParameters = z
+  .object({
+    maxTokens: z.number().int().min(1).optional().describe('Most output tokens a request may ask for'),
+    contextWindow: z
+      .number()
+      .int()
+      .min(1)
+      .optional()
+      .describe('Most prompt + output tokens the model handles'),
+    supportedLanguages: z.array(z.string().min(2).max(16)).max(64).optional(),
+  })
+  .catchall(z.unknown())
+  .meta({ 'x-kubernetes-preserve-unknown-fields': true });
+
+const specObject = z.object({
+  displayName: z.string().min(1).max(128).optional(),
+  description: z.string().max(2048).optional(),
+  provider,
+  capabilities: z.array(capability).min(1).max(8).meta({ 'x-kubernetes-list-type': 'set' }),
+  parameters: modelParameters.optional(),
+  fallbacks: z
+    .array(dnsLabel('fallbacks[]'))
+    .max(8)
+    .meta({ 'x-kubernetes-list-type': 'set' })
+    .optional()
+    .describe('AIModel names to try, in order, when this model cannot serve a request'),
+  pricing: pricing.optional(),
+  endpoint: endpoint.optional().describe('Required for provider openai'),
+});
+
+export const aiModelSpec = withInvariants(specObject, [
+  {
+    rule: "self.provider != 'openai' || has(self.endpoint)",
+    message: 'provider openai needs spec.endpoint (baseURL and an API key source)',
+    check: (s) => s.provider !== 'openai' || s.endpoint !== undefined,
+  },
+  {
+    rule: "self.provider == 'openai' || !has(self.endpoint)",
+    message: 'spec.endpoint is only for provider openai; onnx models are served by their ModelVersions',
+    check: (s) => s.provider === 'openai' || s.endpoint === undefined,
+  },
+]);
+export type AIModelSpec = z.infer<typeof aiModelSpec>;
+
+export const aiModelStatus = z.object({
+  observedGeneration: z.number().int().min(0).optional(),
+  conditions: conditions.optional(),
+  defaultVersion: z.string().optional().describe('The version requests get when they name none'),
+  versions: z.number().int().min(0).optional().describe('ModelVersions of this model'),
+  readyVersions: z.number().int().min(0).optional(),
+  ready: z.string().optional().describe('Ready versions out of all versions, e.g. 2/3'),
+  endpoint: z.string().optional().describe('Where the router reaches the default version'),
+});
+export type AIModelStatus = z.infer<typeof aiModelStatus>;
+
+const resourceObject = z.object({
+  apiVersion: z.literal(API_VERSION),
+  kind: z.literal(AIMODEL_KIND),
+  metadata: objectMeta,
+  spec: aiModelSpec,
+  status: aiModelStatus.optional(),
+});
+
+export const aiModel = withInvariants(resourceObject, [
+  {
+    rule: '!has(self.spec.fallbacks) || !(self.metadata.name in self.spec.fallbacks)',
+    message: 'a model cannot be its own fallback',
+    fieldPath: '.spec.fallbacks',
+    check: (m) => !(m.spec.fallbacks ?? []).includes(m.metadata.name),
+  },
+]);
+export type AIModel = z.infer<typeof aiModel>;

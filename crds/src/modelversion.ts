@@ -1,0 +1,117 @@
+/**
+ * ModelVersion: one deployable version of an AIModel (artifact, runtime configuration, replicas, GPUs).
+ * @module
+ */
+import { z } from 'zod';
+import { API_VERSION, conditions, dnsLabel, immutable, objectMeta, withInvariants } from './meta.js';
+
+export const MODELVERSION_KIND = 'ModelVersion';
+export const MODELVERSION_PLURAL = 'modelversions';
+
+/** file:///abs/dir, file:relative/dir (local mode, relative to the manifest), https://, s3:// */
+export const ARTIFACT_URI = /^(file:|https?:\/\/|s3:\/\/)\S+$/;
+
+export const artifact = z.object({
+  uri: z
+    .string()
+    .max(2048)
+    .regex(ARTIFACT_URI, 'artifact.uri must start with file:, https://, http:// or s3://'),
+  sha256: z
+    .string()
+    .regex(/^[a-f0-9]{64}$/, 'artifact.sha256 must be 64 lowercase hex digits')
+    .optional()
+    .describe('sha256 of an archive, or of the sha256sum manifest of a directory (docs/models.md)'),
+});
+export type Artifact = z.infer<typeof artifact>;
+
+const quantity = z
+  .string()
+  .regex(
+    /^[0-9]+(\.[0-9]+)?(m|k|M|G|T|Ki|Mi|Gi|Ti)?$/,
+    'must be a Kubernetes quantity such as 500m, 2 or 4Gi',
+  );
+
+export const gpu = z.object({
+  count: z.number().int().min(1).max(64).describe('nvidia.com/gpu per replica'),
+  type: z
+    .string()
+    .max(63)
+    .optional()
+    .describe('GPU profile from the operator config (e.g. nvidia-l4) that selects the nodes'),
+});
+
+export const resources = z.object({
+  gpu: gpu.optional(),
+  cpu: quantity.optional(),
+  memory: quantity.optional(),
+});
+export type Resources = z.infer<typeof resources>;
+
+const specObject = z.object({
+  model: immutable(dnsLabel('spec.model'), 'spec.model').describe('Name of the AIModel this is a version of'),
+  version: immutable(
+    z
+      .string()
+      .min(1)
+      .max(32)
+      .regex(
+        /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/,
+        'version must be lowercase letters, digits, . and -, e.g. v2 or 1.3.0',
+      ),
+    'spec.version',
+  ),
+  default: z.boolean().default(false).describe('Requests that name no version get this one'),
+  deprecated: z.boolean().default(false).describe('Served only to requests that name it'),
+  artifact: artifact.optional().describe('Model files; required for provider onnx'),
+  configuration: z
+    .record(z.string(), z.unknown())
+    .optional()
+    .meta({ 'x-kubernetes-preserve-unknown-fields': true })
+    .describe('Free-form runtime settings passed to the runtime (e.g. task, defaultMaxTokens)'),
+  replicas: z.number().int().min(0).max(1000).default(1),
+  resources: resources.optional(),
+});
+
+export const modelVersionSpec = withInvariants(specObject, [
+  {
+    rule: '!(self.default && self.deprecated)',
+    message: 'a deprecated version cannot be the default',
+    check: (s) => !(s.default && s.deprecated),
+  },
+]);
+export type ModelVersionSpec = z.infer<typeof modelVersionSpec>;
+
+export const artifactStatus = z.object({
+  state: z.enum(['Pending', 'Downloading', 'Verifying', 'Ready', 'Invalid']).optional(),
+  digest: z.string().optional().describe('sha256 the runtime computed for the artifact it loaded'),
+  bytesTotal: z.number().int().min(0).optional(),
+  bytesDownloaded: z.number().int().min(0).optional(),
+  message: z.string().max(4096).optional(),
+});
+
+export const modelVersionStatus = z.object({
+  observedGeneration: z.number().int().min(0).optional(),
+  conditions: conditions.optional(),
+  replicas: z.number().int().min(0).optional().describe('Desired runtime replicas'),
+  readyReplicas: z.number().int().min(0).optional(),
+  ready: z.string().optional().describe('Ready replicas out of desired, e.g. 1/2'),
+  endpoint: z
+    .string()
+    .optional()
+    .describe('Where the router reaches this version (host:port or a DNS target)'),
+  protocol: z.enum(['oip-v2', 'openai']).optional().describe('How the router talks to the endpoint'),
+  restarts: z.number().int().min(0).optional(),
+  artifact: artifactStatus.optional(),
+});
+export type ModelVersionStatus = z.infer<typeof modelVersionStatus>;
+
+const resourceObject = z.object({
+  apiVersion: z.literal(API_VERSION),
+  kind: z.literal(MODELVERSION_KIND),
+  metadata: objectMeta,
+  spec: modelVersionSpec,
+  status: modelVersionStatus.optional(),
+});
+
+export const modelVersion = resourceObject;
+export type ModelVersion = z.infer<typeof modelVersion>;

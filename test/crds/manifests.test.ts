@@ -1,0 +1,75 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { parseManifests } from '../../crds/src/manifests.js';
+
+const model = (spec: string, name = 'm') =>
+  `apiVersion: ai.paissive.io/v1alpha1\nkind: AIModel\nmetadata: {name: ${name}}\nspec: ${spec}\n`;
+const version = (spec: string, name = 'm-v1') =>
+  `apiVersion: ai.paissive.io/v1alpha1\nkind: ModelVersion\nmetadata: {name: ${name}}\nspec: ${spec}\n`;
+
+describe('crds: parseManifests', () => {
+  const rejected: [string, string, string][] = [
+    ['unknown provider', model('{provider: bedrock, capabilities: [embedding]}'), 'spec.provider'],
+    ['no capabilities', model('{provider: onnx, capabilities: []}'), 'spec.capabilities'],
+    [
+      'own fallback',
+      model('{provider: onnx, capabilities: [embedding], fallbacks: [m]}'),
+      'cannot be its own fallback',
+    ],
+    ['openai without endpoint', model('{provider: openai, capabilities: [chat]}'), 'needs spec.endpoint'],
+    [
+      'endpoint on onnx',
+      model('{provider: onnx, capabilities: [chat], endpoint: {baseURL: "http://x"}}'),
+      'only for provider openai',
+    ],
+    ['bad name', model('{provider: onnx, capabilities: [chat]}', 'Bad_Name'), 'metadata.name'],
+    [
+      'negative price',
+      model('{provider: onnx, capabilities: [chat], pricing: {inputPer1kTokens: -1, outputPer1kTokens: 0}}'),
+      'inputPer1kTokens',
+    ],
+    [
+      'default and deprecated',
+      version('{model: m, version: v1, default: true, deprecated: true}'),
+      'deprecated version cannot be the default',
+    ],
+    ['zero GPUs', version('{model: m, version: v1, resources: {gpu: {count: 0}}}'), 'gpu.count'],
+    ['bad sha256', version('{model: m, version: v1, artifact: {uri: "file:///x", sha256: "abc"}}'), 'sha256'],
+    ['ftp artifact', version('{model: m, version: v1, artifact: {uri: "ftp://x/y"}}'), 'artifact.uri'],
+    ['bad quantity', version('{model: m, version: v1, resources: {memory: lots}}'), 'resources.memory'],
+    ['not YAML', 'kind: [unclosed', 'invalid YAML'],
+  ];
+  for (const [what, text, expected] of rejected) {
+    it(`given ${what}, reports an error mentioning '${expected}'`, () => {
+      const result = parseManifests(text, 'test.yaml');
+      expect(result.aiModels.length + result.modelVersions.length).to.equal(0);
+      expect(result.errors).to.have.length(1);
+      expect(result.errors[0]?.message).to.include(expected);
+      expect(result.errors[0]?.source).to.equal('test.yaml#1');
+    });
+  }
+
+  it('applies the defaults the API server would (replicas 1, not default, not deprecated, USD)', () => {
+    const result = parseManifests(
+      `${model('{provider: onnx, capabilities: [chat], pricing: {inputPer1kTokens: 1, outputPer1kTokens: 2}}')}---\n${version('{model: m, version: v1}')}`,
+      'x.yaml',
+    );
+    expect(result.errors).to.deep.equal([]);
+    expect(result.modelVersions[0]?.spec).to.include({ replicas: 1, default: false, deprecated: false });
+    expect(result.aiModels[0]?.spec.pricing?.currency).to.equal('USD');
+  });
+
+  it('ignores other kinds and empty documents', () => {
+    const result = parseManifests('apiVersion: v1\nkind: ConfigMap\n---\n---\n', 'x.yaml');
+    expect(result).to.deep.include({ ignored: 1, errors: [] });
+  });
+
+  it('every example in examples/ is valid', async () => {
+    const dir = join(import.meta.dirname, '../../examples');
+    for (const file of await readdir(dir)) {
+      const result = parseManifests(await readFile(join(dir, file), 'utf8'), file);
+      expect(result.errors, file).to.deep.equal([]);
+    }
+  });
+});
