@@ -1,0 +1,89 @@
+/**
+ * What should run in local mode: one runtime process per ModelVersion of an `onnx` model. Pure: the
+ * supervisor makes it so, and versions that get no process say why (their status reason).
+ * @module
+ */
+import { createHash } from 'node:crypto';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { AIModel, ModelVersion } from '../../../crds/src/index.js';
+import { Reason } from '../conditions.js';
+
+export interface LocalRuntimeSpec {
+  /** The ModelVersion's name: one process per version. */
+  readonly key: string;
+  readonly model: string;
+  readonly version: string;
+  /** Environment of the runtime process (the runtime's config contract, runtime/src/config.ts). */
+  readonly env: Readonly<Record<string, string>>;
+  /** Changes whenever the process must be restarted to pick up a new spec. */
+  readonly hash: string;
+}
+
+export interface SkippedVersion {
+  readonly key: string;
+  readonly reason: Reason;
+  readonly message: string;
+}
+
+export interface DesiredLocalState {
+  readonly runtimes: LocalRuntimeSpec[];
+  readonly skipped: SkippedVersion[];
+}
+
+export interface DesiredInput {
+  readonly aiModels: readonly AIModel[];
+  readonly modelVersions: readonly ModelVersion[];
+  /** Absolute path of the manifest each object came from, keyed `Kind/name`. */
+  readonly sources: ReadonlyMap<string, string>;
+  readonly host: string;
+}
+
+/**
+ * `file:///abs` stays as is; `file:relative/dir` (not a standard URI, accepted in local manifests) resolves
+ * against the manifest's folder; other schemes pass through for the runtime to fetch.
+ */
+export function resolveArtifactUri(uri: string, manifestPath: string | undefined): string {
+  if (!uri.startsWith('file:') || uri.startsWith('file://')) return uri;
+  const path = uri.slice('file:'.length);
+  if (isAbsolute(path)) return pathToFileURL(path).href;
+  return pathToFileURL(resolve(manifestPath ? dirname(manifestPath) : process.cwd(), path)).href;
+}
+
+function runtimeFor(mv: ModelVersion, input: DesiredInput): LocalRuntimeSpec | SkippedVersion {
+  const key = mv.metadata.name;
+  const model = input.aiModels.find((m) => m.metadata.name === mv.spec.model);
+  if (!model) {
+    return { key, reason: Reason.ModelNotFound, message: `AIModel ${mv.spec.model} does not exist` };
+  }
+  if (model.spec.provider !== 'onnx') {
+    return { key, reason: Reason.ExternalEndpoint, message: `Served by ${model.spec.endpoint?.baseURL}` };
+  }
+  if (mv.spec.replicas === 0) return { key, reason: Reason.ScaledToZero, message: 'replicas is 0' };
+  if (!mv.spec.artifact) {
+    return { key, reason: Reason.ArtifactInvalid, message: 'onnx versions need spec.artifact.uri' };
+  }
+  const env: Record<string, string> = {
+    MODEL_NAME: mv.spec.model,
+    MODEL_VERSION: mv.spec.version,
+    MODEL_ARTIFACT_URI: resolveArtifactUri(mv.spec.artifact.uri, input.sources.get(`ModelVersion/${key}`)),
+    MODEL_CONFIGURATION: JSON.stringify(mv.spec.configuration ?? {}),
+    GRPC_HOST: input.host,
+    GRPC_PORT: '0',
+  };
+  if (mv.spec.artifact.sha256) env.MODEL_ARTIFACT_SHA256 = mv.spec.artifact.sha256;
+  const hash = createHash('sha256').update(JSON.stringify(env)).digest('hex').slice(0, 16);
+  return { key, model: mv.spec.model, version: mv.spec.version, env, hash };
+}
+
+/** The runtimes local mode should run for these resources, and why the other versions get none. */
+export function desiredLocalState(input: DesiredInput): DesiredLocalState {
+  const runtimes: LocalRuntimeSpec[] = [];
+  const skipped: SkippedVersion[] = [];
+  for (const mv of input.modelVersions) {
+    const result = runtimeFor(mv, input);
+    if ('env' in result) runtimes.push(result);
+    else skipped.push(result);
+  }
+  return { runtimes, skipped };
+}

@@ -1,0 +1,187 @@
+/**
+ * Runs local runtime processes and keeps them running: starts what is desired, restarts what crashed
+ * (with exponential backoff), replaces what changed and stops what is no longer wanted.
+ * @module
+ */
+import { type ChildProcess, fork } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import type { Logger } from 'pino';
+import { Reason } from '../conditions.js';
+import type { LocalRuntimeSpec } from './desired.js';
+
+/** Exit codes of the runtime process (runtime/src/main.ts) that carry a reason. */
+const EXIT_REASONS: Readonly<Record<number, Reason>> = {
+  3: Reason.ArtifactInvalid,
+  4: Reason.ModelLoadFailed,
+};
+
+export type RuntimePhase = 'Starting' | 'Ready' | 'BackOff';
+
+export interface RuntimeFailure {
+  readonly reason: Reason;
+  readonly message: string;
+  readonly at: Date;
+}
+
+export interface RuntimeState {
+  readonly key: string;
+  readonly hash: string;
+  readonly phase: RuntimePhase;
+  readonly port?: number;
+  readonly pid?: number;
+  readonly restarts: number;
+  readonly lastFailure?: RuntimeFailure;
+  readonly nextStartAt?: Date;
+}
+
+export interface SupervisorOptions {
+  readonly logger: Logger;
+  /** Module the child runs (runtime/src/main.ts, or its compiled form). */
+  readonly entry: string;
+  readonly execArgv?: readonly string[];
+  /** Where child stdout/stderr go. */
+  readonly output?: 'inherit' | 'ignore';
+  readonly initialBackoffMs?: number;
+  readonly maxBackoffMs?: number;
+  /** How long a stopping child gets between SIGTERM and SIGKILL. */
+  readonly stopGraceMs?: number;
+}
+
+interface Managed {
+  spec: LocalRuntimeSpec;
+  state: RuntimeState;
+  child?: ChildProcess;
+  failures: number;
+  timer?: NodeJS.Timeout;
+  lastMessage?: string;
+}
+
+type RuntimeMessage =
+  | { type: 'listening'; port: number }
+  | { type: 'ready' }
+  | { type: 'failed'; reason: string; message: string };
+
+/** Events: `update` (RuntimeState) on every transition, `removed` (key) when a runtime is gone for good. */
+export class RuntimeSupervisor extends EventEmitter {
+  readonly #options: Required<SupervisorOptions>;
+  readonly #managed = new Map<string, Managed>();
+  #stopping = false;
+
+  constructor(options: SupervisorOptions) {
+    super();
+    this.#options = {
+      execArgv: process.execArgv,
+      output: 'inherit',
+      initialBackoffMs: 1000,
+      maxBackoffMs: 30_000,
+      stopGraceMs: 10_000,
+      ...options,
+    };
+  }
+
+  states(): RuntimeState[] {
+    return [...this.#managed.values()].map((m) => m.state);
+  }
+
+  /** Makes the running set match `specs`. Returns when removed or replaced runtimes have exited. */
+  async apply(specs: readonly LocalRuntimeSpec[]): Promise<void> {
+    if (this.#stopping) return;
+    const wanted = new Map(specs.map((s) => [s.key, s]));
+    const stops: Promise<void>[] = [];
+    for (const [key, managed] of this.#managed) {
+      const spec = wanted.get(key);
+      if (spec && spec.hash === managed.spec.hash) continue;
+      stops.push(this.#remove(key, managed));
+    }
+    await Promise.all(stops);
+    for (const spec of specs) if (!this.#managed.has(spec.key)) this.#start(spec, 0, 0);
+  }
+
+  /** Stops every runtime (SIGTERM, then SIGKILL after the grace period). */
+  async stopAll(): Promise<void> {
+    this.#stopping = true;
+    await Promise.all([...this.#managed].map(([key, m]) => this.#remove(key, m)));
+  }
+
+  #start(spec: LocalRuntimeSpec, restarts: number, failures: number, lastFailure?: RuntimeFailure): void {
+    const { entry, execArgv, output, logger } = this.#options;
+    const child = fork(entry, [], {
+      env: { ...process.env, ...spec.env },
+      execArgv: [...execArgv],
+      stdio:
+        output === 'inherit'
+          ? ['ignore', 'inherit', 'inherit', 'ipc']
+          : ['ignore', 'ignore', 'ignore', 'ipc'],
+    });
+    const managed: Managed = {
+      spec,
+      child,
+      failures,
+      state: { key: spec.key, hash: spec.hash, phase: 'Starting', pid: child.pid, restarts, lastFailure },
+    };
+    this.#managed.set(spec.key, managed);
+    logger.info({ runtime: spec.key, pid: child.pid, restarts }, 'Started runtime');
+    child.on('message', (message: RuntimeMessage) => this.#onMessage(managed, message));
+    child.on('exit', (code, signal) => this.#onExit(managed, code, signal));
+    child.on('error', (err) => logger.error({ runtime: spec.key, err }, 'Runtime process error'));
+    this.emit('update', managed.state);
+  }
+
+  #update(managed: Managed, patch: Partial<RuntimeState>): void {
+    managed.state = { ...managed.state, ...patch };
+    this.emit('update', managed.state);
+  }
+
+  #onMessage(managed: Managed, message: RuntimeMessage): void {
+    if (message.type === 'listening') this.#update(managed, { port: message.port });
+    else if (message.type === 'ready') {
+      managed.failures = 0;
+      this.#update(managed, { phase: 'Ready' });
+      this.#options.logger.info({ runtime: managed.spec.key, port: managed.state.port }, 'Runtime ready');
+    } else if (message.type === 'failed') managed.lastMessage = `${message.reason}: ${message.message}`;
+  }
+
+  #onExit(managed: Managed, code: number | null, signal: NodeJS.Signals | null): void {
+    managed.child = undefined;
+    if (this.#managed.get(managed.spec.key) !== managed) return; // removed on purpose
+    const reason = (code !== null && EXIT_REASONS[code]) || Reason.CrashLoopBackOff;
+    const detail =
+      managed.lastMessage ?? `runtime exited (${code !== null ? `code ${code}` : `signal ${signal}`})`;
+    const failure: RuntimeFailure = { reason, message: detail, at: new Date() };
+    const failures = managed.failures + 1;
+    const { initialBackoffMs, maxBackoffMs } = this.#options;
+    const delay = Math.min(initialBackoffMs * 2 ** (failures - 1), maxBackoffMs);
+    this.#options.logger.warn(
+      { runtime: managed.spec.key, code, signal, reason, restartInMs: delay },
+      'Runtime exited; restarting with backoff',
+    );
+    managed.failures = failures;
+    this.#update(managed, {
+      phase: 'BackOff',
+      port: undefined,
+      pid: undefined,
+      lastFailure: failure,
+      nextStartAt: new Date(Date.now() + delay),
+    });
+    managed.timer = setTimeout(() => {
+      if (this.#managed.get(managed.spec.key) !== managed || this.#stopping) return;
+      this.#managed.delete(managed.spec.key);
+      this.#start(managed.spec, managed.state.restarts + 1, failures, failure);
+    }, delay);
+  }
+
+  async #remove(key: string, managed: Managed): Promise<void> {
+    this.#managed.delete(key);
+    clearTimeout(managed.timer);
+    const child = managed.child;
+    if (child && child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), this.#options.stopGraceMs);
+      await exited;
+      clearTimeout(timer);
+      this.#options.logger.info({ runtime: key }, 'Stopped runtime');
+    }
+    this.emit('removed', key);
+  }
+}

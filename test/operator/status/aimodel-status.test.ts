@@ -1,0 +1,117 @@
+import { expect } from 'chai';
+import type { AIModel, Condition, ModelVersion } from '../../../crds/src/index.js';
+import { Reason } from '../../../operator/src/conditions.js';
+import { aiModelStatus } from '../../../operator/src/status/aimodel-status.js';
+
+const now = new Date('2026-03-01T00:00:00Z');
+const model = (spec: Partial<AIModel['spec']> = {}): AIModel => ({
+  apiVersion: 'ai.paissive.io/v1alpha1',
+  kind: 'AIModel',
+  metadata: { name: 'm', generation: 2 },
+  spec: { provider: 'onnx', capabilities: ['text-generation'], ...spec },
+});
+const cond = (status: 'True' | 'False', reason: string, message = ''): Condition => ({
+  type: 'Ready',
+  status,
+  reason,
+  message,
+  lastTransitionTime: now.toISOString(),
+});
+const version = (
+  v: string,
+  ready: Condition,
+  flags: { default?: boolean; deprecated?: boolean } = {},
+): ModelVersion => ({
+  apiVersion: 'ai.paissive.io/v1alpha1',
+  kind: 'ModelVersion',
+  metadata: { name: `m-${v}` },
+  spec: {
+    model: 'm',
+    version: v,
+    default: flags.default ?? false,
+    deprecated: flags.deprecated ?? false,
+    replicas: 1,
+  },
+  status: { conditions: [ready], endpoint: `host:${v}` },
+});
+const readyOf = (s: ReturnType<typeof aiModelStatus>) => s.conditions?.find((c) => c.type === 'Ready');
+
+describe('operator/status: aiModelStatus', () => {
+  it('given a ready default, is Ready with counts, default and endpoint', () => {
+    const s = aiModelStatus({
+      model: model(),
+      versions: [
+        version('v1', cond('False', Reason.CrashLoopBackOff), { deprecated: true }),
+        version('v2', cond('True', Reason.RuntimeReady), { default: true }),
+      ],
+      now,
+    });
+    expect(s).to.include({
+      defaultVersion: 'v2',
+      ready: '1/2',
+      versions: 2,
+      readyVersions: 1,
+      endpoint: 'host:v2',
+      observedGeneration: 2,
+    });
+    expect(readyOf(s)).to.include({ status: 'True', reason: Reason.VersionsReady });
+  });
+
+  it('given a default that is not ready, takes its reason and names the version', () => {
+    const s = aiModelStatus({
+      model: model(),
+      versions: [version('v2', cond('False', Reason.ArtifactInvalid, 'bad digest'), { default: true })],
+      now,
+    });
+    expect(readyOf(s)).to.include({ status: 'False', reason: Reason.ArtifactInvalid });
+    expect(readyOf(s)?.message).to.include('v2').and.include('bad digest');
+  });
+
+  it('given no versions, is not Ready: NoVersions', () => {
+    expect(readyOf(aiModelStatus({ model: model(), versions: [], now }))).to.include({
+      status: 'False',
+      reason: Reason.NoVersions,
+    });
+  });
+
+  it('given only deprecated versions, is not Ready: NoDefaultVersion', () => {
+    const s = aiModelStatus({
+      model: model(),
+      versions: [version('v1', cond('True', Reason.RuntimeReady), { deprecated: true })],
+      now,
+    });
+    expect(readyOf(s)).to.include({ status: 'False', reason: Reason.NoDefaultVersion });
+  });
+
+  it('given two versions marked default, is Degraded: MultipleDefaults', () => {
+    const s = aiModelStatus({
+      model: model(),
+      versions: [
+        version('v1', cond('True', 'RuntimeReady'), { default: true }),
+        version('v2', cond('True', 'RuntimeReady'), { default: true }),
+      ],
+      now,
+    });
+    expect(s.conditions?.find((c) => c.type === 'Degraded')).to.include({
+      status: 'True',
+      reason: Reason.MultipleDefaults,
+    });
+    expect(s.defaultVersion).to.equal('v2');
+  });
+
+  it('given an openai model, readiness is about credentials', () => {
+    const openai = model({
+      provider: 'openai',
+      endpoint: { baseURL: 'https://api.example.com/v1', apiKeyEnv: 'KEY' },
+    });
+    expect(
+      readyOf(aiModelStatus({ model: openai, versions: [], credentialsAvailable: false, now })),
+    ).to.include({
+      status: 'False',
+      reason: Reason.CredentialsMissing,
+    });
+    const ok = aiModelStatus({ model: openai, versions: [], credentialsAvailable: true, now });
+    expect(readyOf(ok)).to.include({ status: 'True', reason: Reason.ExternalEndpoint });
+    expect(ok.endpoint).to.equal('https://api.example.com/v1');
+  });
+});
