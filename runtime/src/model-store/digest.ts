@@ -43,5 +43,7 @@ export async function directoryManifest(root: string): Promise<string> {
 export async function artifactDigest(path: string): Promise<string> {
   const info = await stat(path);
   if (!info.isDirectory()) return fileDigest(path);
-  return createHash('sha256').update(await directoryManifest(path)).digest('hex');
+  return createHash('sha256')
+    .update(await directoryManifest(path))
+    .digest('hex');
 }

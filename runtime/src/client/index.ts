@@ -1,0 +1,29 @@
+/**
+ * The runtime's typed gRPC client.
+ * @module
+ */
+export { RuntimeCallError } from '../errors.js';
+export type {
+  ModelIndexEntry,
+  ModelInferRequest,
+  ModelInferResponse,
+  ServingStatus,
+} from '../protocol/types.js';
+export type { CallOptions } from './call.js';
+export type {
+  Classification,
+  ClassifyResult,
+  EmbedResult,
+  GenerateResult,
+  TokenizeResult,
+} from './results.js';
+export {
+  type ClassifyRequest,
+  type EmbedRequest,
+  type GenerateRequest,
+  type ModelMetadata,
+  type ModelTarget,
+  RuntimeClient,
+  type TensorSpec,
+  type TokenizeRequest,
+} from './runtime-client.js';

@@ -1,0 +1,200 @@
+/**
+ * Typed client of a runtime (or any Open Inference Protocol v2 gRPC server) for the router, the local
+ * operator and tests: one long-lived channel, typed task calls, and RuntimeCallError for every failure.
+ * @module
+ */
+import { type Client, credentials } from '@grpc/grpc-js';
+import { param } from '../protocol/parameters.js';
+import { healthClientConstructor, inferenceClientConstructor } from '../protocol/proto.js';
+import { bytesTensor } from '../protocol/tensors.js';
+import type {
+  HealthCheckResponse,
+  InferParameters,
+  ModelIndexEntry,
+  ModelInferRequest,
+  ModelInferResponse,
+  ModelMetadataResponse,
+  ServerMetadataResponse,
+  ServingStatus,
+} from '../protocol/types.js';
+import { type CallOptions, unaryCall } from './call.js';
+import {
+  type ClassifyResult,
+  decodeClassify,
+  decodeEmbed,
+  decodeGenerate,
+  decodeTokenize,
+  type EmbedResult,
+  type GenerateResult,
+  type TokenizeResult,
+} from './results.js';
+
+/** Names the model (and optionally the version) a task call goes to. */
+export interface ModelTarget {
+  readonly model: string;
+  /** Empty or absent lets the server choose (a runtime serves one version). */
+  readonly version?: string;
+}
+
+export interface GenerateRequest extends ModelTarget {
+  readonly prompt: string;
+  readonly maxTokens?: number;
+  readonly temperature?: number;
+  readonly topP?: number;
+  readonly topK?: number;
+  readonly seed?: number | bigint;
+  readonly stop?: readonly string[];
+}
+
+export interface ClassifyRequest extends ModelTarget {
+  readonly texts: readonly string[];
+  readonly topK?: number;
+}
+
+export interface EmbedRequest extends ModelTarget {
+  readonly texts: readonly string[];
+  readonly normalize?: boolean;
+}
+
+export interface TokenizeRequest extends ModelTarget {
+  readonly text: string;
+}
+
+/** A tensor in model metadata; -1 marks a variable dimension. */
+export interface TensorSpec {
+  readonly name: string;
+  readonly datatype: string;
+  readonly shape: number[];
+}
+
+/** ModelMetadata with numeric shapes. */
+export interface ModelMetadata {
+  readonly name: string;
+  readonly versions: string[];
+  readonly platform: string;
+  readonly inputs: TensorSpec[];
+  readonly outputs: TensorSpec[];
+}
+
+function textRequest(
+  target: ModelTarget,
+  texts: readonly string[],
+  parameters: InferParameters,
+): ModelInferRequest {
+  const input = bytesTensor('text_input', [texts.length], texts);
+  return {
+    model_name: target.model,
+    model_version: target.version ?? '',
+    parameters,
+    inputs: [input.tensor],
+    raw_input_contents: [input.raw],
+  };
+}
+
+export class RuntimeClient {
+  private readonly inference: Client;
+  private readonly healthClient: Client;
+
+  /** @param address `host:port` of the runtime. */
+  constructor(readonly address: string) {
+    const Inference = inferenceClientConstructor();
+    const Health = healthClientConstructor();
+    this.inference = new Inference(address, credentials.createInsecure());
+    // Both services share the one HTTP/2 channel.
+    this.healthClient = new Health(address, credentials.createInsecure(), {
+      channelOverride: this.inference.getChannel(),
+    });
+  }
+
+  /** Closes the channel; calls after this fail. */
+  close(): void {
+    this.inference.close();
+  }
+
+  async serverLive(options?: CallOptions): Promise<boolean> {
+    return (await unaryCall<{ live: boolean }>(this.inference, 'ServerLive', {}, options)).live;
+  }
+
+  async serverReady(options?: CallOptions): Promise<boolean> {
+    return (await unaryCall<{ ready: boolean }>(this.inference, 'ServerReady', {}, options)).ready;
+  }
+
+  async modelReady(name: string, version = '', options?: CallOptions): Promise<boolean> {
+    return (await unaryCall<{ ready: boolean }>(this.inference, 'ModelReady', { name, version }, options))
+      .ready;
+  }
+
+  serverMetadata(options?: CallOptions): Promise<ServerMetadataResponse> {
+    return unaryCall(this.inference, 'ServerMetadata', {}, options);
+  }
+
+  /** Model metadata; tensor shapes come back as numbers (-1 for variable dimensions). */
+  async modelMetadata(name: string, version = '', options?: CallOptions): Promise<ModelMetadata> {
+    const metadata = await unaryCall<ModelMetadataResponse>(
+      this.inference,
+      'ModelMetadata',
+      { name, version },
+      options,
+    );
+    const numeric = (t: ModelMetadataResponse['inputs'][number]): TensorSpec => ({
+      ...t,
+      shape: t.shape.map(Number),
+    });
+    return { ...metadata, inputs: metadata.inputs.map(numeric), outputs: metadata.outputs.map(numeric) };
+  }
+
+  /** `grpc.health.v1.Health/Check` for `service` ("" = the whole server). */
+  async health(service = '', options?: CallOptions): Promise<ServingStatus> {
+    return (await unaryCall<HealthCheckResponse>(this.healthClient, 'Check', { service }, options)).status;
+  }
+
+  /** A raw ModelInfer call, for callers that build their own tensors. */
+  infer(request: ModelInferRequest, options?: CallOptions): Promise<ModelInferResponse> {
+    return unaryCall(this.inference, 'ModelInfer', request, options);
+  }
+
+  async generate(request: GenerateRequest, options?: CallOptions): Promise<GenerateResult> {
+    const parameters: InferParameters = { task: param.string('generate') };
+    if (request.maxTokens !== undefined) parameters.max_tokens = param.int64(request.maxTokens);
+    if (request.temperature !== undefined) parameters.temperature = param.double(request.temperature);
+    if (request.topP !== undefined) parameters.top_p = param.double(request.topP);
+    if (request.topK !== undefined) parameters.top_k = param.int64(request.topK);
+    if (request.seed !== undefined) parameters.seed = param.int64(request.seed);
+    if (request.stop !== undefined) parameters.stop = param.string(JSON.stringify(request.stop));
+    return decodeGenerate(await this.infer(textRequest(request, [request.prompt], parameters), options));
+  }
+
+  async classify(request: ClassifyRequest, options?: CallOptions): Promise<ClassifyResult> {
+    const parameters: InferParameters = { task: param.string('classify') };
+    if (request.topK !== undefined) parameters.top_k = param.int64(request.topK);
+    return decodeClassify(
+      await this.infer(textRequest(request, request.texts, parameters), options),
+      request.topK,
+    );
+  }
+
+  async embed(request: EmbedRequest, options?: CallOptions): Promise<EmbedResult> {
+    const parameters: InferParameters = { task: param.string('embed') };
+    if (request.normalize !== undefined) parameters.normalize = param.bool(request.normalize);
+    return decodeEmbed(await this.infer(textRequest(request, request.texts, parameters), options));
+  }
+
+  async tokenize(request: TokenizeRequest, options?: CallOptions): Promise<TokenizeResult> {
+    const parameters: InferParameters = { task: param.string('tokenize') };
+    return decodeTokenize(await this.infer(textRequest(request, [request.text], parameters), options));
+  }
+
+  async repositoryIndex(options?: CallOptions): Promise<ModelIndexEntry[]> {
+    return (await unaryCall<{ models: ModelIndexEntry[] }>(this.inference, 'RepositoryIndex', {}, options))
+      .models;
+  }
+
+  /** Re-fetches, re-verifies and reloads `name`; the old load keeps serving until the new one is ready. */
+  async loadModel(name: string, options?: CallOptions): Promise<void> {
+    await unaryCall(this.inference, 'RepositoryModelLoad', { model_name: name }, options);
+  }
+
+  async unloadModel(name: string, options?: CallOptions): Promise<void> {
+    await unaryCall(this.inference, 'RepositoryModelUnload', { model_name: name }, options);
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * Builds a {@link LoadedModel} from a verified model directory in the Hugging Face layout
+ * (`config.json`, `tokenizer.json`, `tokenizer_config.json`, `onnx/model.onnx`, optional `generation_config.json`).
+ * @module
+ */
+import { join } from 'node:path';
+import type * as ort from 'onnxruntime-node';
+import type { ModelConfiguration } from '../config.js';
+import { ModelLoadFailedError } from '../errors.js';
+import { Encoder } from './encoder.js';
+import { Generator } from './generator.js';
+import { checkEncoder, decoderLayout } from './layout.js';
+import { LoadedModel, type TaskEngine } from './model.js';
+import {
+  contextWindow,
+  decoderDims,
+  eosTokenIds,
+  inferTask,
+  labelsOf,
+  type ModelFiles,
+  readModelFiles,
+} from './model-files.js';
+import { describeSession, openSession } from './session.js';
+import { loadTokenizer, type TextTokenizer } from './tokenizer.js';
+
+/** Relative path of the ONNX graph inside a model directory (transformers.js's fp32 file name). */
+export const ONNX_MODEL_FILE = 'onnx/model.onnx';
+
+const concrete = (dim: number | string | undefined) => (typeof dim === 'number' && dim > 0 ? dim : undefined);
+
+function buildEngine(
+  task: TaskEngine['task'],
+  session: ort.InferenceSession,
+  files: ModelFiles,
+  tokenizer: TextTokenizer,
+): TaskEngine {
+  const io = describeSession(session);
+  const padId = tokenizer.padId ?? files.config.pad_token_id ?? 0;
+  switch (task) {
+    case 'generate': {
+      const layout = decoderLayout(io, decoderDims(files.config));
+      const generator = new Generator(session, layout, tokenizer, eosTokenIds(files, tokenizer.eosId));
+      return { task, generator, generationConfig: files.generationConfig };
+    }
+    case 'classify': {
+      checkEncoder(io, task);
+      const logits = io.outputs.find((t) => t.name === 'logits');
+      const count = concrete(logits?.shape[1]) ?? Object.keys(files.config.id2label ?? {}).length;
+      if (count === 0)
+        throw new ModelLoadFailedError('cannot tell the number of classes: no id2label in config.json');
+      return { task, encoder: new Encoder(session, padId), labels: labelsOf(files.config, count) };
+    }
+    case 'embed': {
+      checkEncoder(io, task);
+      const hidden = io.outputs.find((t) => t.name === 'last_hidden_state');
+      const dim = concrete(hidden?.shape[2]) ?? files.config.hidden_size ?? undefined;
+      if (!dim)
+        throw new ModelLoadFailedError('cannot tell the embedding size: no hidden_size in config.json');
+      return { task, encoder: new Encoder(session, padId), dim };
+    }
+  }
+}
+
+/**
+ * Loads the model in `modelDir` for the configured task (else the one its architecture implies).
+ * @throws {ModelLoadFailedError} when a file is unreadable or the graph does not fit the task.
+ */
+export async function loadModel(modelDir: string, configuration: ModelConfiguration): Promise<LoadedModel> {
+  const files = await readModelFiles(modelDir);
+  const task = configuration.task ?? inferTask(files.config);
+  let tokenizer: TextTokenizer;
+  try {
+    tokenizer = await loadTokenizer(modelDir);
+  } catch (error) {
+    throw new ModelLoadFailedError(`cannot load the tokenizer: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  const session = await openSession(join(modelDir, ONNX_MODEL_FILE), {
+    intraOpNumThreads: configuration.intraOpNumThreads,
+  });
+  try {
+    const engine = buildEngine(task, session, files, tokenizer);
+    return new LoadedModel({
+      session,
+      tokenizer,
+      engine,
+      contextWindow: contextWindow(files.config),
+      defaultMaxTokens: configuration.defaultMaxTokens,
+    });
+  } catch (error) {
+    await session.release();
+    throw error;
+  }
+}

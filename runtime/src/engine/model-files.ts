@@ -1,0 +1,120 @@
+/**
+ * What the runtime reads from a Hugging Face model directory's `config.json` and `generation_config.json`,
+ * and the pure decisions taken from them: the task, the labels, the context window, the decoder's dimensions.
+ * @module
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import type { ModelTask } from '../config.js';
+import { ModelLoadFailedError } from '../errors.js';
+
+const int = z.number().int();
+const tokenIds = z.union([int, z.array(int)]).nullish();
+
+const hfConfigSchema = z.looseObject({
+  architectures: z.array(z.string()).nullish(),
+  model_type: z.string().nullish(),
+  id2label: z.record(z.string(), z.string()).nullish(),
+  n_positions: int.nullish(),
+  n_ctx: int.nullish(),
+  max_position_embeddings: int.nullish(),
+  n_layer: int.nullish(),
+  num_hidden_layers: int.nullish(),
+  n_head: int.nullish(),
+  num_attention_heads: int.nullish(),
+  n_embd: int.nullish(),
+  hidden_size: int.nullish(),
+  eos_token_id: tokenIds,
+  pad_token_id: int.nullish(),
+});
+
+const generationConfigSchema = z.looseObject({
+  do_sample: z.boolean().nullish(),
+  temperature: z.number().nullish(),
+  top_k: int.nullish(),
+  top_p: z.number().nullish(),
+  eos_token_id: tokenIds,
+});
+
+export type HfConfig = z.infer<typeof hfConfigSchema>;
+export type GenerationConfig = z.infer<typeof generationConfigSchema>;
+
+/** The parsed JSON files of a model directory. */
+export interface ModelFiles {
+  readonly config: HfConfig;
+  /** Absent when the directory has no generation_config.json. */
+  readonly generationConfig: GenerationConfig | undefined;
+}
+
+async function readJson<T>(path: string, schema: z.ZodType<T>, optional: boolean): Promise<T | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    if (optional && (error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new ModelLoadFailedError(`cannot read ${path}: ${(error as Error).message}`, { cause: error });
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new ModelLoadFailedError(`${path} is not valid JSON: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new ModelLoadFailedError(`${path} has unexpected fields: ${issues}`);
+  }
+  return parsed.data;
+}
+
+/** Reads `config.json` (required) and `generation_config.json` (optional). */
+export async function readModelFiles(modelDir: string): Promise<ModelFiles> {
+  const config = await readJson(join(modelDir, 'config.json'), hfConfigSchema, false);
+  const generationConfig = await readJson(
+    join(modelDir, 'generation_config.json'),
+    generationConfigSchema,
+    true,
+  );
+  return { config: config as HfConfig, generationConfig };
+}
+
+/** The task a model's architecture implies: sequence classifiers classify, LM heads generate, the rest embed. */
+export function inferTask(config: HfConfig): ModelTask {
+  const architectures = config.architectures ?? [];
+  if (architectures.some((a) => a.endsWith('ForSequenceClassification'))) return 'classify';
+  if (architectures.some((a) => a.endsWith('LMHeadModel') || a.endsWith('ForCausalLM'))) return 'generate';
+  return 'embed';
+}
+
+/** Maximum tokens the model attends over, when config.json says. */
+export function contextWindow(config: HfConfig): number | undefined {
+  return config.n_positions ?? config.n_ctx ?? config.max_position_embeddings ?? undefined;
+}
+
+/** Label names in class-index order; indices config.json does not name read `LABEL_<i>`. */
+export function labelsOf(config: HfConfig, count: number): string[] {
+  return Array.from({ length: count }, (_, i) => config.id2label?.[String(i)] ?? `LABEL_${i}`);
+}
+
+/** End-of-sequence ids: generation_config.json first (it overrides config.json, as in transformers). */
+export function eosTokenIds(files: ModelFiles, tokenizerEos: number | undefined): number[] {
+  const raw = files.generationConfig?.eos_token_id ?? files.config.eos_token_id ?? tokenizerEos;
+  if (raw === undefined || raw === null) return [];
+  return Array.isArray(raw) ? raw : [raw];
+}
+
+/** Decoder layer count, heads and head size as config.json states them (GPT-2 or Llama-style names). */
+export function decoderDims(config: HfConfig): { layers?: number; heads?: number; headDim?: number } {
+  const layers = config.n_layer ?? config.num_hidden_layers ?? undefined;
+  const heads = config.n_head ?? config.num_attention_heads ?? undefined;
+  const hidden = config.n_embd ?? config.hidden_size ?? undefined;
+  return {
+    ...(layers ? { layers } : {}),
+    ...(heads ? { heads } : {}),
+    ...(heads && hidden ? { headDim: hidden / heads } : {}),
+  };
+}

@@ -1,0 +1,84 @@
+/**
+ * Runtime entry point: `node --import tsx runtime/src/main.ts` (or `node dist/runtime/src/main.js`).
+ *
+ * Order matters: bind first, so health checks answer NOT_SERVING while the model loads; then load; on
+ * SIGTERM/SIGINT turn NOT_SERVING, let in-flight requests finish, and exit 0. Start-up failures are logged,
+ * written to the termination message, sent over IPC when forked, and exit with a code per reason.
+ * @module
+ */
+import { loadConfig, type RuntimeConfig } from './config.js';
+import {
+  EXIT_CODES,
+  type FailureReason,
+  failureReason,
+  sendToParent,
+  writeTerminationMessage,
+} from './lifecycle.js';
+import { createLogger } from './logger.js';
+import { RuntimeServer } from './server/server.js';
+
+const DEFAULT_TERMINATION_MESSAGE_PATH = '/dev/termination-log';
+
+async function failStartup(reason: FailureReason, message: string, terminationPath: string): Promise<never> {
+  writeTerminationMessage(terminationPath, `${reason}: ${message}`);
+  await sendToParent({ type: 'failed', reason, message });
+  process.exit(EXIT_CODES[reason]);
+}
+
+async function start(): Promise<void> {
+  let config: RuntimeConfig;
+  try {
+    config = loadConfig(process.env);
+  } catch (error) {
+    // No logger yet (LOG_LEVEL may be the bad variable): one JSON line on stderr, like pino would write.
+    const message = (error as Error).message;
+    process.stderr.write(`${JSON.stringify({ level: 50, time: new Date().toISOString(), msg: message })}\n`);
+    const path = process.env.TERMINATION_MESSAGE_PATH || DEFAULT_TERMINATION_MESSAGE_PATH;
+    return failStartup(failureReason(error), message, path);
+  }
+  const logger = createLogger(config);
+  const server = new RuntimeServer({ config, logger });
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) {
+      logger.warn({ signal }, 'Second signal, exiting without waiting');
+      process.exit(1);
+    }
+    stopping = true;
+    logger.info({ signal }, 'Shutting down');
+    server.shutdown().then(
+      () => process.exit(EXIT_CODES.ok),
+      (error: unknown) => {
+        logger.error({ err: error }, 'Shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  // A forked runtime whose parent went away would otherwise live on as an orphan holding its port.
+  if (process.send) process.on('disconnect', () => stop('disconnect'));
+
+  let port: number;
+  try {
+    port = await server.listen();
+  } catch (error) {
+    logger.error({ err: error }, 'Cannot bind the gRPC port');
+    return failStartup('BindFailed', (error as Error).message, config.terminationMessagePath);
+  }
+  await sendToParent({ type: 'listening', port });
+
+  try {
+    await server.load();
+  } catch (error) {
+    if (stopping) return;
+    const reason = failureReason(error);
+    logger.error({ err: error, reason }, 'Cannot load the model');
+    return failStartup(reason, (error as Error).message, config.terminationMessagePath);
+  }
+  await sendToParent({ type: 'ready' });
+  logger.info('Ready');
+}
+
+await start();

@@ -1,0 +1,47 @@
+/**
+ * The tensor contract of each task, as ModelMetadata reports it (-1 marks a variable dimension).
+ * @module
+ */
+import type { TensorMetadata } from '../protocol/types.js';
+import { TEXT_INPUT } from './infer-request.js';
+import type { InferTask } from './params.js';
+
+/** KServe/Triton platform name of ONNX Runtime models. */
+export const PLATFORM = 'onnxruntime_onnx';
+
+/** What the metadata needs to know about a model beyond its task. */
+export interface ModelShape {
+  /** Number of classes (classify). */
+  readonly labels?: number;
+  /** Embedding size (embed). */
+  readonly dim?: number;
+}
+
+const tensor = (name: string, datatype: string, shape: number[]): TensorMetadata => ({
+  name,
+  datatype,
+  shape,
+});
+
+/** Inputs of every task. */
+export function taskInputs(): TensorMetadata[] {
+  return [tensor(TEXT_INPUT, 'BYTES', [-1])];
+}
+
+/** Outputs of a task, in the order ModelInfer returns them. */
+export function taskOutputs(task: InferTask, shape: ModelShape): TensorMetadata[] {
+  switch (task) {
+    case 'generate':
+      return [tensor('text_output', 'BYTES', [-1]), tensor('finish_reason', 'BYTES', [-1])];
+    case 'classify':
+      return [
+        tensor('label', 'BYTES', [-1]),
+        tensor('score', 'FP32', [-1]),
+        tensor('scores', 'FP32', [-1, shape.labels ?? -1]),
+      ];
+    case 'embed':
+      return [tensor('embedding', 'FP32', [-1, shape.dim ?? -1])];
+    case 'tokenize':
+      return [tensor('token_ids', 'INT64', [-1]), tensor('tokens', 'BYTES', [-1])];
+  }
+}

@@ -1,0 +1,120 @@
+import { type ChildProcess, fork } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { expect } from 'chai';
+import { RuntimeClient } from '../../runtime/src/client/index.js';
+import type { IpcMessage } from '../../runtime/src/lifecycle.js';
+import { modelDir, type TestModel } from './helpers/runtime.js';
+
+const MAIN = fileURLToPath(new URL('../../runtime/src/main.ts', import.meta.url));
+
+interface Started {
+  readonly child: ChildProcess;
+  readonly messages: IpcMessage[];
+  readonly exited: Promise<number | null>;
+  readonly stderr: () => string;
+  next(type: IpcMessage['type']): Promise<IpcMessage>;
+}
+
+/** Forks runtime/src/main.ts the way the operator's local mode does. */
+function startMain(env: Record<string, string>): Started {
+  const child = fork(MAIN, [], {
+    execArgv: ['--import', 'tsx'],
+    env: { PATH: process.env.PATH ?? '', GRPC_HOST: '127.0.0.1', GRPC_PORT: '0', LOG_LEVEL: 'error', ...env },
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (chunk) => {
+    stderr += String(chunk);
+  });
+  const messages: IpcMessage[] = [];
+  child.on('message', (message) => messages.push(message as IpcMessage));
+  // 'close' comes after the exit and after the IPC channel and stdio are drained, so no message is missed.
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  const next = (type: IpcMessage['type']) =>
+    new Promise<IpcMessage>((resolve, reject) => {
+      const found = messages.find((m) => m.type === type);
+      if (found) return resolve(found);
+      const onMessage = (message: IpcMessage) => {
+        if (message.type !== type) return;
+        child.off('message', onMessage);
+        resolve(message);
+      };
+      child.on('message', onMessage);
+      child.once('close', () => reject(new Error(`exited before '${type}': ${stderr}`)));
+    });
+  return { child, messages, exited, stderr: () => stderr, next };
+}
+
+const artifact = (model: TestModel) => ({
+  MODEL_NAME: model.replace(/-v\d+$/, ''),
+  MODEL_VERSION: 'v1',
+  MODEL_ARTIFACT_URI: pathToFileURL(modelDir(model)).href,
+});
+
+describe('runtime process (child_process.fork of runtime/src/main.ts)', () => {
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'runtime-main-'));
+  });
+  after(() => rm(dir, { recursive: true, force: true }));
+
+  it('sends listening then ready over IPC, serves, and exits 0 on SIGTERM', async () => {
+    const started = startMain(artifact('sentiment-v1'));
+    try {
+      const listening = await started.next('listening');
+      expect(listening).to.have.property('port').that.is.above(0);
+      await started.next('ready');
+      expect(started.messages.map((m) => m.type)).to.deep.equal(['listening', 'ready']);
+      const client = new RuntimeClient(`127.0.0.1:${(listening as { port: number }).port}`);
+      try {
+        expect(await client.health()).to.equal('SERVING');
+      } finally {
+        client.close();
+      }
+      started.child.kill('SIGTERM');
+      expect(await started.exited).to.equal(0);
+    } finally {
+      started.child.kill('SIGKILL');
+    }
+  });
+
+  const failures: [string, Record<string, string>, string, number, string][] = [
+    [
+      'a wrong sha256',
+      { MODEL_ARTIFACT_SHA256: '0'.repeat(64) },
+      'ArtifactInvalid',
+      3,
+      'sha256 mismatch for',
+    ],
+    [
+      'a task the graph cannot do',
+      { MODEL_CONFIGURATION: '{"task":"generate"}' },
+      'ModelLoadFailed',
+      4,
+      'no past_key_values',
+    ],
+    ['a bad variable', { GRPC_PORT: 'eighty' }, 'ConfigInvalid', 2, 'GRPC_PORT: must be an integer'],
+  ];
+  for (const [given, env, reason, code, detail] of failures) {
+    it(`given ${given}, reports ${reason} over IPC and in the termination message, and exits ${code}`, async () => {
+      const terminationPath = join(dir, `${reason}-${code}.log`);
+      const started = startMain({
+        ...artifact('sentiment-v1'),
+        ...env,
+        TERMINATION_MESSAGE_PATH: terminationPath,
+      });
+      expect(await started.exited, started.stderr()).to.equal(code);
+      const bound = reason === 'ConfigInvalid' ? [] : ['listening'];
+      expect(started.messages.map((m) => m.type)).to.deep.equal([...bound, 'failed']);
+      const failed = started.messages.find((m) => m.type === 'failed');
+      expect(failed).to.include({ type: 'failed', reason });
+      expect((failed as { message: string }).message).to.include(detail);
+      const written = await readFile(terminationPath, 'utf8');
+      expect(written.startsWith(`${reason}: `)).to.equal(true);
+      expect(written).to.include(detail);
+    });
+  }
+});

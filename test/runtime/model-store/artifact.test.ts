@@ -1,0 +1,89 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { expect } from 'chai';
+import { ArtifactInvalidError } from '../../../runtime/src/errors.js';
+import { artifactPath, REQUIRED_FILES, resolveArtifact } from '../../../runtime/src/model-store/artifact.js';
+import { artifactDigest } from '../../../runtime/src/model-store/digest.js';
+
+describe('model artifacts', () => {
+  describe('artifactPath', () => {
+    it('given file:///abs/path, returns the path', () => {
+      expect(artifactPath('file:///models/story-writer-v1')).to.equal('/models/story-writer-v1');
+      expect(artifactPath('file://localhost/models/a%20b')).to.equal('/models/a b');
+    });
+    const invalid: [string, string][] = [
+      [
+        'https://example.com/m.tar.gz',
+        "artifact URI scheme 'https' is not supported; this runtime loads file:///absolute/path directories only",
+      ],
+      ['s3://bucket/m', "artifact URI scheme 's3' is not supported"],
+      [
+        'models/story-writer',
+        "artifact URI 'models/story-writer' is not a valid URI (expected file:///absolute/path)",
+      ],
+      [
+        'file://server/share/m',
+        "artifact URI 'file://server/share/m' names host 'server'; file URIs must be local",
+      ],
+    ];
+    for (const [uri, message] of invalid) {
+      it(`given ${uri}, throws ArtifactInvalidError "${message}"`, () => {
+        expect(() => artifactPath(uri)).to.throw(ArtifactInvalidError, message);
+      });
+    }
+  });
+
+  describe('resolveArtifact', () => {
+    let root: string;
+    let dir: string;
+    let uri: string;
+    beforeEach(async () => {
+      root = await mkdtemp(join(tmpdir(), 'runtime-artifact-'));
+      dir = join(root, 'model');
+      uri = pathToFileURL(dir).href;
+      await mkdir(join(dir, 'onnx'), { recursive: true });
+      for (const file of REQUIRED_FILES) await writeFile(join(dir, file), `contents of ${file}`);
+    });
+    afterEach(() => rm(root, { recursive: true, force: true }));
+
+    it('given a complete directory and no sha256, resolves it without hashing', async () => {
+      expect(await resolveArtifact(uri)).to.deep.equal({ dir });
+    });
+
+    it('given the right sha256, resolves it', async () => {
+      const sha256 = await artifactDigest(dir);
+      expect(await resolveArtifact(uri, sha256)).to.deep.equal({ dir, sha256 });
+    });
+
+    it('given a wrong sha256, names the expected and the actual digest', async () => {
+      const actual = await artifactDigest(dir);
+      const error = await resolveArtifact(uri, '0'.repeat(64)).catch((e: unknown) => e);
+      expect(error).to.be.instanceOf(ArtifactInvalidError);
+      expect((error as Error).message).to.equal(
+        `sha256 mismatch for ${dir}: expected ${'0'.repeat(64)}, actual ${actual}`,
+      );
+    });
+
+    it('given a missing file, names it', async () => {
+      await rm(join(dir, 'tokenizer_config.json'));
+      await rm(join(dir, 'onnx/model.onnx'));
+      const error = await resolveArtifact(uri).catch((e: unknown) => e);
+      expect((error as Error).message).to.equal(
+        `artifact directory ${dir} lacks tokenizer_config.json, onnx/model.onnx`,
+      );
+    });
+
+    it('given a missing directory or a file instead of one, says which', async () => {
+      const missing = await resolveArtifact(pathToFileURL(join(root, 'nope')).href).catch((e: unknown) => e);
+      expect((missing as Error).message).to.equal(`artifact directory ${join(root, 'nope')} does not exist`);
+      const file = await resolveArtifact(pathToFileURL(join(dir, 'config.json')).href).catch(
+        (e: unknown) => e,
+      );
+      expect((file as Error).message).to.equal(
+        `artifact directory ${join(dir, 'config.json')} is not a directory`,
+      );
+    });
+  });
+});
