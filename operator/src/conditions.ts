@@ -14,6 +14,8 @@ export const Reason = {
   MinimumReplicasUnavailable: 'MinimumReplicasUnavailable',
   /** The artifact failed to download or verify (sha256 mismatch, missing files, bad URI). */
   ArtifactInvalid: 'ArtifactInvalid',
+  /** The runtime rejected its configuration (ModelVersion spec.configuration or the operator's settings). */
+  ConfigInvalid: 'ConfigInvalid',
   /** The model files are valid but the runtime could not load them. */
   ModelLoadFailed: 'ModelLoadFailed',
   /** The runtime keeps exiting and is being restarted with backoff. */

@@ -43,7 +43,7 @@ export interface SupervisorOptions {
   readonly output?: 'inherit' | 'ignore';
   readonly initialBackoffMs?: number;
   readonly maxBackoffMs?: number;
-  /** How long a stopping child gets between SIGTERM and SIGKILL. */
+  /** How long a stopping child gets between SIGTERM and SIGKILL (longer than the runtime's 10 s drain). */
   readonly stopGraceMs?: number;
 }
 
@@ -74,7 +74,7 @@ export class RuntimeSupervisor extends EventEmitter {
       output: 'inherit',
       initialBackoffMs: 1000,
       maxBackoffMs: 30_000,
-      stopGraceMs: 10_000,
+      stopGraceMs: 15_000,
       ...options,
     };
   }

@@ -1,0 +1,179 @@
+/**
+ * Every failure the router answers with: one class per failure mode, each with the HTTP status, a stable
+ * `code` a client can act on, and whether retrying the same request can succeed. The JSON shape is
+ * `{"error": {"code", "message", "details"}}` everywhere.
+ * @module
+ */
+import { BackendError } from './backends/backend.js';
+
+export interface ErrorBody {
+  error: { code: string; message: string; details?: unknown };
+}
+
+export abstract class ApiError extends Error {
+  abstract readonly status: number;
+  abstract readonly code: string;
+  readonly retryable: boolean = false;
+  readonly details?: unknown;
+  /** Seconds a client should wait before retrying (sent as Retry-After). */
+  readonly retryAfterSeconds?: number;
+
+  constructor(message: string, details?: unknown, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.details = details;
+  }
+
+  toBody(): ErrorBody {
+    return {
+      error: {
+        code: this.code,
+        message: this.message,
+        ...(this.details === undefined ? {} : { details: this.details }),
+      },
+    };
+  }
+}
+
+/** The body failed schema validation; `details` lists each problem with its path. */
+export class ValidationError extends ApiError {
+  readonly status = 400;
+  readonly code = 'invalid_request';
+}
+
+/** The body is not parseable JSON. */
+export class MalformedJsonError extends ApiError {
+  readonly status = 400;
+  readonly code = 'malformed_json';
+}
+
+/** The body is larger than the configured limit. */
+export class PayloadTooLargeError extends ApiError {
+  readonly status = 413;
+  readonly code = 'payload_too_large';
+}
+
+/** The body is not `application/json`. */
+export class UnsupportedMediaTypeError extends ApiError {
+  readonly status = 415;
+  readonly code = 'unsupported_media_type';
+}
+
+/** No route matches the path. */
+export class RouteNotFoundError extends ApiError {
+  readonly status = 404;
+  readonly code = 'not_found';
+}
+
+/** The path exists but not with this method. */
+export class MethodNotAllowedError extends ApiError {
+  readonly status = 405;
+  readonly code = 'method_not_allowed';
+}
+
+/** No AIModel has the requested name. */
+export class ModelNotFoundError extends ApiError {
+  readonly status = 404;
+  readonly code = 'model_not_found';
+}
+
+/** The AIModel exists but has no ModelVersion with the requested version. */
+export class VersionNotFoundError extends ApiError {
+  readonly status = 404;
+  readonly code = 'version_not_found';
+}
+
+/** The model cannot do what was asked (e.g. classify with a text-generation model). */
+export class UnsupportedTaskError extends ApiError {
+  readonly status = 400;
+  readonly code = 'unsupported_task';
+}
+
+/** No batch job has this id (or it expired). */
+export class JobNotFoundError extends ApiError {
+  readonly status = 404;
+  readonly code = 'job_not_found';
+}
+
+/** The request conflicts with the resource's state (e.g. downloading a model that has no artifact). */
+export class ConflictError extends ApiError {
+  readonly status = 409;
+  readonly code = 'conflict';
+}
+
+/** The backend rejected the request as invalid (e.g. a prompt longer than the context window). */
+export class UpstreamRejectedError extends ApiError {
+  readonly status = 400;
+  readonly code = 'rejected_by_model';
+}
+
+/** Every target of the fallback chain failed or was unavailable; `details.attempts` says why each. */
+export class ModelUnavailableError extends ApiError {
+  readonly status = 503;
+  readonly code = 'model_unavailable';
+  override readonly retryable = true;
+  override readonly retryAfterSeconds = 1;
+}
+
+/** The request's deadline passed before any target answered. */
+export class UpstreamTimeoutError extends ApiError {
+  readonly status = 504;
+  readonly code = 'upstream_timeout';
+  override readonly retryable = true;
+}
+
+/** A bug: never expected, always logged with its stack. */
+export class InternalError extends ApiError {
+  readonly status = 500;
+  readonly code = 'internal_error';
+}
+
+/** A backend failed on its side, or refused our configuration (bad key, unknown model name). */
+export class UpstreamError extends ApiError {
+  readonly status = 502;
+  readonly code = 'upstream_error';
+  override readonly retryable = true;
+}
+
+/** Wraps anything thrown into an ApiError (unknown errors become InternalError). */
+export function toApiError(err: unknown): ApiError {
+  if (err instanceof ApiError) return err;
+  if (err instanceof BackendError) return fromBackendError(err);
+  return new InternalError('Internal error', undefined, { cause: err });
+}
+
+/** How a backend failure reads to a client when no fallback chain absorbed it. */
+export function fromBackendError(err: BackendError): ApiError {
+  const options = { cause: err };
+  switch (err.kind) {
+    case 'unavailable':
+    case 'overloaded':
+      return new ModelUnavailableError(err.message, undefined, options);
+    case 'timeout':
+      return new UpstreamTimeoutError(err.message, undefined, options);
+    case 'rejected':
+      return new UpstreamRejectedError(err.message, undefined, options);
+    case 'cancelled':
+      return new RequestCancelledError(err.message, undefined, options);
+    default:
+      return new UpstreamError(err.message, undefined, options);
+  }
+}
+
+/** The client closed the connection before the answer was ready (nginx's 499). */
+export class RequestCancelledError extends ApiError {
+  readonly status = 499;
+  readonly code = 'cancelled';
+}
+
+/** The model has no artifact to download (it is served by an external endpoint). */
+export class NoArtifactError extends ApiError {
+  readonly status = 409;
+  readonly code = 'no_artifact';
+}
+
+/** The artifact failed verification (sha256 mismatch, missing files); the old model keeps serving. */
+export class ArtifactInvalidError extends ApiError {
+  readonly status = 409;
+  readonly code = 'artifact_invalid';
+}

@@ -1,0 +1,148 @@
+/**
+ * Request plumbing shared by every route: request ids, access logs and HTTP metrics, JSON bodies, and
+ * turning every failure into the one error shape.
+ * @module
+ */
+import { randomUUID } from 'node:crypto';
+import express, {
+  type ErrorRequestHandler,
+  type NextFunction,
+  type Request,
+  type RequestHandler,
+  type Response,
+} from 'express';
+import type { Logger } from 'pino';
+import {
+  type ApiError,
+  MalformedJsonError,
+  PayloadTooLargeError,
+  RouteNotFoundError,
+  toApiError,
+  UnsupportedMediaTypeError,
+} from '../errors.js';
+import type { Metrics } from '../metrics/registry.js';
+
+declare global {
+  namespace Express {
+    interface Request {
+      id: string;
+      log: Logger;
+    }
+  }
+}
+
+const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Honours a caller's `x-request-id` when it is safe to log, else makes one; echoes it on the response. */
+export function requestId(logger: Logger): RequestHandler {
+  return function requestIdMiddleware(req, res, next) {
+    const given = req.get('x-request-id');
+    req.id = given && SAFE_REQUEST_ID.test(given) ? given : randomUUID();
+    req.log = logger.child({ requestId: req.id });
+    res.setHeader('x-request-id', req.id);
+    next();
+  };
+}
+
+/** The route template (`/api/models/:model_id`), so metric labels stay bounded. */
+function routeLabel(req: Request): string {
+  const path = req.route?.path as string | undefined;
+  return path ? `${req.baseUrl}${path}` : 'unmatched';
+}
+
+export function accessLog(metrics: Metrics): RequestHandler {
+  return function accessLogMiddleware(req, res, next) {
+    const started = performance.now();
+    res.on('finish', () => {
+      const seconds = (performance.now() - started) / 1000;
+      const route = routeLabel(req);
+      metrics.httpRequests.inc({ route, method: req.method, status: String(res.statusCode) });
+      metrics.httpDuration.observe({ route, method: req.method }, seconds);
+      const level = res.statusCode >= 500 ? 'error' : 'info';
+      req.log[level](
+        {
+          method: req.method,
+          path: req.path,
+          route,
+          status: res.statusCode,
+          durationMs: Math.round(seconds * 1e5) / 100,
+        },
+        'Request finished',
+      );
+    });
+    next();
+  };
+}
+
+/** JSON bodies only: other content types get 415, unparseable JSON 400, oversized bodies 413. */
+export function jsonBody(limitBytes: number): RequestHandler[] {
+  const parse = express.json({
+    limit: limitBytes,
+    strict: true,
+    type: ['application/json', 'application/*+json'],
+  });
+  return [
+    function requireJson(req: Request, _res: Response, next: NextFunction) {
+      const hasBody =
+        Number(req.get('content-length') ?? 0) > 0 || req.get('transfer-encoding') !== undefined;
+      if (hasBody && !req.is(['application/json', 'application/*+json'])) {
+        next(
+          new UnsupportedMediaTypeError(
+            `Send JSON with content-type application/json (got ${req.get('content-type') ?? 'none'})`,
+          ),
+        );
+        return;
+      }
+      next();
+    },
+    parse,
+  ];
+}
+
+export function notFound(): RequestHandler {
+  return function notFoundHandler(req, _res, next) {
+    next(new RouteNotFoundError(`No route for ${req.method} ${req.path}`));
+  };
+}
+
+interface BodyParserError {
+  type?: string;
+  status?: number;
+  limit?: number;
+  message?: string;
+}
+
+function fromBodyParser(err: BodyParserError): ApiError | undefined {
+  switch (err.type) {
+    case 'entity.parse.failed':
+      return new MalformedJsonError(`Request body is not valid JSON: ${err.message ?? 'parse error'}`);
+    case 'entity.too.large':
+      return new PayloadTooLargeError(`Request body exceeds ${err.limit} bytes`, { limit_bytes: err.limit });
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return new UnsupportedMediaTypeError(err.message ?? 'Unsupported body encoding');
+    case 'request.aborted':
+    case 'request.size.invalid':
+    case 'stream.encoding.set':
+      return new MalformedJsonError(err.message ?? 'Request body could not be read');
+    default:
+      return undefined;
+  }
+}
+
+export function errorHandler(metrics: Metrics): ErrorRequestHandler {
+  return function errorHandlerMiddleware(err, req, res, next) {
+    if (res.headersSent) {
+      next(err);
+      return;
+    }
+    const apiError = fromBodyParser(err as BodyParserError) ?? toApiError(err);
+    const log = req.log ?? undefined;
+    if (apiError.status >= 500 && apiError.code === 'internal_error') log?.error({ err }, 'Unexpected error');
+    else log?.debug({ code: apiError.code, message: apiError.message }, 'Request failed');
+    metrics.errors.inc({ code: apiError.code });
+    if (apiError.retryAfterSeconds !== undefined)
+      res.setHeader('retry-after', String(apiError.retryAfterSeconds));
+    res.status(apiError.status).json(apiError.toBody());
+  };
+}

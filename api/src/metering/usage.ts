@@ -1,0 +1,124 @@
+/**
+ * Usage accounting: every inference request becomes a UsageEvent, aggregated into hourly buckets per
+ * model, version and caller. Reports (per-model metrics, usage, cost) are pure functions of the buckets.
+ * @module
+ */
+
+export const HOUR_MS = 3_600_000;
+
+export interface UsageEvent {
+  readonly at: Date;
+  readonly caller: string;
+  readonly requestedModel: string;
+  readonly requestedVersion?: string;
+  /** Absent when nothing served the request. */
+  readonly servedModel?: string;
+  readonly servedVersion?: string;
+  readonly ok: boolean;
+  readonly fallback: boolean;
+  readonly latencyMs: number;
+  readonly inputTokens: number;
+  readonly outputTokens: number;
+  readonly cost?: { readonly amount: number; readonly currency: string };
+}
+
+/** Counters of one model/version/caller in one hour. */
+export interface UsageBucket {
+  readonly start: number;
+  readonly model: string;
+  readonly version: string;
+  readonly caller: string;
+  /** Requests that asked for this model (whoever served them). */
+  requests: number;
+  errors: number;
+  /** Requests for this model that another model served. */
+  fallbacks: number;
+  latencyMsSum: number;
+  /** Requests this model/version served, and what they consumed. */
+  served: number;
+  inputTokens: number;
+  outputTokens: number;
+  cost: number;
+  currency: string;
+}
+
+export interface UsageQuery {
+  readonly from: Date;
+  readonly to: Date;
+  readonly model?: string;
+}
+
+/** Where usage is kept. Every router replica must see the same figures, so a shared store backs clusters. */
+export interface UsageStore {
+  record(event: UsageEvent): Promise<void>;
+  /** Hourly buckets that start in [from, to). */
+  buckets(query: UsageQuery): Promise<UsageBucket[]>;
+}
+
+export const hourStart = (at: Date | number): number =>
+  Math.floor(new Date(at).getTime() / HOUR_MS) * HOUR_MS;
+
+type Increment = Omit<UsageBucket, 'start' | 'model' | 'version' | 'caller'>;
+
+export interface BucketIncrement {
+  readonly model: string;
+  readonly version: string;
+  readonly values: Partial<Increment>;
+}
+
+/**
+ * How one event splits into bucket increments: request counts, errors, fallbacks and latency go to the
+ * model that was asked for; tokens and cost to the model and version that served.
+ */
+export function incrementsOf(event: UsageEvent): BucketIncrement[] {
+  const sameModel = event.servedModel === event.requestedModel;
+  const requested: BucketIncrement = {
+    model: event.requestedModel,
+    version: (sameModel ? event.servedVersion : event.requestedVersion) ?? '',
+    values: {
+      requests: 1,
+      errors: event.ok ? 0 : 1,
+      fallbacks: event.fallback ? 1 : 0,
+      latencyMsSum: event.latencyMs,
+    },
+  };
+  if (!event.servedModel) return [requested];
+  const served: BucketIncrement = {
+    model: event.servedModel,
+    version: event.servedVersion ?? '',
+    values: {
+      served: 1,
+      inputTokens: event.inputTokens,
+      outputTokens: event.outputTokens,
+      cost: event.cost?.amount ?? 0,
+      ...(event.cost ? { currency: event.cost.currency } : {}),
+    },
+  };
+  return [requested, served];
+}
+
+export function emptyBucket(start: number, model: string, version: string, caller: string): UsageBucket {
+  return {
+    start,
+    model,
+    version,
+    caller,
+    requests: 0,
+    errors: 0,
+    fallbacks: 0,
+    latencyMsSum: 0,
+    served: 0,
+    inputTokens: 0,
+    outputTokens: 0,
+    cost: 0,
+    currency: 'USD',
+  };
+}
+
+/** Adds an increment to a bucket in place. */
+export function applyIncrement(bucket: UsageBucket, values: Partial<Increment>): void {
+  for (const [key, value] of Object.entries(values) as [keyof Increment, number | string][]) {
+    if (key === 'currency') bucket.currency = value as string;
+    else (bucket[key] as number) += value as number;
+  }
+}

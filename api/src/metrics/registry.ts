@@ -1,0 +1,103 @@
+/**
+ * Every Prometheus metric of the router, registered in one registry. Label values are bounded: model and
+ * version names come from the catalog, never from raw request input.
+ * @module
+ */
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+const OVERHEAD_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1];
+
+export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
+  const registry = new Registry();
+  if (options.defaultMetrics ?? true)
+    collectDefaultMetrics({ register: registry, prefix: 'router_process_' });
+  const registers = [registry];
+  return {
+    registry,
+    httpRequests: new Counter({
+      name: 'router_http_requests_total',
+      help: 'HTTP requests answered, by route template, method and status code',
+      labelNames: ['route', 'method', 'status'] as const,
+      registers,
+    }),
+    httpDuration: new Histogram({
+      name: 'router_http_request_duration_seconds',
+      help: 'Time to answer an HTTP request, by route template',
+      labelNames: ['route', 'method'] as const,
+      buckets: LATENCY_BUCKETS,
+      registers,
+    }),
+    inferenceRequests: new Counter({
+      name: 'router_inference_requests_total',
+      help: 'Inference requests by requested model, serving model/version and outcome',
+      labelNames: ['operation', 'model', 'served_model', 'version', 'outcome'] as const,
+      registers,
+    }),
+    inferenceDuration: new Histogram({
+      name: 'router_inference_duration_seconds',
+      help: 'End-to-end inference latency in the router, by operation and requested model',
+      labelNames: ['operation', 'model'] as const,
+      buckets: LATENCY_BUCKETS,
+      registers,
+    }),
+    upstreamDuration: new Histogram({
+      name: 'router_upstream_duration_seconds',
+      help: 'Time waiting on the backend that served, by model and version',
+      labelNames: ['model', 'version', 'provider'] as const,
+      buckets: LATENCY_BUCKETS,
+      registers,
+    }),
+    overhead: new Histogram({
+      name: 'router_overhead_seconds',
+      help: 'Router time per inference request: total minus time waiting on backends',
+      labelNames: ['operation'] as const,
+      buckets: OVERHEAD_BUCKETS,
+      registers,
+    }),
+    tokens: new Counter({
+      name: 'router_tokens_total',
+      help: 'Tokens processed, by serving model, version and direction (input, output)',
+      labelNames: ['model', 'version', 'direction'] as const,
+      registers,
+    }),
+    cost: new Counter({
+      name: 'router_cost_total',
+      help: 'Estimated spend from AIModel pricing, by serving model and currency',
+      labelNames: ['model', 'currency'] as const,
+      registers,
+    }),
+    errors: new Counter({
+      name: 'router_errors_total',
+      help: 'Error responses by error code',
+      labelNames: ['code'] as const,
+      registers,
+    }),
+    fallbacks: new Counter({
+      name: 'router_fallbacks_total',
+      help: 'Requests served by a model other than the one requested',
+      labelNames: ['model', 'served_model'] as const,
+      registers,
+    }),
+    backendFailures: new Counter({
+      name: 'router_backend_failures_total',
+      help: 'Failed backend attempts, by model, version and failure kind',
+      labelNames: ['model', 'version', 'kind'] as const,
+      registers,
+    }),
+    batchJobs: new Gauge({
+      name: 'router_batch_jobs',
+      help: 'Batch jobs held by this router, by state',
+      labelNames: ['state'] as const,
+      registers,
+    }),
+    batchItems: new Counter({
+      name: 'router_batch_items_total',
+      help: 'Batch items finished, by outcome',
+      labelNames: ['outcome'] as const,
+      registers,
+    }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

@@ -1,0 +1,138 @@
+/**
+ * /openapi.json, generated from the same route declarations and zod schemas that validate requests.
+ * @module
+ */
+import { z } from 'zod';
+import type { AnyRoute } from './http/route.js';
+
+type Json = Record<string, unknown>;
+
+const errorSchema = z.object({
+  error: z.object({
+    code: z.string().describe('Stable machine-readable code, e.g. invalid_request, model_not_found'),
+    message: z.string(),
+    details: z.unknown().optional(),
+  }),
+});
+
+const ERROR_RESPONSES: Record<string, string> = {
+  '400': 'Invalid request (validation problems in details.problems)',
+  '404': 'Unknown model, version, job or route',
+  '413': 'Body or batch too large',
+  '415': 'Body is not JSON',
+  '503': 'No model of the fallback chain could serve (details.attempts)',
+  '504': 'Timed out before any model answered',
+};
+
+function schemaOf(schema: z.ZodType, io: 'input' | 'output'): Json {
+  const json = z.toJSONSchema(schema, { target: 'draft-2020-12', io, unrepresentable: 'any' }) as Json;
+  delete json.$schema;
+  return json;
+}
+
+const toOpenApiPath = (path: string): string => path.replace(/:([a-z_]+)/g, '{$1}');
+
+function queryParameters(schema: z.ZodType | undefined): Json[] {
+  if (!schema) return [];
+  const json = schemaOf(schema, 'input');
+  const props = (json.properties ?? {}) as Record<string, Json>;
+  const required = new Set((json.required as string[] | undefined) ?? []);
+  return Object.entries(props).map(([name, s]) => ({
+    name,
+    in: 'query',
+    required: required.has(name),
+    ...(s.description ? { description: s.description } : {}),
+    schema: s,
+  }));
+}
+
+function operation(def: AnyRoute): Json {
+  const pathParams = [...def.path.matchAll(/:([a-z_]+)/g)].map((m) => ({
+    name: m[1],
+    in: 'path',
+    required: true,
+    schema: { type: 'string' },
+  }));
+  const responses: Json = {};
+  for (const [status, doc] of Object.entries(def.responses)) {
+    responses[status] = {
+      description: doc.description,
+      ...(doc.schema ? { content: { 'application/json': { schema: schemaOf(doc.schema, 'output') } } } : {}),
+    };
+  }
+  for (const [status, description] of Object.entries(ERROR_RESPONSES)) {
+    responses[status] = {
+      description,
+      content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+    };
+  }
+  return {
+    summary: def.summary,
+    tags: [def.tag],
+    operationId: `${def.method}${def.path.replace(/[/:{}]+(\w)/g, (_, c: string) => c.toUpperCase())}`,
+    parameters: [...pathParams, ...queryParameters(def.query)],
+    ...(def.body
+      ? {
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: schemaOf(def.body, 'input') } },
+          },
+        }
+      : {}),
+    responses,
+  };
+}
+
+const OPERATIONAL: Record<string, Json> = {
+  '/healthz': {
+    get: {
+      summary: 'Liveness: the process answers',
+      tags: ['operations'],
+      responses: { 200: { description: 'Alive' } },
+    },
+  },
+  '/readyz': {
+    get: {
+      summary: 'Readiness: catalog loaded, no runtime still starting, ready runtimes answer',
+      tags: ['operations'],
+      responses: {
+        200: { description: 'Ready' },
+        503: { description: 'Not ready; the body says which check failed' },
+      },
+    },
+  },
+  '/metrics': {
+    get: {
+      summary: 'Prometheus metrics (text exposition format)',
+      tags: ['operations'],
+      responses: { 200: { description: 'Metrics' } },
+    },
+  },
+  '/openapi.json': {
+    get: {
+      summary: 'This document',
+      tags: ['operations'],
+      responses: { 200: { description: 'OpenAPI 3.1' } },
+    },
+  },
+};
+
+export function openApiDocument(routes: readonly AnyRoute[], version: string): Json {
+  const paths: Record<string, Json> = { ...OPERATIONAL };
+  for (const def of routes) {
+    const path = toOpenApiPath(def.path);
+    paths[path] = { ...(paths[path] ?? {}), [def.method]: operation(def) };
+  }
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'paissive router',
+      version,
+      description:
+        'Models, versions, inference, batch jobs, metrics, usage and cost over AIModel/ModelVersion resources.',
+    },
+    servers: [{ url: '/' }],
+    paths,
+    components: { schemas: { Error: schemaOf(errorSchema, 'output') } },
+  };
+}

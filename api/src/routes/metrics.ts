@@ -1,0 +1,87 @@
+/**
+ * Service metrics, per-model metrics, token usage and cost (with the month's projection).
+ * @module
+ */
+import type { AppDeps } from '../deps.js';
+import { type AnyRoute, route } from '../http/route.js';
+import { performanceFigures } from '../metering/reports.js';
+import {
+  costReportSchema,
+  modelMetricsBreakdown,
+  type ReportQuery,
+  reportQuery,
+  serviceMetrics,
+  usageReportSchema,
+} from '../schemas/metrics.js';
+import { findModel } from './models.js';
+import { cost, modelPerformanceByVersion, usage } from './reports.js';
+
+const HOUR_MS = 3_600_000;
+
+export function metricsRoutes(deps: AppDeps): AnyRoute[] {
+  return [
+    route({
+      method: 'get',
+      path: '/api/metrics',
+      summary: 'Service overview: catalog, last 24 hours of traffic, per-model figures',
+      tag: 'metrics',
+      responses: { 200: { description: 'Service metrics', schema: serviceMetrics } },
+      handler: async () => {
+        const now = Date.now();
+        const buckets = await deps.usage.buckets({
+          from: new Date(now - 24 * HOUR_MS),
+          to: new Date(now + HOUR_MS),
+        });
+        const models = deps.catalog.models();
+        return {
+          body: {
+            started_at: deps.startedAt.toISOString(),
+            uptime_seconds: Math.round((now - deps.startedAt.getTime()) / 1000),
+            catalog: {
+              models: models.length,
+              versions: models.reduce((n, m) => n + m.versions.length, 0),
+              ready_versions: models.reduce((n, m) => n + m.versions.filter((v) => v.ready).length, 0),
+            },
+            last_24h: performanceFigures(buckets),
+            models: models.map((m) => ({
+              model_id: m.name,
+              ...performanceFigures(buckets.filter((b) => b.model === m.name)),
+            })),
+          },
+        };
+      },
+    }),
+    route<undefined, ReportQuery>({
+      method: 'get',
+      path: '/api/metrics/models/:model_id',
+      summary: "A model's metrics by period, with a breakdown by version",
+      tag: 'metrics',
+      query: reportQuery,
+      responses: { 200: { description: 'Per-model metrics', schema: modelMetricsBreakdown } },
+      handler: async ({ params, query }) => {
+        const model = findModel(deps, params.model_id as string);
+        return {
+          body: { model_id: model.name, ...(await modelPerformanceByVersion(deps, model.name, query)) },
+        };
+      },
+    }),
+    route<undefined, ReportQuery>({
+      method: 'get',
+      path: '/api/metrics/usage',
+      summary: 'Tokens by model, version and period',
+      tag: 'metrics',
+      query: reportQuery,
+      responses: { 200: { description: 'Usage report', schema: usageReportSchema } },
+      handler: async ({ query }) => ({ body: await usage(deps, query) }),
+    }),
+    route<undefined, ReportQuery>({
+      method: 'get',
+      path: '/api/metrics/cost',
+      summary: 'Spend by model and period from AIModel pricing, with a projection to the end of the month',
+      tag: 'metrics',
+      query: reportQuery,
+      responses: { 200: { description: 'Cost report', schema: costReportSchema } },
+      handler: async ({ query }) => ({ body: await cost(deps, query) }),
+    }),
+  ];
+}

@@ -1,0 +1,83 @@
+/**
+ * Reads usage buckets for a report window and hands them to the pure report functions.
+ * @module
+ */
+import type { AppDeps } from '../deps.js';
+import { ValidationError } from '../errors.js';
+import {
+  costReport,
+  defaultWindow,
+  type Period,
+  performanceFigures,
+  performanceReport,
+  projectMonth,
+  type ReportWindow,
+  usageReport,
+} from '../metering/reports.js';
+import type { UsageBucket } from '../metering/usage.js';
+import type { ReportQuery } from '../schemas/metrics.js';
+
+const DAY_MS = 86_400_000;
+
+/** The window a query asks for; bounded by the retention so nobody asks for years of empty buckets. */
+export function windowOf(
+  query: ReportQuery,
+  fallbackPeriod: Period,
+  retentionDays: number,
+  now = new Date(),
+): ReportWindow {
+  const period = query.period ?? fallbackPeriod;
+  const base = defaultWindow(period, now);
+  const to = query.to ? new Date(query.to) : query.from ? now : base.to;
+  const from = query.from
+    ? new Date(query.from)
+    : query.to
+      ? new Date(to.getTime() - (base.to.getTime() - base.from.getTime()))
+      : base.from;
+  if (to.getTime() - from.getTime() > (retentionDays + 1) * DAY_MS) {
+    throw new ValidationError(`The window may span at most ${retentionDays} days (the usage retention)`, {
+      problems: [{ path: 'query.from', message: `at most ${retentionDays} days before to` }],
+    });
+  }
+  if (from.getTime() >= to.getTime()) {
+    throw new ValidationError('from must be before to', {
+      problems: [{ path: 'query.from', message: 'must be before to' }],
+    });
+  }
+  return { period, from, to };
+}
+
+export async function modelPerformance(deps: AppDeps, model: string, query: ReportQuery) {
+  const window = windowOf(query, 'hourly', deps.config.USAGE_RETENTION_DAYS);
+  const buckets = await deps.usage.buckets({ from: window.from, to: window.to, model });
+  return performanceReport(buckets, window);
+}
+
+export async function modelPerformanceByVersion(deps: AppDeps, model: string, query: ReportQuery) {
+  const window = windowOf(query, 'hourly', deps.config.USAGE_RETENTION_DAYS);
+  const buckets = await deps.usage.buckets({ from: window.from, to: window.to, model });
+  const byVersion = new Map<string, UsageBucket[]>();
+  for (const b of buckets) {
+    if (b.version) byVersion.set(b.version, [...(byVersion.get(b.version) ?? []), b]);
+  }
+  return {
+    ...performanceReport(buckets, window),
+    versions: [...byVersion].map(([version, bs]) => ({ version, ...performanceFigures(bs) })),
+  };
+}
+
+export async function usage(deps: AppDeps, query: ReportQuery) {
+  const window = windowOf(query, 'hourly', deps.config.USAGE_RETENTION_DAYS);
+  return usageReport(await deps.usage.buckets({ from: window.from, to: window.to }), window);
+}
+
+export async function cost(deps: AppDeps, query: ReportQuery, now = new Date()) {
+  const window = windowOf(query, 'daily', deps.config.USAGE_RETENTION_DAYS, now);
+  const monthStart = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
+  const month = await deps.usage.buckets({ from: monthStart, to: new Date(now.getTime() + 1) });
+  const served = month.filter((b) => b.served > 0);
+  return {
+    ...costReport(await deps.usage.buckets({ from: window.from, to: window.to }), window),
+    projection: projectMonth(served, now),
+  };
+}

@@ -1,0 +1,97 @@
+/**
+ * Fallback is data: the ordered targets a request may be served by, and which failures move it to the
+ * next one. Pure; `execute-chain.ts` is the loop that walks it.
+ * @module
+ */
+import type { Capability } from '../../../crds/src/index.js';
+import type { FailureKind, RouteTarget } from '../backends/backend.js';
+import type { CatalogModel } from '../catalog/catalog.js';
+import { selectVersion } from './select-version.js';
+
+export interface ChainStep {
+  readonly target: RouteTarget;
+  /** True when the step serves a model other than the one requested. */
+  readonly fallback: boolean;
+}
+
+export interface ChainSkip {
+  readonly model: string;
+  readonly reason: string;
+}
+
+export interface FallbackChain {
+  readonly steps: readonly ChainStep[];
+  /** Models of the chain that cannot serve at all (unknown, wrong capability, no usable version). */
+  readonly skipped: readonly ChainSkip[];
+}
+
+export interface ChainInput {
+  readonly model: CatalogModel;
+  readonly requestedVersion?: string;
+  readonly capability: Capability;
+  readonly useFallbacks: boolean;
+  readonly lookup: (name: string) => CatalogModel | undefined;
+}
+
+/** Failures after which another target may still succeed. A request the model rejected would fail anywhere. */
+const MOVES_TO_NEXT: ReadonlySet<FailureKind> = new Set([
+  'unavailable',
+  'timeout',
+  'overloaded',
+  'upstream_error',
+  'misconfigured',
+]);
+
+export function movesToNextTarget(kind: FailureKind): boolean {
+  return MOVES_TO_NEXT.has(kind);
+}
+
+/** Whether a target can take traffic now (its version is ready, or its external model is ready). */
+export function isAvailable(target: RouteTarget): boolean {
+  if (target.model.spec.provider === 'openai') {
+    return target.model.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+  }
+  return Boolean(target.version?.ready && target.version.endpoint);
+}
+
+function stepFor(model: CatalogModel, version: string | undefined, fallback: boolean): ChainStep | ChainSkip {
+  const choice = selectVersion(model, version);
+  if (choice.kind === 'none') return { model: model.name, reason: choice.reason };
+  return { target: choice.kind === 'version' ? { model, version: choice.version } : { model }, fallback };
+}
+
+/**
+ * The requested model (named or default version), then — when allowed — every model of its `fallbacks`,
+ * depth first, each once, each at its default version. Throws VersionNotFoundError for an unknown version.
+ */
+export function buildFallbackChain(input: ChainInput): FallbackChain {
+  const steps: ChainStep[] = [];
+  const skipped: ChainSkip[] = [];
+  const first = stepFor(input.model, input.requestedVersion, false);
+  if ('target' in first) steps.push(first);
+  else skipped.push(first);
+  if (!input.useFallbacks) return { steps, skipped };
+
+  const visited = new Set([input.model.name]);
+  const visit = (names: readonly string[]): void => {
+    for (const name of names) {
+      if (visited.has(name)) continue;
+      visited.add(name);
+      const model = input.lookup(name);
+      if (!model) {
+        skipped.push({ model: name, reason: 'no such model' });
+        continue;
+      }
+      if (!model.spec.capabilities.includes(input.capability)) {
+        skipped.push({ model: name, reason: `lacks capability ${input.capability}` });
+      } else {
+        const step = stepFor(model, undefined, true);
+        if ('target' in step) steps.push(step);
+        else skipped.push(step);
+      }
+      visit(model.spec.fallbacks ?? []);
+    }
+  };
+  visit(input.model.spec.fallbacks ?? []);
+  return { steps, skipped };
+}

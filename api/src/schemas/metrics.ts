@@ -1,0 +1,101 @@
+/**
+ * Query and response shapes of the usage, cost and performance endpoints.
+ * @module
+ */
+import { z } from 'zod';
+
+export const reportQuery = z
+  .strictObject({
+    period: z.enum(['hourly', 'daily']).optional().describe('Bucket size (default hourly; daily for cost)'),
+    from: z.iso.datetime({ offset: true }).optional().describe('Start (inclusive, RFC 3339)'),
+    to: z.iso.datetime({ offset: true }).optional().describe('End (exclusive, RFC 3339)'),
+  })
+  .refine((q) => !q.from || !q.to || Date.parse(q.from) < Date.parse(q.to), {
+    message: 'from must be before to',
+    path: ['from'],
+  });
+export type ReportQuery = z.infer<typeof reportQuery>;
+
+const figures = {
+  requests_count: z.number().int(),
+  tokens_input: z.number().int(),
+  tokens_output: z.number().int(),
+  avg_response_time_ms: z.number(),
+  error_rate: z.number().describe('Failed requests / requests'),
+  fallback_rate: z.number().describe('Requests served by a fallback model / requests'),
+  estimated_cost: z.number(),
+};
+
+export const performanceMetrics = z.object({
+  model_id: z.string().optional(),
+  period: z.enum(['hourly', 'daily']),
+  from: z.string(),
+  to: z.string(),
+  ...figures,
+  series: z.array(z.object({ start: z.string(), ...figures })),
+});
+
+const tokenCounts = {
+  input_tokens: z.number().int(),
+  output_tokens: z.number().int(),
+  total_tokens: z.number().int(),
+};
+
+export const usageReportSchema = z.object({
+  period: z.enum(['hourly', 'daily']),
+  from: z.string(),
+  to: z.string(),
+  totals: z.object({ requests: z.number().int(), ...tokenCounts }),
+  models: z.array(
+    z.object({
+      model_id: z.string(),
+      requests: z.number().int(),
+      ...tokenCounts,
+      versions: z.array(z.object({ version: z.string(), ...tokenCounts })),
+      series: z.array(z.object({ start: z.string(), ...tokenCounts })),
+    }),
+  ),
+});
+
+const money = z.object({ currency: z.string(), amount: z.number() });
+
+export const costReportSchema = z.object({
+  period: z.enum(['hourly', 'daily']),
+  from: z.string(),
+  to: z.string(),
+  totals: z.array(money),
+  models: z.array(
+    z.object({
+      model_id: z.string(),
+      currency: z.string(),
+      cost: z.number(),
+      ...tokenCounts,
+      series: z.array(z.object({ start: z.string(), cost: z.number() })),
+    }),
+  ),
+  projection: z.object({
+    month: z.string(),
+    days_in_month: z.number().int(),
+    days_elapsed: z.number(),
+    month_to_date: z.array(money),
+    projected_total: z.array(money),
+    basis: z.string(),
+  }),
+});
+
+export const serviceMetrics = z.object({
+  started_at: z.string(),
+  uptime_seconds: z.number(),
+  catalog: z.object({
+    models: z.number().int(),
+    versions: z.number().int(),
+    ready_versions: z.number().int(),
+  }),
+  last_24h: z.object(figures),
+  models: z.array(z.object({ model_id: z.string(), ...figures })),
+  batch: z.object({ jobs: z.record(z.string(), z.number()) }).optional(),
+});
+
+export const modelMetricsBreakdown = performanceMetrics.extend({
+  versions: z.array(z.object({ version: z.string(), ...figures })),
+});

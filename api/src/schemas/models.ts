@@ -1,0 +1,149 @@
+/**
+ * Response shapes of the model endpoints, and the views that build them from the catalog.
+ * @module
+ */
+import { z } from 'zod';
+import { type Condition, resolveDefaultVersion } from '../../../crds/src/index.js';
+import type { CatalogModel, CatalogVersion } from '../catalog/catalog.js';
+
+const condition = z.object({
+  type: z.string(),
+  status: z.string(),
+  reason: z.string(),
+  message: z.string(),
+  last_transition_time: z.string(),
+});
+
+export const versionView = z.object({
+  name: z.string().describe('ModelVersion metadata.name'),
+  version: z.string(),
+  default: z.boolean().describe('Requests that name no version get this one'),
+  deprecated: z.boolean(),
+  ready: z.boolean(),
+  reason: z.string().optional().describe('Reason of the Ready condition'),
+  message: z.string().optional(),
+  replicas: z.number().int(),
+  ready_replicas: z.number().int(),
+  artifact: z.object({ uri: z.string(), sha256: z.string().optional() }).optional(),
+  resources: z.record(z.string(), z.unknown()).optional(),
+  configuration: z.record(z.string(), z.unknown()).optional(),
+  conditions: z.array(condition),
+  created_at: z.string().optional(),
+});
+export type VersionView = z.infer<typeof versionView>;
+
+export const modelView = z.object({
+  id: z.string(),
+  display_name: z.string(),
+  description: z.string().optional(),
+  provider: z.enum(['onnx', 'openai']),
+  capabilities: z.array(z.string()),
+  parameters: z.record(z.string(), z.unknown()),
+  fallbacks: z.array(z.string()),
+  pricing: z
+    .object({ input_per_1k_tokens: z.number(), output_per_1k_tokens: z.number(), currency: z.string() })
+    .optional(),
+  base_url: z.string().optional().describe('OpenAI-compatible endpoint (provider openai)'),
+  default_version: z.string().optional(),
+  versions_total: z.number().int(),
+  versions_ready: z.number().int(),
+  ready: z.boolean(),
+  reason: z.string().optional(),
+  message: z.string().optional(),
+  created_at: z.string().optional(),
+});
+export type ModelView = z.infer<typeof modelView>;
+
+export const modelDetails = modelView.extend({
+  conditions: z.array(condition),
+  versions: z.array(versionView),
+});
+export const modelList = z.object({ models: z.array(modelView), total: z.number().int() });
+export const versionList = z.object({
+  model_id: z.string(),
+  default_version: z.string().optional(),
+  versions: z.array(versionView),
+});
+
+function conditionsView(conditions: readonly Condition[] | undefined) {
+  return (conditions ?? []).map((c) => ({
+    type: c.type,
+    status: c.status,
+    reason: c.reason,
+    message: c.message,
+    last_transition_time: c.lastTransitionTime,
+  }));
+}
+
+export function toVersionView(v: CatalogVersion, defaultVersion: string | undefined): VersionView {
+  const ready = v.status?.conditions?.find((c) => c.type === 'Ready');
+  return {
+    name: v.name,
+    version: v.version,
+    default: v.version === defaultVersion,
+    deprecated: v.spec.deprecated,
+    ready: v.ready,
+    ...(ready ? { reason: ready.reason, message: ready.message } : {}),
+    replicas: v.status?.replicas ?? v.spec.replicas,
+    ready_replicas: v.status?.readyReplicas ?? 0,
+    ...(v.spec.artifact ? { artifact: { ...v.spec.artifact } } : {}),
+    ...(v.spec.resources ? { resources: { ...v.spec.resources } } : {}),
+    ...(v.spec.configuration ? { configuration: { ...v.spec.configuration } } : {}),
+    conditions: conditionsView(v.status?.conditions),
+    ...(v.createdAt ? { created_at: v.createdAt } : {}),
+  };
+}
+
+export function toModelView(m: CatalogModel): ModelView {
+  const ready = m.status?.conditions?.find((c) => c.type === 'Ready');
+  const pricing = m.spec.pricing;
+  const defaultVersion = m.status?.defaultVersion ?? resolveDefaultVersion(m.versions).version?.version;
+  return {
+    id: m.name,
+    display_name: m.spec.displayName ?? m.name,
+    ...(m.spec.description ? { description: m.spec.description } : {}),
+    provider: m.spec.provider,
+    capabilities: [...m.spec.capabilities],
+    parameters: { ...(m.spec.parameters ?? {}) },
+    fallbacks: [...(m.spec.fallbacks ?? [])],
+    ...(pricing
+      ? {
+          pricing: {
+            input_per_1k_tokens: pricing.inputPer1kTokens,
+            output_per_1k_tokens: pricing.outputPer1kTokens,
+            currency: pricing.currency,
+          },
+        }
+      : {}),
+    ...(m.spec.endpoint ? { base_url: m.spec.endpoint.baseURL } : {}),
+    ...(defaultVersion ? { default_version: defaultVersion } : {}),
+    versions_total: m.versions.length,
+    versions_ready: m.versions.filter((v) => v.ready).length,
+    ready: ready?.status === 'True',
+    ...(ready ? { reason: ready.reason, message: ready.message } : {}),
+    ...(m.createdAt ? { created_at: m.createdAt } : {}),
+  };
+}
+
+export function toModelDetails(m: CatalogModel) {
+  const view = toModelView(m);
+  return {
+    ...view,
+    conditions: conditionsView(m.status?.conditions),
+    versions: m.versions.map((v) => toVersionView(v, view.default_version)),
+  };
+}
+
+export const downloadRequest = z.strictObject({
+  model_id: z.string().min(1).max(63),
+  version: z.string().min(1).max(32).optional().describe('Defaults to the default version'),
+});
+
+export const downloadResponse = z.object({
+  model_id: z.string(),
+  version: z.string(),
+  state: z.string().describe('READY once the artifact was fetched, verified and loaded'),
+  reason: z.string().optional(),
+  artifact: z.object({ uri: z.string(), sha256: z.string().optional(), verified: z.boolean() }),
+  duration_ms: z.number(),
+});

@@ -1,0 +1,421 @@
+import { request } from 'node:http';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { startTestRouter, type TestRouter } from '../support/app.js';
+
+interface Case {
+  what: string;
+  method: string;
+  path: string;
+  body?: string;
+  headers?: Record<string, string>;
+  status: number;
+  code: string;
+  message?: string;
+}
+
+const json = (value: unknown) => JSON.stringify(value);
+const big = 'x'.repeat(200_000);
+
+/** Every answer must be the one error shape with a 4xx status, never a 500 and never a crash. */
+const CORPUS: Case[] = [
+  {
+    what: 'malformed JSON',
+    method: 'POST',
+    path: '/api/inference/text',
+    body: '{"model_id": "sentiment",',
+    status: 400,
+    code: 'malformed_json',
+  },
+  {
+    what: 'JSON that is a string',
+    method: 'POST',
+    path: '/api/inference/text',
+    body: '"hello"',
+    status: 400,
+    code: 'malformed_json',
+  },
+  {
+    what: 'an array body',
+    method: 'POST',
+    path: '/api/inference/text',
+    body: '[1,2]',
+    status: 400,
+    code: 'invalid_request',
+  },
+  {
+    what: 'no body',
+    method: 'POST',
+    path: '/api/inference/text',
+    status: 400,
+    code: 'invalid_request',
+    message: 'body is required',
+  },
+  {
+    what: 'form data',
+    method: 'POST',
+    path: '/api/inference/text',
+    body: 'model_id=x',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    status: 415,
+    code: 'unsupported_media_type',
+  },
+  {
+    what: 'text/plain',
+    method: 'POST',
+    path: '/api/inference/analyze',
+    body: 'hi',
+    headers: { 'content-type': 'text/plain' },
+    status: 415,
+    code: 'unsupported_media_type',
+  },
+  {
+    what: 'a body over the limit',
+    method: 'POST',
+    path: '/api/inference/text',
+    body: json({ model_id: 'story-writer', input: big.repeat(6) }),
+    status: 413,
+    code: 'payload_too_large',
+  },
+  {
+    what: 'missing model_id',
+    method: 'POST',
+    path: '/api/inference/text',
+    body: json({ input: 'hi' }),
+    status: 400,
+    code: 'invalid_request',
+    message: 'body.model_id',
+  },
+  {
+    what: 'empty input',
+    method: 'POST',
+    path: '/api/inference/text',
+    body: json({ model_id: 'story-writer', input: '   ' }),
+    status: 400,
+    code: 'invalid_request',
+    message: 'input must not be empty',
+  },
+  {
+    what: 'input of the wrong type',
+    method: 'POST',
+    path: '/api/inference/text',
+    body: json({ model_id: 'story-writer', input: 42 }),
+    status: 400,
+    code: 'invalid_request',
+    message: 'body.input',
+  },
+  {
+    what: 'an unknown top-level field',
+    method: 'POST',
+    path: '/api/inference/text',
+    body: json({ model_id: 'story-writer', input: 'hi', temprature: 1 }),
+    status: 400,
+    code: 'invalid_request',
+    message: 'unknown field: temprature',
+  },
+  {
+    what: 'an unknown parameter',
+    method: 'POST',
+    path: '/api/inference/text',
+    body: json({ model_id: 'story-writer', input: 'hi', parameters: { max_token: 5 } }),
+    status: 400,
+    code: 'invalid_request',
+    message: 'max_token',
+  },
+  {
+    what: 'temperature out of range',
+    method: 'POST',
+    path: '/api/inference/text',
+    body: json({ model_id: 'story-writer', input: 'hi', parameters: { temperature: 7 } }),
+    status: 400,
+    code: 'invalid_request',
+    message: 'parameters.temperature',
+  },
+  {
+    what: 'fractional max_tokens',
+    method: 'POST',
+    path: '/api/inference/text',
+    body: json({ model_id: 'story-writer', input: 'hi', parameters: { max_tokens: 2.5 } }),
+    status: 400,
+    code: 'invalid_request',
+    message: 'max_tokens',
+  },
+  {
+    what: 'too many stop strings',
+    method: 'POST',
+    path: '/api/inference/text',
+    body: json({ model_id: 'story-writer', input: 'hi', parameters: { stop: ['a', 'b', 'c', 'd', 'e'] } }),
+    status: 400,
+    code: 'invalid_request',
+    message: 'stop',
+  },
+  {
+    what: 'use_fallbacks as a string',
+    method: 'POST',
+    path: '/api/inference/text',
+    body: json({ model_id: 'story-writer', input: 'hi', use_fallbacks: 'yes' }),
+    status: 400,
+    code: 'invalid_request',
+    message: 'use_fallbacks',
+  },
+  {
+    what: 'an uppercase model id',
+    method: 'POST',
+    path: '/api/inference/text',
+    body: json({ model_id: 'Story', input: 'hi' }),
+    status: 400,
+    code: 'invalid_request',
+    message: 'model_id',
+  },
+  {
+    what: 'an unknown model',
+    method: 'POST',
+    path: '/api/inference/text',
+    body: json({ model_id: 'no-such-model', input: 'hi' }),
+    status: 404,
+    code: 'model_not_found',
+  },
+  {
+    what: 'an unknown version',
+    method: 'POST',
+    path: '/api/inference/text',
+    body: json({ model_id: 'story-writer', version: 'v9', input: 'hi' }),
+    status: 404,
+    code: 'version_not_found',
+    message: 'v2, v1',
+  },
+  {
+    what: 'a task the model cannot do',
+    method: 'POST',
+    path: '/api/inference/analyze',
+    body: json({ model_id: 'story-writer', task: 'classify', input: 'hi' }),
+    status: 400,
+    code: 'unsupported_task',
+  },
+  {
+    what: 'text with a classifier',
+    method: 'POST',
+    path: '/api/inference/text',
+    body: json({ model_id: 'sentiment', input: 'hi' }),
+    status: 400,
+    code: 'unsupported_task',
+  },
+  {
+    what: 'tokens from an external model',
+    method: 'POST',
+    path: '/api/inference/analyze',
+    body: json({ model_id: 'gpt-4o-mini', task: 'tokens', input: 'hi' }),
+    status: 400,
+    code: 'unsupported_task',
+  },
+  {
+    what: 'an unknown analyze task',
+    method: 'POST',
+    path: '/api/inference/analyze',
+    body: json({ model_id: 'sentiment', task: 'summarize', input: 'hi' }),
+    status: 400,
+    code: 'invalid_request',
+    message: 'task',
+  },
+  {
+    what: 'too many analyze inputs',
+    method: 'POST',
+    path: '/api/inference/analyze',
+    body: json({ model_id: 'sentiment', task: 'classify', input: Array(65).fill('a') }),
+    status: 400,
+    code: 'invalid_request',
+  },
+  {
+    what: 'an empty text in a list',
+    method: 'POST',
+    path: '/api/inference/analyze',
+    body: json({ model_id: 'sentiment', task: 'classify', input: ['ok', ''] }),
+    status: 400,
+    code: 'invalid_request',
+    message: 'input.1',
+  },
+  {
+    what: 'an empty batch',
+    method: 'POST',
+    path: '/api/inference/batch',
+    body: json({ requests: [] }),
+    status: 400,
+    code: 'invalid_request',
+    message: 'at least one',
+  },
+  {
+    what: 'a batch item without type',
+    method: 'POST',
+    path: '/api/inference/batch',
+    body: json({ requests: [{ model_id: 'sentiment', input: 'x' }] }),
+    status: 400,
+    code: 'invalid_request',
+    message: 'requests.0',
+  },
+  {
+    what: 'a batch over the item limit',
+    method: 'POST',
+    path: '/api/inference/batch',
+    body: json({ requests: Array(11).fill({ type: 'text', model_id: 'story-writer', input: 'x' }) }),
+    status: 413,
+    code: 'payload_too_large',
+    message: 'at most 10',
+  },
+  {
+    what: 'an unknown job',
+    method: 'GET',
+    path: '/api/inference/jobs/job_nope',
+    status: 404,
+    code: 'job_not_found',
+  },
+  {
+    what: 'a negative page offset',
+    method: 'GET',
+    path: '/api/inference/jobs/job_x?offset=-1',
+    status: 400,
+    code: 'invalid_request',
+    message: 'query.offset',
+  },
+  {
+    what: 'an unknown model (details)',
+    method: 'GET',
+    path: '/api/models/nope',
+    status: 404,
+    code: 'model_not_found',
+  },
+  {
+    what: 'an unknown model (versions)',
+    method: 'GET',
+    path: '/api/models/nope/versions',
+    status: 404,
+    code: 'model_not_found',
+  },
+  {
+    what: 'a bad metrics period',
+    method: 'GET',
+    path: '/api/models/sentiment/metrics?period=weekly',
+    status: 400,
+    code: 'invalid_request',
+    message: 'query.period',
+  },
+  {
+    what: 'an unknown query parameter',
+    method: 'GET',
+    path: '/api/metrics/usage?periode=daily',
+    status: 400,
+    code: 'invalid_request',
+    message: 'periode',
+  },
+  {
+    what: 'a bad date',
+    method: 'GET',
+    path: '/api/metrics/cost?from=yesterday',
+    status: 400,
+    code: 'invalid_request',
+    message: 'query.from',
+  },
+  {
+    what: 'from after to',
+    method: 'GET',
+    path: '/api/metrics/usage?from=2026-02-01T00:00:00Z&to=2026-01-01T00:00:00Z',
+    status: 400,
+    code: 'invalid_request',
+    message: 'before',
+  },
+  {
+    what: 'a window beyond retention',
+    method: 'GET',
+    path: '/api/metrics/usage?from=2020-01-01T00:00:00Z&to=2026-01-01T00:00:00Z',
+    status: 400,
+    code: 'invalid_request',
+    message: 'at most',
+  },
+  {
+    what: 'a download of an external model',
+    method: 'POST',
+    path: '/api/models/download',
+    body: json({ model_id: 'gpt-4o-mini' }),
+    status: 409,
+    code: 'no_artifact',
+  },
+  {
+    what: 'a download of an unknown version',
+    method: 'POST',
+    path: '/api/models/download',
+    body: json({ model_id: 'sentiment', version: 'v7' }),
+    status: 404,
+    code: 'version_not_found',
+  },
+  { what: 'a wrong method', method: 'PUT', path: '/api/models', status: 405, code: 'method_not_allowed' },
+  { what: 'an unknown route', method: 'GET', path: '/api/modelz', status: 404, code: 'not_found' },
+];
+
+function send(
+  url: string,
+  c: Case,
+): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      `${url}${c.path}`,
+      {
+        method: c.method,
+        headers: { ...(c.body === undefined ? {} : { 'content-type': 'application/json' }), ...c.headers },
+      },
+      (res) => {
+        let body = '';
+        res.on('data', (chunk: Buffer) => {
+          body += chunk.toString();
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+      },
+    );
+    req.on('error', reject);
+    req.end(c.body);
+  });
+}
+
+describe('api/http: a corpus of bad requests gets the one error shape with a 4xx', () => {
+  let router: TestRouter;
+  before(async () => {
+    router = await startTestRouter(join(import.meta.dirname, '../../../examples'), {
+      BATCH_MAX_ITEMS: '10',
+      USAGE_RETENTION_DAYS: '30',
+    });
+  });
+  after(() => router.close());
+
+  for (const c of CORPUS) {
+    it(`given ${c.what}, answers ${c.status} ${c.code}`, async () => {
+      const res = await send(router.url, c);
+      expect(res.status, res.body).to.equal(c.status);
+      expect(res.headers['content-type']).to.match(/^application\/json/);
+      expect(res.headers['x-request-id']).to.be.a('string').and.not.be.empty;
+      const body = JSON.parse(res.body) as { error: { code: string; message: string } };
+      expect(Object.keys(body)).to.deep.equal(['error']);
+      expect(body.error.code).to.equal(c.code);
+      expect(body.error.message).to.be.a('string').and.not.be.empty;
+      if (c.message) expect(body.error.message + JSON.stringify(body.error)).to.include(c.message);
+    });
+  }
+
+  it('echoes a safe caller request id and replaces an unsafe one', async () => {
+    const safe = await send(router.url, {
+      what: '',
+      method: 'GET',
+      path: '/healthz',
+      headers: { 'x-request-id': 'abc-123' },
+      status: 200,
+      code: '',
+    });
+    expect(safe.headers['x-request-id']).to.equal('abc-123');
+    const unsafe = await send(router.url, {
+      what: '',
+      method: 'GET',
+      path: '/healthz',
+      headers: { 'x-request-id': 'a b\tc' },
+      status: 200,
+      code: '',
+    });
+    expect(unsafe.headers['x-request-id']).to.match(/^[0-9a-f-]{36}$/);
+  });
+});
