@@ -73,3 +73,24 @@ describe('crds: parseManifests', () => {
     }
   });
 });
+
+describe('examples: artifact digests', () => {
+  it('every example artifact sha256 is the digest `make models` produces (the build is deterministic)', async () => {
+    const root = join(import.meta.dirname, '../..');
+    const digests = JSON.parse(await readFile(join(root, 'models/build/digests.json'), 'utf8')) as Record<
+      string,
+      string
+    >;
+    let checked = 0;
+    for (const file of await readdir(join(root, 'examples'))) {
+      const { modelVersions } = parseManifests(await readFile(join(root, 'examples', file), 'utf8'), file);
+      for (const mv of modelVersions) {
+        const name = /models\/build\/([a-z0-9-]+)$/.exec(mv.spec.artifact?.uri ?? '')?.[1];
+        if (!name) continue;
+        expect(mv.spec.artifact?.sha256, `${file} ${mv.metadata.name}`).to.equal(digests[name]);
+        checked += 1;
+      }
+    }
+    expect(checked).to.equal(4);
+  });
+});

@@ -31,6 +31,7 @@ declare global {
   }
 }
 
+const PROBES = new Set(['/healthz', '/readyz', '/metrics']);
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** Honours a caller's `x-request-id` when it is safe to log, else makes one; echoes it on the response. */
@@ -58,7 +59,8 @@ export function accessLog(metrics: Metrics): RequestHandler {
       const route = routeLabel(req);
       metrics.httpRequests.inc({ route, method: req.method, status: String(res.statusCode) });
       metrics.httpDuration.observe({ route, method: req.method }, seconds);
-      const level = res.statusCode >= 500 ? 'error' : 'info';
+      // Probes and scrapes arrive every few seconds; logging them at info would bury the traffic.
+      const level = PROBES.has(req.path) ? 'debug' : res.statusCode >= 500 ? 'error' : 'info';
       req.log[level](
         {
           method: req.method,

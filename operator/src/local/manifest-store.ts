@@ -100,7 +100,9 @@ export class ManifestStore extends EventEmitter {
     this.#versions = versions;
     this.#errors = errors;
     this.#loaded = true;
-    for (const error of errors) this.#logger.warn({ source: error.source, name: error.name }, error.message);
+    for (const error of errors) {
+      this.#logger.warn({ source: error.source, kind: error.kind, object: error.name }, error.message);
+    }
     this.#logger.info(
       { dir: this.#dir, aiModels: models.size, modelVersions: versions.size, errors: errors.length },
       'Loaded manifests',
