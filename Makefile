@@ -39,3 +39,21 @@ run: install models ## Run the router with local runtimes from examples/ on http
 .PHONY: build
 build: install ## Compile TypeScript to dist/ (for container images)
 	npx tsc -p tsconfig.build.json
+
+# Local Kubernetes control plane for integration tests (docs/cluster.md): binaries built from Go modules once and
+# cached outside the repo; cluster state, logs and kubeconfig in .cluster/ (source .cluster/env for KUBECONFIG/KUBECTL).
+.PHONY: cluster-build
+cluster-build: ## Build and cache kube-apiserver, KCM, scheduler, kubectl, etcd and kwok (cold: tens of minutes)
+	bash hack/cluster/build.sh
+
+.PHONY: cluster-up
+cluster-up: ## Start the local test cluster (etcd, apiserver, KCM, scheduler, kwok GPU nodes); writes .cluster/env
+	bash hack/cluster/up.sh
+
+.PHONY: cluster-down
+cluster-down: ## Stop the local test cluster and remove .cluster/
+	bash hack/cluster/down.sh
+
+.PHONY: cluster-smoke
+cluster-smoke: ## Check the running test cluster: GPU scheduling, Ready pods, garbage collection, version
+	bash hack/cluster/smoke.sh
