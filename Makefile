@@ -36,6 +36,10 @@ test: install models lint ## Run every test (unit, integration, end to end) with
 run: install models ## Run the router with local runtimes from examples/ on http://127.0.0.1:8080
 	$(NODE) api/src/main.ts
 
+.PHONY: crds
+crds: install ## Regenerate crds/*.yaml from the zod schemas in crds/src
+	$(NODE) crds/src/generate.ts
+
 .PHONY: build
 build: install ## Compile TypeScript to dist/ (for container images)
 	npx tsc -p tsconfig.build.json
