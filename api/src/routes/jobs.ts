@@ -26,6 +26,17 @@ export function batchItemRunner(inference: InferenceService): ItemRunner {
 export function jobRoutes(deps: AppDeps): AnyRoute[] {
   const notFound = (id: string): JobNotFoundError =>
     new JobNotFoundError(`No job ${id} (it may have expired)`, { job_id: id });
+  const cancel = {
+    summary: 'Cancel the items of a job that have not started',
+    tag: 'jobs',
+    responses: { 200: { description: 'The job after cancellation', schema: jobView } },
+    handler: async ({ params }: { params: Readonly<Record<string, string>> }) => {
+      const id = params.job_id as string;
+      const job = await deps.jobs.cancel(id);
+      if (!job) throw notFound(id);
+      return { body: job };
+    },
+  };
   return [
     route<BatchRequest>({
       method: 'post',
@@ -67,31 +78,12 @@ export function jobRoutes(deps: AppDeps): AnyRoute[] {
         return { body: job };
       },
     }),
+    route({ ...cancel, method: 'delete', path: '/api/inference/jobs/:job_id' }),
     route({
-      method: 'delete',
-      path: '/api/inference/jobs/:job_id',
-      summary: 'Cancel the items of a job that have not started',
-      tag: 'jobs',
-      responses: { 200: { description: 'The job after cancellation', schema: jobView } },
-      handler: async ({ params }) => {
-        const id = params.job_id as string;
-        const job = await deps.jobs.cancel(id);
-        if (!job) throw notFound(id);
-        return { body: job };
-      },
-    }),
-    route({
+      ...cancel,
       method: 'post',
       path: '/api/inference/jobs/:job_id/cancel',
-      summary: 'Cancel the items of a job that have not started (same as DELETE)',
-      tag: 'jobs',
-      responses: { 200: { description: 'The job after cancellation', schema: jobView } },
-      handler: async ({ params }) => {
-        const id = params.job_id as string;
-        const job = await deps.jobs.cancel(id);
-        if (!job) throw notFound(id);
-        return { body: job };
-      },
+      summary: `${cancel.summary} (same as DELETE)`,
     }),
   ];
 }
