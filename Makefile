@@ -29,12 +29,16 @@ lint: install ## Lint, format check and type check
 	npx tsc -p tsconfig.json --noEmit
 
 .PHONY: test
-test: install models lint ## Run every test (unit, integration, end to end) with coverage
-	npx c8 mocha
+test: install models lint ## Run every test (unit, integration, end to end, cluster) with coverage; starts the test cluster
+	bash hack/test.sh
 
 .PHONY: run
 run: install models ## Run the router with local runtimes from examples/ on http://127.0.0.1:8080
 	$(NODE) api/src/main.ts
+
+.PHONY: operator
+operator: install ## Run the operator against the cluster in KUBECONFIG (default: the test cluster's .cluster/kubeconfig)
+	KUBECONFIG=$${KUBECONFIG:-$(CURDIR)/.cluster/kubeconfig} $(NODE) operator/src/main.ts
 
 .PHONY: crds
 crds: install ## Regenerate crds/*.yaml from the zod schemas in crds/src

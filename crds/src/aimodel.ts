@@ -98,7 +98,7 @@ export const aiModelSpec = withInvariants(specObject, [
 ]);
 export type AIModelSpec = z.infer<typeof aiModelSpec>;
 
-export const aiModelStatus = z.object({
+export const aiModelStatus = z.strictObject({
   observedGeneration: z.number().int().min(0).optional(),
   conditions: conditions.optional(),
   defaultVersion: z.string().optional().describe('The version requests get when they name none'),

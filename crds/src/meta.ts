@@ -79,7 +79,7 @@ export const conditionType = z.enum(['Ready', 'Progressing', 'Degraded']);
 export type ConditionType = z.infer<typeof conditionType>;
 
 /** metav1.Condition, the shape `kubectl wait --for=condition=Ready` and dashboards understand. */
-export const condition = z.object({
+export const condition = z.strictObject({
   type: z.string().min(1).max(316),
   status: z.enum(['True', 'False', 'Unknown']),
   reason: z.string().max(1024).describe('CamelCase reason a person can act on, e.g. Unschedulable'),

@@ -40,6 +40,54 @@ export const gpu = z.object({
     .describe('GPU profile from the operator config (e.g. nvidia-l4) that selects the nodes'),
 });
 
+export const runtimeSpec = withInvariants(
+  z.object({
+    image: z
+      .string()
+      .min(1)
+      .max(512)
+      .optional()
+      .describe("Container image; defaults to the operator's runtime image (protocol oip-v2)"),
+    protocol: z
+      .enum(['oip-v2', 'openai'])
+      .default('oip-v2')
+      .describe(
+        'oip-v2: our runtime or any Open Inference Protocol server; openai: a self-hosted OpenAI-compatible server',
+      ),
+    port: z
+      .number()
+      .int()
+      .min(1)
+      .max(65535)
+      .optional()
+      .describe('Port the server listens on (default 8001 for oip-v2, 8000 for openai)'),
+    args: z.array(z.string().max(4096)).max(64).optional().describe('Container arguments (e.g. vLLM flags)'),
+    env: z
+      .array(
+        z.object({
+          name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'env name'),
+          value: z.string().max(8192),
+        }),
+      )
+      .max(64)
+      .optional(),
+    healthPath: z
+      .string()
+      .regex(/^\//, 'healthPath must start with /')
+      .max(256)
+      .optional()
+      .describe('HTTP readiness path of an openai server (default /health)'),
+  }),
+  [
+    {
+      rule: "self.protocol != 'openai' || has(self.image)",
+      message: 'runtime.protocol openai needs runtime.image (e.g. a vLLM, TGI or Ollama image)',
+      check: (r) => r.protocol !== 'openai' || r.image !== undefined,
+    },
+  ],
+);
+export type RuntimeSpec = z.infer<typeof runtimeSpec>;
+
 export const resources = z.object({
   gpu: gpu.optional(),
   cpu: quantity.optional(),
@@ -70,6 +118,9 @@ const specObject = z.object({
     .describe('Free-form runtime settings passed to the runtime (e.g. task, defaultMaxTokens)'),
   replicas: z.number().int().min(0).max(1000).default(1),
   resources: resources.optional(),
+  runtime: runtimeSpec
+    .optional()
+    .describe('How the version is served in a cluster (image, protocol, port, args)'),
 });
 
 export const modelVersionSpec = withInvariants(specObject, [
@@ -81,7 +132,7 @@ export const modelVersionSpec = withInvariants(specObject, [
 ]);
 export type ModelVersionSpec = z.infer<typeof modelVersionSpec>;
 
-export const artifactStatus = z.object({
+export const artifactStatus = z.strictObject({
   state: z.enum(['Pending', 'Downloading', 'Verifying', 'Ready', 'Invalid']).optional(),
   digest: z.string().optional().describe('sha256 the runtime computed for the artifact it loaded'),
   bytesTotal: z.number().int().min(0).optional(),
@@ -89,7 +140,7 @@ export const artifactStatus = z.object({
   message: z.string().max(4096).optional(),
 });
 
-export const modelVersionStatus = z.object({
+export const modelVersionStatus = z.strictObject({
   observedGeneration: z.number().int().min(0).optional(),
   conditions: conditions.optional(),
   replicas: z.number().int().min(0).optional().describe('Desired runtime replicas'),

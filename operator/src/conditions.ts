@@ -20,6 +20,10 @@ export const Reason = {
   ModelLoadFailed: 'ModelLoadFailed',
   /** The runtime keeps exiting and is being restarted with backoff. */
   CrashLoopBackOff: 'CrashLoopBackOff',
+  /** The version asks for a GPU type the operator has no profile for. */
+  UnknownGPUProfile: 'UnknownGPUProfile',
+  /** The Deployment did not finish rolling out within its progress deadline. */
+  ProgressDeadlineExceeded: 'ProgressDeadlineExceeded',
   /** No node fits the pods (e.g. not enough nvidia.com/gpu). */
   Unschedulable: 'Unschedulable',
   ImagePullBackOff: 'ImagePullBackOff',
@@ -49,7 +53,8 @@ export type Reason = (typeof Reason)[keyof typeof Reason];
 export interface ConditionInput {
   type: ConditionType;
   status: 'True' | 'False' | 'Unknown';
-  reason: Reason;
+  /** A Reason, or a composite such as `v2:Unschedulable` (see versionReason). */
+  reason: Reason | `${string}:${string}`;
   message: string;
 }
 

@@ -38,6 +38,15 @@ function externalReady(input: ModelRollupInput): ConditionInput {
   };
 }
 
+/**
+ * `v2:CrashLoopBackOff`: the version that holds the model back and why, in one REASON column. Kept within
+ * metav1.Condition's reason alphabet (letters, digits, `_`, `,`, `:`; starting with a letter).
+ */
+export function versionReason(version: string, reason: string): `${string}:${string}` {
+  const token = version.replace(/[^A-Za-z0-9_]/g, '_');
+  return `${/^[A-Za-z]/.test(token) ? token : `v${token}`}:${reason}`;
+}
+
 function runtimeReady(input: ModelRollupInput, readyCount: number): ConditionInput {
   const { versions } = input;
   if (versions.length === 0) {
@@ -63,7 +72,7 @@ function runtimeReady(input: ModelRollupInput, readyCount: number): ConditionInp
     return {
       type: 'Ready',
       status: 'False',
-      reason: (blocking?.reason as Reason | undefined) ?? Reason.RuntimeStarting,
+      reason: versionReason(chosen.spec.version, blocking?.reason ?? Reason.RuntimeStarting),
       message: `Default version ${chosen.spec.version} (${chosen.metadata.name}) is not ready: ${blocking?.message ?? 'no status yet'}`,
     };
   }
@@ -80,7 +89,8 @@ export function aiModelStatus(input: ModelRollupInput): AIModelStatus {
   const { model, versions } = input;
   const readyCount = versions.filter((v) => isReady(v.status?.conditions)).length;
   const resolved = resolveDefaultVersion(versions);
-  const external = model.spec.provider === 'openai';
+  // An openai model is served straight from its endpoint unless a version deploys its own server.
+  const external = model.spec.provider === 'openai' && !versions.some((v) => v.spec.runtime?.image);
   const ready = external ? externalReady(input) : runtimeReady(input, readyCount);
   const progressing = versions.some(
     (v) => conditionOf(v.status?.conditions, 'Progressing')?.status === 'True',
@@ -100,9 +110,11 @@ export function aiModelStatus(input: ModelRollupInput): AIModelStatus {
         ? {
             type: 'Degraded',
             status: 'True',
-            reason: (conditionOf(degradedVersion.status?.conditions, 'Degraded')?.reason ??
-              Reason.CrashLoopBackOff) as Reason,
-            message: `Version ${degradedVersion.spec.version} is degraded`,
+            reason: versionReason(
+              degradedVersion.spec.version,
+              conditionOf(degradedVersion.status?.conditions, 'Degraded')?.reason ?? Reason.CrashLoopBackOff,
+            ),
+            message: `Version ${degradedVersion.spec.version} is degraded: ${conditionOf(degradedVersion.status?.conditions, 'Degraded')?.message ?? ''}`,
           }
         : { type: 'Degraded', status: 'False', reason: ready.reason, message: 'No version is degraded' };
   const generation = model.metadata.generation;

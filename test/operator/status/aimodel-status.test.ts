@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { AIModel, Condition, ModelVersion } from '../../../crds/src/index.js';
 import { Reason } from '../../../operator/src/conditions.js';
-import { aiModelStatus } from '../../../operator/src/status/aimodel-status.js';
+import { aiModelStatus, versionReason } from '../../../operator/src/status/aimodel-status.js';
 
 const now = new Date('2026-03-01T00:00:00Z');
 const model = (spec: Partial<AIModel['spec']> = {}): AIModel => ({
@@ -63,9 +63,21 @@ describe('operator/status: aiModelStatus', () => {
       versions: [version('v2', cond('False', Reason.ArtifactInvalid, 'bad digest'), { default: true })],
       now,
     });
-    expect(readyOf(s)).to.include({ status: 'False', reason: Reason.ArtifactInvalid });
+    expect(readyOf(s)).to.include({ status: 'False', reason: 'v2:ArtifactInvalid' });
     expect(readyOf(s)?.message).to.include('v2').and.include('bad digest');
   });
+
+  const reasons: [string, string, string][] = [
+    ['v2', 'Unschedulable', 'v2:Unschedulable'],
+    ['1.3.0', 'CrashLoopBackOff', 'v1_3_0:CrashLoopBackOff'],
+    ['v1-beta', 'ArtifactInvalid', 'v1_beta:ArtifactInvalid'],
+  ];
+  for (const [v, reason, expected] of reasons) {
+    it(`given version ${v} held back by ${reason}, the reason reads ${expected}`, () => {
+      expect(versionReason(v, reason)).to.equal(expected);
+      expect(expected).to.match(/^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$/);
+    });
+  }
 
   it('given no versions, is not Ready: NoVersions', () => {
     expect(readyOf(aiModelStatus({ model: model(), versions: [], now }))).to.include({

@@ -1,0 +1,297 @@
+/**
+ * The cluster target: observe (informers) → desired (pure) → apply (server-side apply, only when the live
+ * object differs) → status (pure, written only when it changed). Level-triggered: a key says which object
+ * to look at, never what happened to it.
+ * @module
+ */
+import type { V1Deployment, V1Pod, V1Service } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import type { AIModel, Condition, ModelVersion } from '../../../crds/src/index.js';
+import { conditionOf, Reason } from '../conditions.js';
+import type { OperatorMetrics } from '../metrics.js';
+import { aiModelStatus } from '../status/aimodel-status.js';
+import type { KubeApi, KubeObject } from './api.js';
+import { isNotFound } from './client.js';
+import { desiredVersion } from './desired.js';
+import type { EventRecorder } from './events.js';
+import { Informer } from './informer.js';
+import { LABEL_MODEL_VERSION, MANAGED_SELECTOR } from './names.js';
+import type { OperatorConfig } from './operator-config.js';
+import { Resources, type ResourceType } from './resources.js';
+import { sameStatus } from './status-equal.js';
+import { isSubset } from './subset.js';
+import { clusterVersionStatus } from './version-status.js';
+import { WorkQueue } from './work-queue.js';
+
+export interface ControllerOptions {
+  readonly api: KubeApi;
+  readonly config: OperatorConfig;
+  readonly events: EventRecorder;
+  readonly logger: Logger;
+  readonly metrics: OperatorMetrics;
+  /** Watch one namespace; all when absent. */
+  readonly namespace?: string;
+  readonly workers?: number;
+  readonly resyncSeconds?: number;
+}
+
+const PROBLEM_FREE = new Set<string>([
+  Reason.RuntimeReady,
+  Reason.RuntimeStarting,
+  Reason.ExternalEndpoint,
+  Reason.VersionsReady,
+]);
+
+export class Controller {
+  readonly #o: ControllerOptions;
+  readonly models: Informer<AIModel & KubeObject>;
+  readonly versions: Informer<ModelVersion & KubeObject>;
+  readonly deployments: Informer<V1Deployment & KubeObject>;
+  readonly services: Informer<V1Service & KubeObject>;
+  readonly pods: Informer<V1Pod & KubeObject>;
+  readonly queue: WorkQueue;
+  #resync?: NodeJS.Timeout;
+
+  constructor(options: ControllerOptions) {
+    this.#o = options;
+    const informer = <T extends KubeObject>(type: ResourceType, labelSelector?: string) =>
+      new Informer<T>({
+        api: options.api,
+        type,
+        namespace: options.namespace,
+        labelSelector,
+        logger: options.logger,
+        onRelist: (kind) => options.metrics.relists.inc({ kind }),
+      });
+    this.models = informer(Resources.AIModel);
+    this.versions = informer(Resources.ModelVersion);
+    this.deployments = informer(Resources.Deployment, MANAGED_SELECTOR);
+    this.services = informer(Resources.Service, MANAGED_SELECTOR);
+    this.pods = informer(Resources.Pod, MANAGED_SELECTOR);
+    this.queue = new WorkQueue({
+      name: 'operator',
+      workers: options.workers ?? 4,
+      reconcile: (key) => this.#reconcile(key),
+      logger: options.logger,
+      onResult: (_outcome, seconds) => options.metrics.reconcileDuration.observe(seconds),
+    });
+    this.#wire();
+  }
+
+  #wire(): void {
+    this.versions.on((_event, mv) => {
+      this.queue.add(`mv:${mv.metadata.namespace}/${mv.metadata.name}`);
+      this.queue.add(`aim:${mv.metadata.namespace}/${mv.spec.model}`);
+    });
+    this.models.on((_event, model) => {
+      const ns = model.metadata.namespace as string;
+      this.queue.add(`aim:${ns}/${model.metadata.name}`);
+      for (const mv of this.versions.list(ns)) {
+        if (mv.spec.model === model.metadata.name) this.queue.add(`mv:${ns}/${mv.metadata.name}`);
+      }
+    });
+    const byOwner = (_event: string, child: KubeObject) => {
+      const owner = child.metadata.labels?.[LABEL_MODEL_VERSION];
+      if (owner) this.queue.add(`mv:${child.metadata.namespace}/${owner}`);
+    };
+    this.deployments.on(byOwner);
+    this.services.on(byOwner);
+    this.pods.on(byOwner);
+  }
+
+  /** Fills the caches (initial lists); reconciling starts with `run()`. */
+  async sync(): Promise<void> {
+    await Promise.all(
+      [this.models, this.versions, this.deployments, this.services, this.pods].map((i) => i.start()),
+    );
+  }
+
+  /** Starts reconciling (the leader only), everything once now and again every resync period. */
+  run(): void {
+    this.queue.start();
+    this.#enqueueAll();
+    this.#resync = setInterval(() => this.#enqueueAll(), (this.#o.resyncSeconds ?? 300) * 1000);
+    this.#resync.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.#resync);
+    await this.queue.shutdown();
+    for (const i of [this.models, this.versions, this.deployments, this.services, this.pods]) i.stop();
+  }
+
+  #enqueueAll(): void {
+    for (const mv of this.versions.list()) this.queue.add(`mv:${mv.metadata.namespace}/${mv.metadata.name}`);
+    for (const m of this.models.list()) this.queue.add(`aim:${m.metadata.namespace}/${m.metadata.name}`);
+  }
+
+  async #reconcile(key: string): Promise<undefined> {
+    const [kind, ref] = key.split(':') as [string, string];
+    const [namespace, name] = ref.split('/') as [string, string];
+    const label = kind === 'mv' ? 'ModelVersion' : 'AIModel';
+    try {
+      if (kind === 'mv') await this.#reconcileVersion(namespace, name);
+      else await this.#reconcileModel(namespace, name);
+      this.#o.metrics.reconciles.inc({ kind: label, outcome: 'success' });
+    } catch (err) {
+      this.#o.metrics.reconciles.inc({ kind: label, outcome: 'error' });
+      throw err;
+    } finally {
+      this.#o.metrics.queueDepth.set(this.queue.length);
+    }
+    return undefined;
+  }
+
+  async #reconcileVersion(namespace: string, name: string): Promise<void> {
+    const mv = this.versions.get(namespace, name);
+    if (!mv || mv.metadata.deletionTimestamp) return; // owner references let the garbage collector do the rest
+    const model = this.models.get(namespace, mv.spec.model);
+    const desired = desiredVersion(mv, model, this.#o.config);
+    let deployment = this.deployments.get(namespace, name);
+    try {
+      if (desired.kind === 'serve') {
+        deployment = (await this.#ensure(
+          Resources.Deployment,
+          desired.deployment as KubeObject,
+          deployment,
+          mv,
+        )) as typeof deployment;
+        await this.#ensure(
+          Resources.Service,
+          desired.service as KubeObject,
+          this.services.get(namespace, name),
+          mv,
+        );
+      } else {
+        await this.#removeChildren(mv);
+        deployment = undefined;
+      }
+    } catch (err) {
+      await this.#writeVersionStatus(mv, {
+        ...(mv.status ?? {}),
+        conditions: this.#failedApply(mv, err),
+      });
+      throw err;
+    }
+    const pods = this.pods.list(namespace).filter((p) => p.metadata.labels?.[LABEL_MODEL_VERSION] === name);
+    const status = clusterVersionStatus({ version: mv, desired, deployment, pods, now: new Date() });
+    await this.#writeVersionStatus(mv, status);
+  }
+
+  #failedApply(mv: ModelVersion, err: unknown): Condition[] {
+    const message = `Applying the runtime failed: ${(err as Error).message}`;
+    const now = new Date().toISOString();
+    const keep = (mv.status?.conditions ?? []).filter((c) => c.type !== 'Ready');
+    return [
+      {
+        type: 'Ready',
+        status: 'False',
+        reason: Reason.ApplyFailed,
+        message,
+        lastTransitionTime: now,
+        observedGeneration: mv.metadata.generation,
+      },
+      ...keep,
+    ];
+  }
+
+  /** Applies `desired` unless the live object already carries every field of it. */
+  async #ensure(
+    type: ResourceType,
+    desired: KubeObject,
+    live: KubeObject | undefined,
+    owner: ModelVersion & KubeObject,
+  ): Promise<KubeObject | undefined> {
+    if (live && isSubset(desired, live)) return live;
+    const applied = await this.#o.api.apply(type, desired);
+    const verb = live ? 'Updated' : 'Created';
+    this.#o.logger.info(
+      { kind: type.kind, namespace: desired.metadata.namespace, name: desired.metadata.name },
+      `${verb} ${type.kind}`,
+    );
+    await this.#o.events.record(owner, 'Normal', verb, `${verb} ${type.kind} ${desired.metadata.name}`);
+    return applied;
+  }
+
+  async #removeChildren(mv: ModelVersion & KubeObject): Promise<void> {
+    const ns = mv.metadata.namespace as string;
+    const children: [ResourceType, KubeObject | undefined][] = [
+      [Resources.Deployment, this.deployments.get(ns, mv.metadata.name)],
+      [Resources.Service, this.services.get(ns, mv.metadata.name)],
+    ];
+    for (const [type, child] of children) {
+      if (!child?.metadata.ownerReferences?.some((r) => r.uid === mv.metadata.uid)) continue;
+      try {
+        await this.#o.api.delete(type, ns, child.metadata.name);
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
+      this.#o.logger.info(
+        { kind: type.kind, namespace: ns, name: child.metadata.name },
+        `Deleted ${type.kind}`,
+      );
+      await this.#o.events.record(mv, 'Normal', 'Deleted', `Deleted ${type.kind} ${child.metadata.name}`);
+    }
+  }
+
+  async #writeVersionStatus(mv: ModelVersion & KubeObject, status: ModelVersion['status']): Promise<void> {
+    if (sameStatus(mv.status, status)) return;
+    await this.#o.api.applyStatus(
+      Resources.ModelVersion,
+      mv.metadata.namespace as string,
+      mv.metadata.name,
+      status,
+    );
+    await this.#announce(mv, mv.status?.conditions, status?.conditions);
+  }
+
+  /** An event when the Ready condition changes: Normal when it becomes ready, Warning with the cause otherwise. */
+  async #announce(
+    object: KubeObject,
+    before?: readonly Condition[],
+    after?: readonly Condition[],
+  ): Promise<void> {
+    const was = conditionOf(before, 'Ready');
+    const now = conditionOf(after, 'Ready');
+    if (!now || (was?.status === now.status && was.reason === now.reason)) return;
+    const warning = now.status !== 'True' && !PROBLEM_FREE.has(now.reason);
+    await this.#o.events.record(
+      object,
+      warning ? 'Warning' : 'Normal',
+      now.status === 'True' ? 'Ready' : now.reason,
+      now.message,
+    );
+  }
+
+  async #reconcileModel(namespace: string, name: string): Promise<void> {
+    const model = this.models.get(namespace, name);
+    if (!model || model.metadata.deletionTimestamp) return;
+    const versions = this.versions.list(namespace).filter((v) => v.spec.model === name);
+    const status = aiModelStatus({
+      model,
+      versions,
+      credentialsAvailable: await this.#credentials(model),
+      now: new Date(),
+    });
+    if (sameStatus(model.status, status)) return;
+    await this.#o.api.applyStatus(Resources.AIModel, namespace, name, status);
+    await this.#announce(model, model.status?.conditions, status.conditions);
+  }
+
+  /** For an openai model that names a Secret: whether it holds the key (read only, never logged). */
+  async #credentials(model: AIModel & KubeObject): Promise<boolean | undefined> {
+    const ref = model.spec.endpoint?.apiKeySecretRef;
+    if (model.spec.provider !== 'openai' || !ref) return model.spec.provider === 'openai' ? true : undefined;
+    try {
+      const secret = await this.#o.api.get<KubeObject & { data?: Record<string, string> }>(
+        Resources.Secret,
+        model.metadata.namespace as string,
+        ref.name,
+      );
+      return Boolean(secret.data?.[ref.key]);
+    } catch (err) {
+      if (isNotFound(err)) return false;
+      throw err;
+    }
+  }
+}

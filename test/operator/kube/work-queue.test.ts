@@ -1,0 +1,61 @@
+import { expect } from 'chai';
+import { pino } from 'pino';
+import { WorkQueue } from '../../../operator/src/kube/work-queue.js';
+
+const logger = pino({ level: 'silent' });
+const tick = (ms = 5) => new Promise((r) => setTimeout(r, ms));
+
+describe('operator/kube: WorkQueue', () => {
+  it('runs one key at a time, different keys in parallel, and re-runs a key added while it ran', async () => {
+    const log: string[] = [];
+    let running = 0;
+    let maxParallel = 0;
+    const queue = new WorkQueue({
+      name: 't',
+      workers: 4,
+      logger,
+      reconcile: async (key) => {
+        running += 1;
+        maxParallel = Math.max(maxParallel, running);
+        log.push(`start ${key}`);
+        await tick(20);
+        log.push(`end ${key}`);
+        running -= 1;
+        return undefined;
+      },
+    });
+    queue.start();
+    queue.add('a');
+    queue.add('b');
+    await tick(5);
+    queue.add('a'); // while a runs: once more after it
+    queue.add('a'); // coalesced with the previous add
+    await tick(80);
+    await queue.shutdown();
+    expect(log.filter((l) => l === 'start a')).to.have.length(2);
+    expect(log.indexOf('start a', 1)).to.be.greaterThan(log.indexOf('end a'));
+    expect(maxParallel).to.equal(2);
+  });
+
+  it('retries a failing key with growing backoff, then succeeds', async () => {
+    const times: number[] = [];
+    const queue = new WorkQueue({
+      name: 't',
+      workers: 1,
+      logger,
+      baseDelayMs: 10,
+      reconcile: async () => {
+        times.push(Date.now());
+        if (times.length < 4) throw new Error('not yet');
+        return undefined;
+      },
+    });
+    queue.start();
+    queue.add('k');
+    await tick(200);
+    await queue.shutdown();
+    expect(times).to.have.length(4);
+    const gaps = times.slice(1).map((t, i) => t - (times[i] as number));
+    expect(gaps[2]).to.be.greaterThan(gaps[0] as number);
+  });
+});
