@@ -3,6 +3,7 @@
 #   kube-apiserver, kube-controller-manager, kube-scheduler, kubectl  (k8s.io/kubernetes cmd/)
 #   etcd                                                              (go.etcd.io/etcd/server/v3)
 #   kwok                                                              (sigs.k8s.io/kwok/cmd/kwok)
+#   helm                                                              (helm.sh/helm/v3/cmd/helm; chart tests)
 # plus stages.yaml, the kwok Stage objects that make fake nodes and pods become Ready.
 #
 # Everything is built from Go modules (module proxy only; no Docker, no binary downloads) into
@@ -12,15 +13,16 @@
 #
 # Progress goes to stderr; the cache directory is printed on stdout (so `bin=$(build.sh)` works).
 # Usage: hack/cluster/build.sh [--force]
-# Overrides: K8S_VERSION, ETCD_VERSION, KWOK_VERSION, BUILD_PARALLELISM (go build -p, default 2).
+# Overrides: K8S_VERSION, ETCD_VERSION, KWOK_VERSION, HELM_VERSION, BUILD_PARALLELISM (go build -p, default 2).
 set -euo pipefail
 
 K8S_VERSION="${K8S_VERSION:-v1.36.3}"
 ETCD_VERSION="${ETCD_VERSION:-v3.6.16}"
 KWOK_VERSION="${KWOK_VERSION:-v0.8.0}"
+HELM_VERSION="${HELM_VERSION:-v3.22.0}"
 BUILD_PARALLELISM="${BUILD_PARALLELISM:-2}"
 # Bump when the way the binaries are built changes, so old caches are not reused.
-RECIPE_REVISION="r1"
+RECIPE_REVISION="r2"
 
 FORCE=0
 for arg in "$@"; do
@@ -59,7 +61,7 @@ GOOS="$(go env GOOS)"
 GOARCH="$(go env GOARCH)"
 
 CACHE_ROOT="${PAISSIVE_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/paissive}/ctrlplane"
-KEY="k8s-${K8S_VERSION}_etcd-${ETCD_VERSION}_kwok-${KWOK_VERSION}_${GO_VERSION}_${GOOS}-${GOARCH}_${RECIPE_REVISION}"
+KEY="k8s-${K8S_VERSION}_etcd-${ETCD_VERSION}_kwok-${KWOK_VERSION}_helm-${HELM_VERSION}_${GO_VERSION}_${GOOS}-${GOARCH}_${RECIPE_REVISION}"
 OUT_DIR="${CACHE_ROOT}/${KEY}"
 
 if [[ "$FORCE" -eq 0 && -f "${OUT_DIR}/BUILD_OK" ]]; then
@@ -248,6 +250,8 @@ build_from_wrapper "etcd ${ETCD_VERSION}" etcd go.etcd.io/etcd/server/v3 "$ETCD_
   go.etcd.io/etcd/server/v3 "-s -w"
 build_from_wrapper "kwok ${KWOK_VERSION}" kwok sigs.k8s.io/kwok "$KWOK_VERSION" \
   sigs.k8s.io/kwok/cmd/kwok "-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=${KWOK_VERSION#v}"
+build_from_wrapper "helm ${HELM_VERSION}" helm helm.sh/helm/v3 "$HELM_VERSION" \
+  helm.sh/helm/v3/cmd/helm "-s -w -X helm.sh/helm/v3/internal/version.version=${HELM_VERSION}"
 
 KWOK_DIR="$(module_file "sigs.k8s.io/kwok@${KWOK_VERSION}" Dir)"
 [[ -d "$KWOK_DIR" ]] || die "go mod download did not report a source directory for sigs.k8s.io/kwok@${KWOK_VERSION}"
@@ -277,11 +281,13 @@ STAGE_FILES=(
 "${WORK}/out/kubectl" version --client >&2
 "${WORK}/out/etcd" --version >&2
 "${WORK}/out/kwok" --version >&2 || true
+"${WORK}/out/helm" version >&2
 {
   echo "key=${KEY}"
   echo "k8s=${K8S_VERSION}"
   echo "etcd=${ETCD_VERSION}"
   echo "kwok=${KWOK_VERSION}"
+  echo "helm=${HELM_VERSION}"
   echo "go=${GO_VERSION}"
   echo "platform=${GOOS}/${GOARCH}"
   echo "built=${BUILD_DATE}"

@@ -283,7 +283,10 @@ start_component kube-controller-manager \
   --root-ca-file="${PKI_DIR}/ca.crt" \
   --cluster-signing-cert-file="${PKI_DIR}/ca.crt" \
   --cluster-signing-key-file="${PKI_DIR}/ca.key" \
+  --kube-api-qps=100 \
+  --kube-api-burst=200 \
   --profiling=false
+# Client rate limits as a busy production cluster sets them (the defaults, 20-50 QPS, throttle bulk tests).
 start_component kube-scheduler \
   --kubeconfig="${PKI_DIR}/kube-scheduler.kubeconfig" \
   --authentication-kubeconfig="${PKI_DIR}/kube-scheduler.kubeconfig" \
@@ -291,6 +294,8 @@ start_component kube-scheduler \
   --bind-address=127.0.0.1 \
   --secure-port="$SCHEDULER_PORT" \
   --leader-elect=false \
+  --kube-api-qps=100 \
+  --kube-api-burst=200 \
   --profiling=false
 wait_until kube-controller-manager "kube-controller-manager healthy" self_signed_get "https://127.0.0.1:${KCM_PORT}/healthz"
 wait_until kube-scheduler "kube-scheduler healthy" self_signed_get "https://127.0.0.1:${SCHEDULER_PORT}/healthz"
@@ -325,6 +330,7 @@ cat >"$ENV_TMP" <<EOF
 # Written by hack/cluster/up.sh. Shell: set -a; . .cluster/env; set +a   Node: node --env-file=.cluster/env
 KUBECONFIG='${ADMIN_KUBECONFIG}'
 KUBECTL='${KUBECTL}'
+HELM='${BIN_DIR}/helm'
 CLUSTER_BIN_DIR='${BIN_DIR}'
 KUBE_APISERVER_URL='${APISERVER_URL}'
 ETCD_URL='${ETCD_URL}'
