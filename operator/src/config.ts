@@ -23,7 +23,7 @@ export const processConfigSchema = z.object({
   POD_NAME: z.string().optional(),
   METRICS_HOST: z.string().default('0.0.0.0'),
   METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
-  WORKERS: z.coerce.number().int().min(1).max(64).default(4),
+  WORKERS: z.coerce.number().int().min(1).max(64).default(8),
   RESYNC_SECONDS: z.coerce.number().int().min(10).max(86_400).default(300),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });

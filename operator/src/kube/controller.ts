@@ -35,6 +35,18 @@ export interface ControllerOptions {
   readonly resyncSeconds?: number;
 }
 
+const ROLLUP_DELAY_MS = 500;
+
+/** One event per pass, not per object: "Created Deployment and Service story-writer-v2". */
+export function changeMessage(
+  results: readonly { kind: string; verb?: string }[],
+  name: string,
+): string | undefined {
+  const byVerb = new Map<string, string[]>();
+  for (const r of results) if (r.verb) byVerb.set(r.verb, [...(byVerb.get(r.verb) ?? []), r.kind]);
+  if (byVerb.size === 0) return undefined;
+  return `${[...byVerb].map(([verb, kinds]) => `${verb} ${kinds.join(' and ')}`).join(', ')} ${name}`;
+}
 const PROBLEM_FREE = new Set<string>([
   Reason.RuntimeReady,
   Reason.RuntimeStarting,
@@ -81,7 +93,8 @@ export class Controller {
   #wire(): void {
     this.versions.on((_event, mv) => {
       this.queue.add(`mv:${mv.metadata.namespace}/${mv.metadata.name}`);
-      this.queue.add(`aim:${mv.metadata.namespace}/${mv.spec.model}`);
+      // A burst of version changes (a rollout, a bulk apply) rolls up into one AIModel status write.
+      this.queue.addAfter(`aim:${mv.metadata.namespace}/${mv.spec.model}`, ROLLUP_DELAY_MS);
     });
     this.models.on((_event, model) => {
       const ns = model.metadata.namespace as string;
@@ -150,18 +163,17 @@ export class Controller {
     let deployment = this.deployments.get(namespace, name);
     try {
       if (desired.kind === 'serve') {
-        deployment = (await this.#ensure(
-          Resources.Deployment,
-          desired.deployment as KubeObject,
-          deployment,
-          mv,
-        )) as typeof deployment;
-        await this.#ensure(
-          Resources.Service,
-          desired.service as KubeObject,
-          this.services.get(namespace, name),
-          mv,
-        );
+        const [applied, service] = await Promise.all([
+          this.#ensure(
+            Resources.Deployment,
+            this.deployments,
+            desired.deployment as V1Deployment & KubeObject,
+          ),
+          this.#ensure(Resources.Service, this.services, desired.service as V1Service & KubeObject),
+        ]);
+        deployment = applied.object;
+        const message = changeMessage([applied, service], name);
+        if (message) this.#event(mv, 'Normal', applied.verb ?? service.verb ?? 'Updated', message);
       } else {
         await this.#removeChildren(mv);
         deployment = undefined;
@@ -196,21 +208,21 @@ export class Controller {
   }
 
   /** Applies `desired` unless the live object already carries every field of it. */
-  async #ensure(
+  async #ensure<T extends KubeObject>(
     type: ResourceType,
-    desired: KubeObject,
-    live: KubeObject | undefined,
-    owner: ModelVersion & KubeObject,
-  ): Promise<KubeObject | undefined> {
-    if (live && isSubset(desired, live)) return live;
-    const applied = await this.#o.api.apply(type, desired);
+    cache: Informer<T>,
+    desired: T,
+  ): Promise<{ object: T; kind: string; verb?: 'Created' | 'Updated' }> {
+    const live = cache.get(desired.metadata.namespace as string, desired.metadata.name);
+    if (live && isSubset(desired, live)) return { object: live, kind: type.kind };
+    const object = await this.#o.api.apply(type, desired);
+    cache.remember(object);
     const verb = live ? 'Updated' : 'Created';
     this.#o.logger.info(
       { kind: type.kind, namespace: desired.metadata.namespace, name: desired.metadata.name },
       `${verb} ${type.kind}`,
     );
-    await this.#o.events.record(owner, 'Normal', verb, `${verb} ${type.kind} ${desired.metadata.name}`);
-    return applied;
+    return { object, kind: type.kind, verb };
   }
 
   async #removeChildren(mv: ModelVersion & KubeObject): Promise<void> {
@@ -230,32 +242,36 @@ export class Controller {
         { kind: type.kind, namespace: ns, name: child.metadata.name },
         `Deleted ${type.kind}`,
       );
-      await this.#o.events.record(mv, 'Normal', 'Deleted', `Deleted ${type.kind} ${child.metadata.name}`);
+      this.#event(mv, 'Normal', 'Deleted', `Deleted ${type.kind} ${child.metadata.name}`);
     }
   }
 
   async #writeVersionStatus(mv: ModelVersion & KubeObject, status: ModelVersion['status']): Promise<void> {
     if (sameStatus(mv.status, status)) return;
-    await this.#o.api.applyStatus(
+    const written = await this.#o.api.applyStatus<ModelVersion & KubeObject>(
       Resources.ModelVersion,
       mv.metadata.namespace as string,
       mv.metadata.name,
       status,
     );
-    await this.#announce(mv, mv.status?.conditions, status?.conditions);
+    this.versions.remember(written);
+    this.#announce(mv, mv.status?.conditions, status?.conditions);
+  }
+
+  /** Events are best effort and never hold a reconcile up (the recorder logs its own failures). */
+  #event(object: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string): void {
+    void this.#o.events.record(object, type, reason, message);
   }
 
   /** An event when the Ready condition changes: Normal when it becomes ready, Warning with the cause otherwise. */
-  async #announce(
-    object: KubeObject,
-    before?: readonly Condition[],
-    after?: readonly Condition[],
-  ): Promise<void> {
+  #announce(object: KubeObject, before?: readonly Condition[], after?: readonly Condition[]): void {
     const was = conditionOf(before, 'Ready');
     const now = conditionOf(after, 'Ready');
     if (!now || (was?.status === now.status && was.reason === now.reason)) return;
+    // Starting is the expected way to Ready, not news.
+    if (now.status !== 'True' && now.reason === Reason.RuntimeStarting) return;
     const warning = now.status !== 'True' && !PROBLEM_FREE.has(now.reason);
-    await this.#o.events.record(
+    this.#event(
       object,
       warning ? 'Warning' : 'Normal',
       now.status === 'True' ? 'Ready' : now.reason,
@@ -274,8 +290,10 @@ export class Controller {
       now: new Date(),
     });
     if (sameStatus(model.status, status)) return;
-    await this.#o.api.applyStatus(Resources.AIModel, namespace, name, status);
-    await this.#announce(model, model.status?.conditions, status.conditions);
+    this.models.remember(
+      await this.#o.api.applyStatus<AIModel & KubeObject>(Resources.AIModel, namespace, name, status),
+    );
+    this.#announce(model, model.status?.conditions, status.conditions);
   }
 
   /** For an openai model that names a Secret: whether it holds the key (read only, never logged). */

@@ -28,6 +28,12 @@ export interface InformerOptions {
 const MIN_BACKOFF_MS = 500;
 const MAX_BACKOFF_MS = 30_000;
 
+/** resourceVersions are opaque, but etcd's are integers: compare them as such when they are. */
+function newer(a: string | undefined, b: string | undefined): boolean {
+  if (!a || !b || !/^\d+$/.test(a) || !/^\d+$/.test(b)) return false;
+  return BigInt(a) > BigInt(b);
+}
+
 export const objectKey = (o: KubeObject): string => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
 
 export class Informer<T extends KubeObject> {
@@ -64,6 +70,18 @@ export class Informer<T extends KubeObject> {
   list(namespace?: string): T[] {
     const all = [...this.#store.values()];
     return namespace === undefined ? all : all.filter((o) => o.metadata.namespace === namespace);
+  }
+
+  /**
+   * Read-your-writes: keeps an object this process just wrote, so a pass that runs before the watch
+   * delivers it does not see the older copy (and write, or announce, the same change twice). Handlers are
+   * not called; the watch event that follows is a no-op update.
+   */
+  remember(object: T): void {
+    const key = objectKey(object);
+    const current = this.#store.get(key);
+    if (current && newer(current.metadata.resourceVersion, object.metadata.resourceVersion)) return;
+    this.#store.set(key, { ...object, apiVersion: this.#o.type.apiVersion, kind: this.#o.type.kind });
   }
 
   /** Lists (retrying until it succeeds or stop() is called), then keeps watching in the background. */

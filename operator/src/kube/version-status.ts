@@ -74,7 +74,8 @@ function servedConditions(input: ClusterVersionInput, desiredReplicas: number): 
     (stalled
       ? { reason: Reason.ProgressDeadlineExceeded, message: stalled.message ?? 'Rollout stalled' }
       : undefined) ?? {
-      reason: ready === 0 && pods.length > 0 ? Reason.RuntimeStarting : Reason.MinimumReplicasUnavailable,
+      // Nothing ready yet and nothing wrong: still starting. Some ready but fewer than the minimum: a real shortfall.
+      reason: ready === 0 ? Reason.RuntimeStarting : Reason.MinimumReplicasUnavailable,
       message: `${counts}; waiting for pods to become ready`,
     };
   return triple(
