@@ -9,6 +9,8 @@ import { stringify } from 'yaml';
 import { allCrds } from './crd.js';
 
 export const CRDS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..');
+/** Helm installs CRDs from a chart's crds/ folder; it holds the same files. */
+export const CHART_CRDS_DIR = join(CRDS_DIR, '..', 'charts', 'paissive', 'crds');
 
 const HEADER = '# Generated from crds/src by `make crds`; do not edit by hand.\n';
 
@@ -21,7 +23,7 @@ export function renderCrds(): Record<string, string> {
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   for (const [file, text] of Object.entries(renderCrds())) {
-    await writeFile(join(CRDS_DIR, file), text);
-    console.log(`wrote crds/${file}`);
+    for (const dir of [CRDS_DIR, CHART_CRDS_DIR]) await writeFile(join(dir, file), text);
+    console.log(`wrote crds/${file} and charts/paissive/crds/${file}`);
   }
 }
