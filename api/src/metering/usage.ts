@@ -53,6 +53,8 @@ export interface UsageStore {
   record(event: UsageEvent): Promise<void>;
   /** Hourly buckets that start in [from, to). */
   buckets(query: UsageQuery): Promise<UsageBucket[]>;
+  /** Writes what is pending and releases connections (shutdown). */
+  close?(): Promise<void>;
 }
 
 export const hourStart = (at: Date | number): number =>
