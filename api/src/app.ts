@@ -15,13 +15,36 @@ import { inferenceRoutes } from './routes/inference.js';
 import { jobRoutes } from './routes/jobs.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { modelRoutes } from './routes/models.js';
+import { openAIRoutes } from './routes/openai.js';
 
 const { version } = JSON.parse(readFileSync(findUp(import.meta.url, 'package.json'), 'utf8')) as {
   version: string;
 };
 
 export function apiRoutes(deps: AppDeps): AnyRoute[] {
-  return [...modelRoutes(deps), ...inferenceRoutes(deps), ...jobRoutes(deps), ...metricsRoutes(deps)];
+  return [
+    ...modelRoutes(deps),
+    ...inferenceRoutes(deps),
+    ...jobRoutes(deps),
+    ...metricsRoutes(deps),
+    ...openAIRoutes(deps),
+  ];
+}
+
+/** Relays server-sent events, honouring back-pressure; stops early when the client goes away. */
+async function writeEvents(res: Response, events: AsyncIterable<string>): Promise<void> {
+  res.writeHead(200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache',
+    connection: 'keep-alive',
+    'x-accel-buffering': 'no',
+  });
+  res.flushHeaders();
+  for await (const chunk of events) {
+    if (res.destroyed) break;
+    if (!res.write(chunk)) await new Promise((resolve) => res.once('drain', resolve));
+  }
+  res.end();
 }
 
 function handlerFor(def: AnyRoute) {
@@ -47,6 +70,10 @@ function handlerFor(def: AnyRoute) {
       signal: abort.signal,
     });
     if (result.headers) res.set(result.headers);
+    if (result.events) {
+      await writeEvents(res, result.events);
+      return;
+    }
     res.status(result.status ?? 200).json(result.body);
   };
 }

@@ -1,26 +1,33 @@
 /**
- * Wires the router's components around a catalog: backends, inference, usage, jobs, metrics and the HTTP
- * app. Local mode and the integration tests build the router the same way through this.
+ * Wires the router's components around a catalog: backends (with circuit breakers), cache, usage,
+ * inference, jobs, metrics and the HTTP app. Local mode, cluster mode and the integration tests build the
+ * router the same way through this.
  * @module
  */
 import type { Express } from 'express';
 import type { Logger } from 'pino';
 import { createApp } from './app.js';
-import { envApiKeyResolver, OpenAIBackend } from './backends/openai-backend.js';
+import { type ApiKeyResolver, OpenAIBackend } from './backends/openai-backend.js';
 import { BackendRegistry } from './backends/registry.js';
 import { RuntimeBackend } from './backends/runtime-backend.js';
+import { MemoryResponseCache } from './cache/memory-cache.js';
+import type { ResponseCache } from './cache/response-cache.js';
 import type { Catalog } from './catalog/catalog.js';
 import type { Config } from './config.js';
+import type { ReadinessReport } from './deps.js';
 import { InferenceService } from './inference/inference-service.js';
+import { Observer } from './inference/observer.js';
 import { MemoryJobQueue } from './jobs/memory-job-queue.js';
 import { MemoryUsageStore } from './metering/memory-usage-store.js';
-import { createMetrics } from './metrics/registry.js';
-import { localReadiness } from './readiness.js';
+import type { UsageStore } from './metering/usage.js';
+import { createMetrics, type Metrics } from './metrics/registry.js';
 import { batchItemRunner } from './routes/jobs.js';
+import { CircuitBreakers } from './routing/circuit-breaker.js';
 
 export interface RouterParts {
   readonly app: Express;
   readonly runtimes: RuntimeBackend;
+  readonly metrics: Metrics;
   /** Stops background work and closes backend channels (not the HTTP server). */
   close(): Promise<void>;
 }
@@ -29,33 +36,60 @@ export interface ComposeOptions {
   readonly config: Config;
   readonly catalog: Catalog;
   readonly logger: Logger;
-  /** Where API keys of `openai` models are read (`spec.endpoint.apiKeyEnv`). */
-  readonly env: Readonly<Record<string, string | undefined>>;
-  /** Process-level metrics (GC, memory) are off in tests, where many routers share a process. */
-  readonly defaultMetrics?: boolean;
+  /** Where API keys of `openai` models come from (environment locally, Secrets in a cluster). */
+  readonly apiKeys: ApiKeyResolver;
+  /** Shared stores (Redis); in-memory ones when absent. */
+  readonly cache?: ResponseCache;
+  readonly usage?: UsageStore;
+  readonly metrics?: Metrics;
+  readonly readiness: (runtimes: RuntimeBackend) => () => Promise<ReadinessReport>;
+}
+
+function circuitBreakers(config: Config, metrics: Metrics): CircuitBreakers {
+  const breakers = new CircuitBreakers({
+    failureThreshold: config.CIRCUIT_FAILURES,
+    cooldownMs: config.CIRCUIT_COOLDOWN_MS,
+  });
+  const open = new Map<string, Set<string>>();
+  breakers.onChange = (key, state) => {
+    const backend = key.slice(0, key.indexOf(':'));
+    const set = open.get(backend) ?? new Set<string>();
+    if (state === 'closed') set.delete(key);
+    else set.add(key);
+    open.set(backend, set);
+    metrics.circuitsOpen.set({ backend }, set.size);
+    metrics.circuitTransitions.inc({ backend, state });
+  };
+  return breakers;
 }
 
 export function composeRouter(options: ComposeOptions): RouterParts {
   const { config, catalog, logger } = options;
-  const metrics = createMetrics({ defaultMetrics: options.defaultMetrics ?? true });
-  const runtimes = new RuntimeBackend();
+  const metrics = options.metrics ?? createMetrics();
+  const breakers = circuitBreakers(config, metrics);
+  const runtimes = new RuntimeBackend(breakers);
   const unsubscribe = catalog.onChange(() => {
-    const endpoints = catalog
-      .models()
-      .flatMap((m) => m.versions.flatMap((v) => (v.endpoint ? [v.endpoint] : [])));
-    runtimes.retain(new Set(endpoints));
+    runtimes.retain(new Set(catalog.models().flatMap((m) => m.versions.flatMap((v) => v.addresses))));
   });
-  const usage = new MemoryUsageStore(config.USAGE_RETENTION_DAYS);
+  const usage: UsageStore = options.usage ?? new MemoryUsageStore(config.USAGE_RETENTION_DAYS);
+  const cache =
+    options.cache ??
+    new MemoryResponseCache({ maxEntries: config.CACHE_MAX_ENTRIES, maxBytes: config.CACHE_MAX_BYTES });
   const inference = new InferenceService({
     catalog,
-    backends: new BackendRegistry({
-      onnx: runtimes,
-      openai: new OpenAIBackend(envApiKeyResolver(options.env)),
-    }),
-    usage,
-    metrics,
+    backends: new BackendRegistry({ onnx: runtimes, openai: new OpenAIBackend(options.apiKeys, breakers) }),
+    cache,
+    observer: new Observer(metrics, usage, logger),
     logger,
     timeoutMs: config.REQUEST_TIMEOUT_MS,
+    attemptTimeoutMs: config.ATTEMPT_TIMEOUT_MS,
+    retry: {
+      attemptsPerTarget: config.RETRY_ATTEMPTS,
+      baseDelayMs: config.RETRY_BASE_DELAY_MS,
+      maxDelayMs: 1000,
+      maxRetryAfterMs: config.RETRY_MAX_AFTER_MS,
+    },
+    defaultCacheTtlSeconds: config.CACHE_TTL_SECONDS,
   });
   const jobs = new MemoryJobQueue({
     run: batchItemRunner(inference),
@@ -73,15 +107,18 @@ export function composeRouter(options: ComposeOptions): RouterParts {
     metrics,
     logger,
     repository: runtimes,
-    readiness: localReadiness(catalog, runtimes),
+    readiness: options.readiness(runtimes),
     startedAt: new Date(),
   });
   return {
     app,
     runtimes,
+    metrics,
     async close() {
       unsubscribe();
       await jobs.close();
+      await cache.close();
+      await usage.close?.();
       runtimes.close();
     },
   };

@@ -13,12 +13,34 @@ export const configSchema = z.object({
   PORT: int(0, 65535).default(8080),
   HOST: z.string().min(1).default('127.0.0.1'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  /** Where the catalog comes from; only the manifest folder exists in this version. */
-  CATALOG: z.enum(['files']).default('files'),
+  /** Where the catalog comes from: the manifest folder (local mode) or the Kubernetes API (a cluster). */
+  CATALOG: z.enum(['files', 'kubernetes']).default('files'),
+  /** Kubernetes mode: kubeconfig path (else the pod's service account) and the namespace to watch (else all). */
+  KUBECONFIG: z.string().optional(),
+  WATCH_NAMESPACE: z.string().optional(),
+  /** Shared cache and usage across replicas; without it both live in this process. */
+  REDIS_URL: z.string().url().optional(),
+  /** Longest a cache lookup may take before the request goes on without the cache. */
+  REDIS_TIMEOUT_MS: int(1, 10_000).default(50),
+  /** Namespace of every key the router writes (`<prefix>cache:…`, `<prefix>usage:…`), to share one Redis. */
+  REDIS_KEY_PREFIX: z.string().min(1).max(64).default('paissive:'),
+  CACHE_TTL_SECONDS: int(0, 30 * 86_400).default(300),
+  CACHE_MAX_ENTRIES: int(0, 10_000_000).default(10_000),
+  CACHE_MAX_BYTES: int(0, 16 * 1024 * 1024 * 1024).default(64 * 1024 * 1024),
+  /** The most one attempt on one target may take, so a hung target leaves time for the fallbacks. */
+  ATTEMPT_TIMEOUT_MS: int(100, 600_000).default(15_000),
+  RETRY_ATTEMPTS: int(1, 10).default(2),
+  RETRY_BASE_DELAY_MS: int(1, 10_000).default(50),
+  RETRY_MAX_AFTER_MS: int(0, 60_000).default(5_000),
+  CIRCUIT_FAILURES: int(1, 1000).default(5),
+  CIRCUIT_COOLDOWN_MS: int(100, 600_000).default(10_000),
+  USAGE_FLUSH_MS: int(50, 60_000).default(1000),
   MODELS_DIR: z.string().min(1).default('examples'),
   /** Run a runtime process per onnx ModelVersion (local mode). */
   LOCAL_RUNTIMES: bool.default(true),
   RUNTIME_HOST: z.string().min(1).default('127.0.0.1'),
+  /** Runtime processes per version in local mode: min(spec.replicas, this). */
+  LOCAL_MAX_REPLICAS: int(1, 16).default(1),
   /** Whether runtime processes' logs go to this process's stdout/stderr. */
   LOCAL_RUNTIME_OUTPUT: z.enum(['inherit', 'ignore']).default('inherit'),
   /** Deadline of one inference request, across every fallback attempt. */

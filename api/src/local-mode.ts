@@ -9,9 +9,13 @@ import type { Logger } from 'pino';
 import { LocalOperator } from '../../operator/src/local/local-operator.js';
 import { ManifestStore } from '../../operator/src/local/manifest-store.js';
 import { RuntimeSupervisor } from '../../operator/src/local/supervisor.js';
+import { envApiKeyResolver } from './backends/openai-backend.js';
 import { StoreCatalog } from './catalog/store-catalog.js';
 import { composeRouter } from './compose.js';
 import type { Config } from './config.js';
+import { createMetrics } from './metrics/registry.js';
+import { localReadiness } from './readiness.js';
+import { sharedStores } from './stores.js';
 
 /** The runtime's entry module: TypeScript source under tsx, compiled JavaScript under dist/. */
 export function runtimeEntry(): string {
@@ -47,10 +51,24 @@ export async function startLocalMode(
     logger: logger.child({ component: 'operator' }),
     host: config.RUNTIME_HOST,
     env,
+    maxReplicas: config.LOCAL_MAX_REPLICAS,
   });
   if (config.LOCAL_RUNTIMES) await operator.start();
 
-  const router = composeRouter({ config, catalog: new StoreCatalog(store), logger, env });
+  const metrics = createMetrics();
+  const catalog = new StoreCatalog(
+    store,
+    config.LOCAL_RUNTIMES ? (mv) => operator.addresses(mv.metadata.name) : undefined,
+  );
+  const router = composeRouter({
+    config,
+    catalog,
+    logger,
+    apiKeys: envApiKeyResolver(env),
+    metrics,
+    ...sharedStores(config, logger, metrics),
+    readiness: (runtimes) => localReadiness(catalog, runtimes),
+  });
   const server = router.app.listen(config.PORT, config.HOST);
   await new Promise<void>((ok, fail) => server.once('listening', ok).once('error', fail));
   const port = (server.address() as AddressInfo).port;

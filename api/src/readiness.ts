@@ -10,6 +10,25 @@ import type { ReadinessReport } from './deps.js';
 
 const CHECK_TIMEOUT_MS = 1000;
 
+/** Every address of a version answers ServerReady. */
+async function probe(
+  runtimes: RuntimeBackend,
+  addresses: readonly string[],
+): Promise<{ ok: boolean; message: string }> {
+  const answers = await Promise.all(
+    addresses.map((address) =>
+      runtimes
+        .client(address)
+        .serverReady({ deadline: CHECK_TIMEOUT_MS })
+        .then(
+          (ok) => (ok ? `ready at ${address}` : `not ready at ${address}`),
+          (err: Error) => `${address}: ${err.message}`,
+        ),
+    ),
+  );
+  return { ok: answers.every((a) => a.startsWith('ready at')), message: answers.join('; ') };
+}
+
 export function localReadiness(catalog: Catalog, runtimes: RuntimeBackend): () => Promise<ReadinessReport> {
   return async () => {
     const checks: Record<string, { ok: boolean; message: string }> = {
@@ -24,20 +43,11 @@ export function localReadiness(catalog: Catalog, runtimes: RuntimeBackend): () =
         const starting = ready?.reason === 'RuntimeStarting';
         if (starting) {
           checks[name] = { ok: false, message: 'starting' };
-        } else if (version.endpoint) {
-          const endpoint = version.endpoint;
+        } else if (version.addresses.length > 0) {
           probes.push(
-            runtimes
-              .client(endpoint)
-              .serverReady({ deadline: CHECK_TIMEOUT_MS })
-              .then(
-                (ok) => {
-                  checks[name] = { ok, message: ok ? `ready at ${endpoint}` : `not ready at ${endpoint}` };
-                },
-                (err: Error) => {
-                  checks[name] = { ok: false, message: `${endpoint}: ${err.message}` };
-                },
-              ),
+            probe(runtimes, version.addresses).then((check) => {
+              checks[name] = check;
+            }),
           );
         }
       }

@@ -82,6 +82,17 @@ const specObject = z.object({
     .describe('AIModel names to try, in order, when this model cannot serve a request'),
   pricing: pricing.optional(),
   endpoint: endpoint.optional().describe('Required for provider openai'),
+  cache: z
+    .object({
+      ttlSeconds: z
+        .number()
+        .int()
+        .min(0)
+        .max(30 * 86_400)
+        .describe('How long the router keeps answers of deterministic requests; 0 turns caching off'),
+    })
+    .optional()
+    .describe("Response caching of this model's answers (the router's default TTL when absent)"),
 });
 
 export const aiModelSpec = withInvariants(specObject, [

@@ -256,7 +256,7 @@ describe('e2e: local mode (make run) serves every endpoint from real runtimes', 
   it('GET /metrics exposes Prometheus counters and GET /openapi.json documents every seed endpoint', async () => {
     const metrics = (await call('/metrics')).body as string;
     expect(metrics).to.match(
-      /router_inference_requests_total\{operation="text",model="story-writer",served_model="story-writer",version="v2",outcome="success"\} \d+/,
+      /router_inference_requests_total\{operation="generate",model="story-writer",served_model="story-writer",version="v2",outcome="success"\} \d+/,
     );
     expect(metrics).to.include('router_fallbacks_total{model="gpt-4o-mini",served_model="story-writer"}');
     expect(metrics).to.include('router_tokens_total');

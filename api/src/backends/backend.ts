@@ -1,7 +1,7 @@
 /**
  * The seam between routing and whatever serves a model: our runtimes over gRPC, or an OpenAI-compatible
  * endpoint. Every backend speaks these operations and fails with a BackendError whose `kind` tells the
- * router whether the next target of the fallback chain may succeed where this one failed.
+ * router whether trying again, or the next target of the fallback chain, may succeed where this one failed.
  * @module
  */
 import type { CatalogModel, CatalogVersion } from '../catalog/catalog.js';
@@ -19,6 +19,19 @@ export interface CallContext {
   readonly signal?: AbortSignal;
 }
 
+export interface ChatMessage {
+  readonly role: 'system' | 'user' | 'assistant' | 'tool' | 'developer';
+  readonly content: string;
+}
+
+/**
+ * What to generate from: a chat (most models today), or a bare prompt for the legacy completions API.
+ * /api/inference/text sends its input as a one-message chat, which our runtimes read as the bare prompt.
+ */
+export type GenerationInput =
+  | { readonly kind: 'chat'; readonly messages: readonly ChatMessage[] }
+  | { readonly kind: 'completion'; readonly prompt: string };
+
 export interface GenerateParams {
   readonly maxTokens?: number;
   readonly temperature?: number;
@@ -34,6 +47,16 @@ export interface GenerateOutput {
   readonly inputTokens: number;
   readonly outputTokens: number;
 }
+
+/** One event of a streamed generation: text as it comes, then one `done` with the totals. */
+export type StreamEvent =
+  | { readonly type: 'text'; readonly text: string }
+  | {
+      readonly type: 'done';
+      readonly finishReason: string;
+      readonly inputTokens: number;
+      readonly outputTokens: number;
+    };
 
 export interface Classification {
   readonly label: string;
@@ -59,10 +82,20 @@ export interface TokenizeOutput {
 export interface InferenceBackend {
   generate(
     target: RouteTarget,
-    prompt: string,
+    input: GenerationInput,
     params: GenerateParams,
     ctx: CallContext,
   ): Promise<GenerateOutput>;
+  /**
+   * Streams a generation. The first event arriving means the target committed: the router never moves to
+   * another target after it. Errors before it are BackendErrors like any call's.
+   */
+  stream(
+    target: RouteTarget,
+    input: GenerationInput,
+    params: GenerateParams,
+    ctx: CallContext,
+  ): AsyncIterable<StreamEvent>;
   classify(
     target: RouteTarget,
     texts: readonly string[],
@@ -79,10 +112,10 @@ export interface InferenceBackend {
 }
 
 /**
- * - unavailable: could not reach it, or it is not serving (connection refused, UNAVAILABLE, not loaded)
+ * - unavailable: could not reach it, or it is not serving (connection refused, UNAVAILABLE, circuit open)
  * - timeout: the deadline passed
  * - overloaded: it refused for load (429, RESOURCE_EXHAUSTED)
- * - upstream_error: it failed on its side (5xx, INTERNAL)
+ * - upstream_error: it failed on its side (5xx, INTERNAL, a broken stream)
  * - misconfigured: it does not know the model, or refused our credentials (404, 401, 403)
  * - rejected: the request itself is invalid for it (400, INVALID_ARGUMENT); another target would refuse too
  * - cancelled: the caller went away
@@ -100,11 +133,24 @@ export class BackendError extends Error {
   readonly kind: FailureKind;
   /** Set when the backend said how long to wait (Retry-After). */
   readonly retryAfterMs?: number;
+  /** Set when no request was sent because the target's circuit breaker is open. */
+  readonly circuitOpen: boolean;
 
-  constructor(kind: FailureKind, message: string, options?: { cause?: unknown; retryAfterMs?: number }) {
+  constructor(
+    kind: FailureKind,
+    message: string,
+    options?: { cause?: unknown; retryAfterMs?: number; circuitOpen?: boolean },
+  ) {
     super(message, { cause: options?.cause });
     this.name = 'BackendError';
     this.kind = kind;
     this.retryAfterMs = options?.retryAfterMs;
+    this.circuitOpen = options?.circuitOpen ?? false;
   }
+}
+
+/** How our runtimes read a chat: one user message is the bare prompt; longer chats become a transcript. */
+export function renderChat(messages: readonly ChatMessage[]): string {
+  if (messages.length === 1 && messages[0]?.role === 'user') return messages[0].content;
+  return `${messages.map((m) => `${m.role}: ${m.content}`).join('\n')}\nassistant:`;
 }

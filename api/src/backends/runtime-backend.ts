@@ -1,6 +1,7 @@
 /**
  * Serves `provider: onnx` models through our runtimes: Open Inference Protocol v2 over gRPC, one
- * long-lived channel per runtime endpoint, deadlines and cancellation passed through.
+ * long-lived channel per runtime address, round robin across the ready addresses of a version, each
+ * address behind its own circuit breaker, deadlines and cancellation passed through.
  * @module
  */
 import { RuntimeClient } from '../../../runtime/src/client/index.js';
@@ -8,6 +9,7 @@ import type { GrpcStatusName } from '../../../runtime/src/errors.js';
 import { RuntimeCallError } from '../../../runtime/src/errors.js';
 import type { ModelRepository, ReloadResult } from '../deps.js';
 import { ArtifactInvalidError } from '../errors.js';
+import type { CircuitBreakers } from '../routing/circuit-breaker.js';
 import {
   BackendError,
   type CallContext,
@@ -16,8 +18,11 @@ import {
   type FailureKind,
   type GenerateOutput,
   type GenerateParams,
+  type GenerationInput,
   type InferenceBackend,
   type RouteTarget,
+  renderChat,
+  type StreamEvent,
   type TokenizeOutput,
 } from './backend.js';
 
@@ -35,62 +40,100 @@ const KIND_OF_STATUS: Partial<Record<GrpcStatusName, FailureKind>> = {
   CANCELLED: 'cancelled',
 };
 
-export function runtimeFailure(err: unknown, endpoint: string): BackendError {
+/** Failures that say something about the endpoint's health (not about the request). */
+const COUNTS_AGAINST_ENDPOINT: ReadonlySet<FailureKind> = new Set([
+  'unavailable',
+  'timeout',
+  'upstream_error',
+]);
+
+export function runtimeFailure(err: unknown, address: string): BackendError {
+  if (err instanceof BackendError) return err;
   if (err instanceof RuntimeCallError) {
     const kind = KIND_OF_STATUS[err.code] ?? 'upstream_error';
-    const message = kind === 'rejected' ? err.message : `runtime ${endpoint}: ${err.code}: ${err.message}`;
+    const message = kind === 'rejected' ? err.message : `runtime ${address}: ${err.code}: ${err.message}`;
     return new BackendError(kind, message, { cause: err });
   }
-  return new BackendError(
-    'upstream_error',
-    `runtime ${endpoint}: ${(err as Error)?.message ?? String(err)}`,
-    {
-      cause: err,
-    },
-  );
+  return new BackendError('upstream_error', `runtime ${address}: ${(err as Error)?.message ?? String(err)}`, {
+    cause: err,
+  });
 }
+
+const prompt = (input: GenerationInput): string =>
+  input.kind === 'chat' ? renderChat(input.messages) : input.prompt;
 
 export class RuntimeBackend implements InferenceBackend, ModelRepository {
   readonly #clients = new Map<string, RuntimeClient>();
+  readonly #next = new Map<string, number>();
+  readonly #breakers: CircuitBreakers;
 
-  /** The channel to a runtime endpoint, opened on first use and kept. */
-  client(endpoint: string): RuntimeClient {
-    let client = this.#clients.get(endpoint);
+  constructor(breakers: CircuitBreakers) {
+    this.#breakers = breakers;
+  }
+
+  /** The channel to a runtime address, opened on first use and kept. */
+  client(address: string): RuntimeClient {
+    let client = this.#clients.get(address);
     if (!client) {
-      client = new RuntimeClient(endpoint);
-      this.#clients.set(endpoint, client);
+      client = new RuntimeClient(address);
+      this.#clients.set(address, client);
     }
     return client;
   }
 
-  /** Closes channels to endpoints that no longer serve anything. */
-  retain(endpoints: ReadonlySet<string>): void {
-    for (const [endpoint, client] of this.#clients) {
-      if (endpoints.has(endpoint)) continue;
+  /** Closes channels (and forgets breakers) of addresses that no longer serve anything. */
+  retain(addresses: ReadonlySet<string>): void {
+    for (const [address, client] of this.#clients) {
+      if (addresses.has(address)) continue;
       client.close();
-      this.#clients.delete(endpoint);
+      this.#clients.delete(address);
     }
+    this.#breakers.retain(new Set([...addresses].map((a) => `runtime:${a}`)), 'runtime:');
   }
 
   close(): void {
     this.retain(new Set());
   }
 
-  async #call<T>(
-    target: RouteTarget,
-    fn: (client: RuntimeClient, endpoint: string) => Promise<T>,
-  ): Promise<T> {
-    const endpoint = target.version?.endpoint;
-    if (!endpoint) {
+  /** The next address of the version whose circuit admits a request, round robin. */
+  #pick(target: RouteTarget): string {
+    const version = target.version;
+    const addresses = version?.addresses ?? [];
+    if (!version || addresses.length === 0) {
       throw new BackendError(
         'unavailable',
-        `${target.model.name} ${target.version?.version ?? ''} has no ready runtime`,
+        `${target.model.name} ${version?.version ?? ''} has no ready runtime`,
       );
     }
+    const start = this.#next.get(version.name) ?? 0;
+    for (let i = 0; i < addresses.length; i++) {
+      const address = addresses[(start + i) % addresses.length] as string;
+      if (this.#breakers.allow(`runtime:${address}`)) {
+        this.#next.set(version.name, (start + i + 1) % addresses.length);
+        return address;
+      }
+    }
+    throw new BackendError(
+      'unavailable',
+      `every runtime of ${target.model.name} ${version.version} is failing (circuit open)`,
+      {
+        circuitOpen: true,
+      },
+    );
+  }
+
+  async #call<T>(target: RouteTarget, fn: (client: RuntimeClient) => Promise<T>): Promise<T> {
+    const address = this.#pick(target);
+    const key = `runtime:${address}`;
     try {
-      return await fn(this.client(endpoint), endpoint);
+      const value = await fn(this.client(address));
+      this.#breakers.success(key);
+      return value;
     } catch (err) {
-      throw runtimeFailure(err, endpoint);
+      const failure = runtimeFailure(err, address);
+      if (COUNTS_AGAINST_ENDPOINT.has(failure.kind)) this.#breakers.failure(key);
+      else this.#breakers.success(key);
+      throw failure;
     }
   }
 
@@ -104,12 +147,15 @@ export class RuntimeBackend implements InferenceBackend, ModelRepository {
 
   generate(
     target: RouteTarget,
-    prompt: string,
+    input: GenerationInput,
     params: GenerateParams,
     ctx: CallContext,
   ): Promise<GenerateOutput> {
     return this.#call(target, async (client) => {
-      const out = await client.generate({ ...this.#ids(target), prompt, ...params }, this.#options(ctx));
+      const out = await client.generate(
+        { ...this.#ids(target), prompt: prompt(input), ...params },
+        this.#options(ctx),
+      );
       return {
         text: out.text,
         finishReason: out.finishReason,
@@ -117,6 +163,23 @@ export class RuntimeBackend implements InferenceBackend, ModelRepository {
         outputTokens: out.completionTokens,
       };
     });
+  }
+
+  async *stream(
+    target: RouteTarget,
+    input: GenerationInput,
+    params: GenerateParams,
+    ctx: CallContext,
+  ): AsyncIterable<StreamEvent> {
+    // Until the runtime streams token by token (ModelStreamInfer), the whole answer arrives as one event.
+    const out = await this.generate(target, input, params, ctx);
+    if (out.text) yield { type: 'text', text: out.text };
+    yield {
+      type: 'done',
+      finishReason: out.finishReason,
+      inputTokens: out.inputTokens,
+      outputTokens: out.outputTokens,
+    };
   }
 
   classify(
@@ -149,12 +212,17 @@ export class RuntimeBackend implements InferenceBackend, ModelRepository {
     );
   }
 
-  /** Asks the runtime to re-fetch, verify and reload the artifact; the old model serves meanwhile. */
+  /** Asks every runtime of the version to re-fetch, verify and reload the artifact; old models serve meanwhile. */
   async reload(target: RouteTarget, ctx: CallContext): Promise<ReloadResult> {
-    const endpoint = target.version?.endpoint;
-    const client = endpoint ? this.client(endpoint) : undefined;
-    if (!client || !endpoint)
+    const addresses = target.version?.addresses ?? [];
+    if (addresses.length === 0)
       throw new BackendError('unavailable', `${target.model.name} has no ready runtime`);
+    const results = await Promise.all(addresses.map((address) => this.#reloadOne(address, target, ctx)));
+    return results.find((r) => r.state !== 'READY') ?? results[0] ?? { state: 'UNKNOWN' };
+  }
+
+  async #reloadOne(address: string, target: RouteTarget, ctx: CallContext): Promise<ReloadResult> {
+    const client = this.client(address);
     try {
       await client.loadModel(target.model.name, this.#options(ctx));
       const entry = (await client.repositoryIndex(this.#options(ctx))).find(
@@ -168,7 +236,7 @@ export class RuntimeBackend implements InferenceBackend, ModelRepository {
           version: target.version?.version,
         });
       }
-      throw runtimeFailure(err, endpoint);
+      throw runtimeFailure(err, address);
     }
   }
 }

@@ -21,8 +21,10 @@ export interface CatalogVersion {
   readonly status?: ModelVersionStatus;
   /** Ready condition is True. */
   readonly ready: boolean;
-  /** host:port of the runtime serving it, when ready. */
+  /** Where the router reaches it when ready: host:port of a runtime, or an OpenAI-compatible base URL. */
   readonly endpoint?: string;
+  /** Ready runtime addresses (host:port) the router balances across; empty when nothing is ready. */
+  readonly addresses: readonly string[];
   readonly createdAt?: string;
 }
 
@@ -44,7 +46,13 @@ export interface Catalog {
   onChange(listener: () => void): () => void;
 }
 
-function toVersion(mv: ModelVersion): CatalogVersion {
+/** Ready addresses of a version: who knows them depends on where the runtimes run (processes, pods). */
+export type AddressBook = (version: ModelVersion) => readonly string[];
+
+/** Without a better source, the status endpoint is the one address. */
+export const statusAddresses: AddressBook = (mv) => (mv.status?.endpoint ? [mv.status.endpoint] : []);
+
+function toVersion(mv: ModelVersion, addressesOf: AddressBook): CatalogVersion {
   const ready = mv.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
   return {
     name: mv.metadata.name,
@@ -53,6 +61,7 @@ function toVersion(mv: ModelVersion): CatalogVersion {
     status: mv.status,
     ready,
     endpoint: ready ? mv.status?.endpoint : undefined,
+    addresses: ready && mv.status?.protocol !== 'openai' ? addressesOf(mv) : [],
     createdAt: mv.metadata.creationTimestamp,
   };
 }
@@ -61,6 +70,7 @@ function toVersion(mv: ModelVersion): CatalogVersion {
 export function buildCatalog(
   aiModels: readonly AIModel[],
   modelVersions: readonly ModelVersion[],
+  addressesOf: AddressBook = statusAddresses,
 ): CatalogModel[] {
   return aiModels
     .map((m) => ({
@@ -70,7 +80,7 @@ export function buildCatalog(
       createdAt: m.metadata.creationTimestamp,
       versions: modelVersions
         .filter((v) => v.spec.model === m.metadata.name)
-        .map(toVersion)
+        .map((v) => toVersion(v, addressesOf))
         .sort((a, b) => compareVersions(b.version, a.version)),
     }))
     .sort((a, b) => a.name.localeCompare(b.name));

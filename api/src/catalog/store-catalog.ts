@@ -1,22 +1,19 @@
 /**
  * The catalog of local mode, read from the manifest store (the YAML folder plus the status the local
- * operator writes).
+ * operator writes); runtime addresses come from the local operator's processes.
  * @module
  */
 import type { ManifestStore } from '../../../operator/src/local/manifest-store.js';
-import { buildCatalog, type Catalog, type CatalogModel } from './catalog.js';
+import type { AddressBook } from './catalog.js';
+import { type CatalogSource, IndexedCatalog } from './indexed-catalog.js';
 
-export class StoreCatalog implements Catalog {
+export class StoreCatalog extends IndexedCatalog {
   readonly #store: ManifestStore;
-  #models?: CatalogModel[];
-  readonly #listeners = new Set<() => void>();
 
-  constructor(store: ManifestStore) {
+  constructor(store: ManifestStore, addresses?: AddressBook) {
+    super(addresses);
     this.#store = store;
-    const invalidate = (): void => {
-      this.#models = undefined;
-      for (const listener of this.#listeners) listener();
-    };
+    const invalidate = (): void => this.invalidate();
     store.on('change', invalidate);
     store.on('status', invalidate);
   }
@@ -25,20 +22,7 @@ export class StoreCatalog implements Catalog {
     return this.#store.snapshot().loaded;
   }
 
-  models(): readonly CatalogModel[] {
-    if (!this.#models) {
-      const snapshot = this.#store.snapshot();
-      this.#models = buildCatalog(snapshot.aiModels, snapshot.modelVersions);
-    }
-    return this.#models;
-  }
-
-  model(name: string): CatalogModel | undefined {
-    return this.models().find((m) => m.name === name);
-  }
-
-  onChange(listener: () => void): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+  protected source(): CatalogSource {
+    return this.#store.snapshot();
   }
 }

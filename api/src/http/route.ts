@@ -24,8 +24,10 @@ export interface RouteContext<B, Q> {
 
 export interface RouteResult {
   readonly status?: number;
-  readonly body: unknown;
+  readonly body?: unknown;
   readonly headers?: Readonly<Record<string, string>>;
+  /** Server-sent events to write (already framed), instead of a JSON body. */
+  readonly events?: AsyncIterable<string>;
 }
 
 export interface ResponseDoc {

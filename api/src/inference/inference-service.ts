@@ -1,21 +1,28 @@
 /**
- * The inference use cases behind /api/inference/*: find the model, check it can do the task, build the
- * fallback chain, walk it, then meter and count what happened.
+ * The inference use cases: find the model, check it can do the operation, consult the response cache,
+ * build the fallback chain and walk it (retries, circuit breakers, deadlines), then meter and count.
+ * Identical concurrent misses are computed once. Streams commit to a target at their first event.
  * @module
  */
 import type { Logger } from 'pino';
-import type { Capability } from '../../../crds/src/index.js';
-import type { CallContext, InferenceBackend, RouteTarget } from '../backends/backend.js';
+import type { StreamEvent } from '../backends/backend.js';
 import type { BackendRegistry } from '../backends/registry.js';
+import type { CachedResponse, ResponseCache } from '../cache/response-cache.js';
 import type { Catalog, CatalogModel } from '../catalog/catalog.js';
-import { ApiError, ModelNotFoundError, UnsupportedTaskError } from '../errors.js';
-import { requestCost } from '../metering/cost.js';
-import type { UsageStore } from '../metering/usage.js';
-import type { Metrics } from '../metrics/registry.js';
-import { type Attempt, executeChain } from '../routing/execute-chain.js';
-import { buildFallbackChain } from '../routing/fallback-chain.js';
-import type { AnalyzeRequest, AnalyzeResponse, TextRequest, TextResponse } from '../schemas/inference.js';
-import { analyzeCall, type OperationOutput } from './operations.js';
+import { ModelNotFoundError, UnsupportedTaskError } from '../errors.js';
+import { type ChainResult, executeChain } from '../routing/execute-chain.js';
+import { buildFallbackChain, type FallbackChain } from '../routing/fallback-chain.js';
+import type { RetryPolicy } from '../routing/retry.js';
+import { type CacheMode, type CachePlan, type CacheStatus, cachePlan } from './cache-key.js';
+import type { Observer } from './observer.js';
+import type { GenerationOperation, GenerationResult, Operation } from './operations.js';
+import { type Served, type StreamServed, servedFromCache, servedFromChain } from './served.js';
+
+export interface RoutingRequest {
+  readonly modelId: string;
+  readonly version?: string;
+  readonly useFallbacks: boolean;
+}
 
 export interface RequestContext {
   readonly requestId: string;
@@ -24,107 +31,44 @@ export interface RequestContext {
   readonly signal?: AbortSignal;
   /** Overrides the configured timeout for this request (epoch ms). */
   readonly deadline?: number;
+  readonly cache?: CacheMode;
 }
 
 export interface InferenceServiceOptions {
   readonly catalog: Catalog;
   readonly backends: BackendRegistry;
-  readonly usage: UsageStore;
-  readonly metrics: Metrics;
+  readonly cache: ResponseCache;
+  readonly observer: Observer;
   readonly logger: Logger;
   readonly timeoutMs: number;
+  readonly attemptTimeoutMs: number;
+  readonly retry: RetryPolicy;
+  /** TTL for models whose AIModel sets none. */
+  readonly defaultCacheTtlSeconds: number;
 }
 
-interface RoutedRequest {
-  readonly operation: 'text' | 'classify' | 'embed' | 'tokens';
-  readonly modelId: string;
-  readonly version?: string;
-  readonly useFallbacks: boolean;
-  readonly capability: Capability;
+interface Prepared<T> {
+  readonly op: Operation<T>;
+  readonly model: CatalogModel;
+  readonly chain: FallbackChain;
+  readonly plan: CachePlan;
+  readonly deadline: number;
+  readonly started: number;
 }
-
-type Served<T> = {
-  id: string;
-  model_id: string;
-  version?: string;
-  requested_model_id: string;
-  fallback_used: boolean;
-  attempts: Attempt[];
-  usage: { input_tokens: number; output_tokens: number; total_tokens: number };
-  cost?: { amount: number; currency: string };
-  latency_ms: number;
-  /** Router time: total minus time waiting on backends (not part of the body; sent as a header). */
-  overheadMs: number;
-} & T;
 
 export class InferenceService {
   readonly #o: InferenceServiceOptions;
+  readonly #inflight = new Map<string, Promise<ChainResult<unknown>>>();
 
   constructor(options: InferenceServiceOptions) {
     this.#o = options;
   }
 
-  async text(
-    req: TextRequest,
-    ctx: RequestContext,
-  ): Promise<Served<Pick<TextResponse, 'output' | 'finish_reason'>>> {
-    const p = req.parameters ?? {};
-    const stop = p.stop === undefined ? undefined : typeof p.stop === 'string' ? [p.stop] : p.stop;
-    const params = {
-      maxTokens: p.max_tokens,
-      temperature: p.temperature,
-      topP: p.top_p,
-      topK: p.top_k,
-      seed: p.seed,
-      stop,
-    };
-    return this.#route(
-      {
-        operation: 'text',
-        modelId: req.model_id,
-        version: req.version,
-        useFallbacks: req.use_fallbacks,
-        capability: 'text-generation',
-      },
-      async (backend, target, call) => {
-        const out = await backend.generate(target, req.input, params, call);
-        return {
-          fields: { output: out.text, finish_reason: out.finishReason },
-          inputTokens: out.inputTokens,
-          outputTokens: out.outputTokens,
-        };
-      },
-      ctx,
-    );
-  }
-
-  async analyze(
-    req: AnalyzeRequest,
-    ctx: RequestContext,
-  ): Promise<Served<Pick<AnalyzeResponse, 'task' | 'results'>>> {
-    const { capability, call } = analyzeCall(req);
-    return this.#route(
-      {
-        operation: req.task,
-        modelId: req.model_id,
-        version: req.version,
-        // Token ids only mean something for the model asked for.
-        useFallbacks: req.task === 'tokens' ? false : req.use_fallbacks,
-        capability,
-      },
-      call,
-      ctx,
-    );
-  }
-
-  #model(id: string, capability: Capability, operation: RoutedRequest['operation']): CatalogModel {
+  #model(id: string, op: Operation<unknown>): CatalogModel {
     const model = this.#o.catalog.model(id);
     if (!model) throw new ModelNotFoundError(`No model named ${id}`, { model_id: id });
-    const ok =
-      operation === 'tokens' ? model.spec.provider === 'onnx' : model.spec.capabilities.includes(capability);
-    if (!ok) {
-      const what = operation === 'tokens' ? 'tokenization (onnx models only)' : capability;
-      throw new UnsupportedTaskError(`Model ${id} does not support ${what}`, {
+    if (!op.accepts(model)) {
+      throw new UnsupportedTaskError(`Model ${id} does not support ${op.need}`, {
         model_id: id,
         capabilities: model.spec.capabilities,
       });
@@ -132,158 +76,220 @@ export class InferenceService {
     return model;
   }
 
-  async #route<T>(
-    req: RoutedRequest,
-    call: (backend: InferenceBackend, target: RouteTarget, ctx: CallContext) => Promise<OperationOutput<T>>,
-    ctx: RequestContext,
-  ): Promise<Served<T>> {
+  #prepare<T>(op: Operation<T>, req: RoutingRequest, ctx: RequestContext): Prepared<T> {
     const started = performance.now();
-    const model = this.#model(req.modelId, req.capability, req.operation);
+    const model = this.#model(req.modelId, op as Operation<unknown>);
     const chain = buildFallbackChain({
       model,
       requestedVersion: req.version,
-      capability: req.capability,
-      useFallbacks: req.useFallbacks,
+      accepts: (m) => op.accepts(m),
+      need: op.need,
+      useFallbacks: op.fallbacks && req.useFallbacks,
       lookup: (name) => this.#o.catalog.model(name),
     });
-    const deadline = ctx.deadline ?? Date.now() + this.#o.timeoutMs;
-    const callCtx: CallContext = { deadline, requestId: ctx.requestId, signal: ctx.signal };
+    const first = chain.steps[0]?.target;
+    const plan = cachePlan({
+      mode: ctx.cache ?? 'default',
+      deterministic: op.deterministic(model),
+      ttlSeconds: model.spec.cache?.ttlSeconds ?? this.#o.defaultCacheTtlSeconds,
+      model: model.name,
+      version: first?.version?.version,
+      operation: op.name,
+      fields: op.fields,
+    });
+    return { op, model, chain, plan, deadline: ctx.deadline ?? Date.now() + this.#o.timeoutMs, started };
+  }
+
+  async #lookup(plan: CachePlan): Promise<{ status: CacheStatus; value?: CachedResponse }> {
+    if (!plan.key) return { status: plan.status };
+    const found = await this.#o.cache.get(plan.key);
+    if (found.status === 'hit') return { status: 'HIT', value: found.value };
+    return { status: found.status === 'error' ? 'ERROR' : 'MISS' };
+  }
+
+  #walk<T>(
+    p: Prepared<unknown>,
+    call: Parameters<typeof executeChain<T>>[1],
+    ctx: RequestContext,
+  ): Promise<ChainResult<T>> {
+    return executeChain(p.chain, call, {
+      deadline: p.deadline,
+      attemptTimeoutMs: this.#o.attemptTimeoutMs,
+      retry: this.#o.retry,
+      signal: ctx.signal,
+      onRetry: (target) => this.#o.observer.retried(target.model.name),
+    });
+  }
+
+  /** Runs a non-streamed operation. */
+  async run<T>(op: Operation<T>, req: RoutingRequest, ctx: RequestContext): Promise<Served<T>> {
+    const p = this.#prepare(op, req, ctx);
+    const outcome = {
+      operation: op.name,
+      requestedModel: p.model.name,
+      requestedVersion: req.version,
+      caller: ctx.caller,
+    };
     try {
-      const result = await executeChain(
-        chain,
-        (target) => call(this.#o.backends.for(target), target, callCtx),
-        deadline,
-      );
-      const { target, fallback } = result.step;
-      const out = result.value;
-      const latencyMs = performance.now() - started;
-      const cost = requestCost(target.model.spec.pricing, out.inputTokens, out.outputTokens);
-      this.#observe(req, ctx, {
-        attempts: result.attempts,
-        target,
-        fallback,
-        latencyMs,
-        upstreamMs: result.upstreamMs,
-        out,
-        cost,
-      });
-      return {
-        id: ctx.requestId,
-        model_id: target.model.name,
-        ...(target.version ? { version: target.version.version } : {}),
-        requested_model_id: model.name,
-        fallback_used: fallback,
-        attempts: [...result.attempts],
-        usage: {
-          input_tokens: out.inputTokens,
-          output_tokens: out.outputTokens,
-          total_tokens: out.inputTokens + out.outputTokens,
-        },
-        ...(cost ? { cost } : {}),
-        latency_ms: Math.round(latencyMs * 100) / 100,
-        overheadMs: Math.max(0, latencyMs - result.upstreamMs),
-        ...out.fields,
-      };
+      const cached = await this.#lookup(p.plan);
+      if (cached.value) {
+        const served = servedFromCache<T>(cached.value, p, ctx.requestId);
+        this.#o.observer.served({ ...outcome, ...served.observed });
+        return served.served;
+      }
+      const compute = () =>
+        this.#walk<T>(
+          p,
+          (target, attemptDeadline) =>
+            op.call(this.#o.backends.for(target), target, {
+              deadline: attemptDeadline,
+              requestId: ctx.requestId,
+              signal: ctx.signal,
+            }),
+          ctx,
+        );
+      const result =
+        p.plan.key && cached.status !== 'ERROR' ? await this.#once(p.plan.key, compute) : await compute();
+      const served = servedFromChain(result, p, ctx.requestId, cached.status, this.#o.observer);
+      if (p.plan.key && result.stepIndex === 0)
+        this.#store(p.plan, result.step.target, result.value, op.tokens(result.value));
+      this.#o.observer.served({ ...outcome, ...served.observed });
+      return served.served;
     } catch (err) {
-      this.#observeFailure(req, ctx, err, performance.now() - started);
+      this.#o.observer.failed({ ...outcome, latencyMs: performance.now() - p.started }, err);
       throw err;
     }
   }
 
-  #observe<T>(
-    req: RoutedRequest,
-    ctx: RequestContext,
-    r: {
-      attempts: readonly Attempt[];
-      target: RouteTarget;
-      fallback: boolean;
-      latencyMs: number;
-      upstreamMs: number;
-      out: OperationOutput<T>;
-      cost?: { amount: number; currency: string };
-    },
+  /** Identical concurrent misses share one computation. */
+  async #once<T>(key: string, compute: () => Promise<ChainResult<T>>): Promise<ChainResult<T>> {
+    const running = this.#inflight.get(key) as Promise<ChainResult<T>> | undefined;
+    if (running) return running;
+    const promise = compute().finally(() => this.#inflight.delete(key));
+    this.#inflight.set(key, promise as Promise<ChainResult<unknown>>);
+    return promise;
+  }
+
+  #store(
+    plan: CachePlan,
+    target: { model: CatalogModel; version?: { version: string } },
+    value: unknown,
+    tokens: { input: number; output: number },
   ): void {
-    const { metrics } = this.#o;
-    const served = r.target.model.name;
-    const version = r.target.version?.version ?? '';
-    metrics.inferenceRequests.inc({
-      operation: req.operation,
-      model: req.modelId,
-      served_model: served,
-      version,
-      outcome: 'success',
-    });
-    metrics.inferenceDuration.observe({ operation: req.operation, model: req.modelId }, r.latencyMs / 1000);
-    metrics.upstreamDuration.observe(
-      { model: served, version, provider: r.target.model.spec.provider },
-      r.upstreamMs / 1000,
-    );
-    metrics.overhead.observe({ operation: req.operation }, Math.max(0, r.latencyMs - r.upstreamMs) / 1000);
-    metrics.tokens.inc({ model: served, version, direction: 'input' }, r.out.inputTokens);
-    metrics.tokens.inc({ model: served, version, direction: 'output' }, r.out.outputTokens);
-    if (r.cost) metrics.cost.inc({ model: served, currency: r.cost.currency }, r.cost.amount);
-    if (r.fallback) metrics.fallbacks.inc({ model: req.modelId, served_model: served });
-    this.#countFailures(r.attempts);
-    this.#record({
-      at: new Date(),
-      caller: ctx.caller,
-      requestedModel: req.modelId,
-      requestedVersion: req.version,
-      servedModel: served,
-      servedVersion: r.target.version?.version,
-      ok: true,
-      fallback: r.fallback,
-      latencyMs: r.latencyMs,
-      inputTokens: r.out.inputTokens,
-      outputTokens: r.out.outputTokens,
-      cost: r.cost,
-    });
+    if (!plan.key || plan.ttlSeconds <= 0) return;
+    const entry: CachedResponse = {
+      body: JSON.stringify(value),
+      model: target.model.name,
+      version: target.version?.version,
+      storedAt: Date.now(),
+      inputTokens: tokens.input,
+      outputTokens: tokens.output,
+    };
+    void this.#o.cache.set(plan.key, entry, plan.ttlSeconds);
   }
 
-  #observeFailure(req: RoutedRequest, ctx: RequestContext, err: unknown, latencyMs: number): void {
-    // Requests for models that do not exist are the client's mistake, not a model's error rate.
-    if (err instanceof ModelNotFoundError || err instanceof UnsupportedTaskError) return;
-    const { metrics } = this.#o;
-    metrics.inferenceRequests.inc({
-      operation: req.operation,
-      model: req.modelId,
-      served_model: '',
-      version: '',
-      outcome: 'error',
-    });
-    metrics.inferenceDuration.observe({ operation: req.operation, model: req.modelId }, latencyMs / 1000);
-    const attempts =
-      err instanceof ApiError ? (err.details as { attempts?: Attempt[] } | undefined)?.attempts : undefined;
-    this.#countFailures(attempts ?? []);
-    this.#record({
-      at: new Date(),
-      caller: ctx.caller,
-      requestedModel: req.modelId,
+  /**
+   * Starts a streamed generation: resolves once a target has produced its first event (or the cache
+   * answered), with the events to relay; before that, failures move through the fallback chain like any
+   * call, after it they end the stream.
+   */
+  async stream(op: GenerationOperation, req: RoutingRequest, ctx: RequestContext): Promise<StreamServed> {
+    const p = this.#prepare(op, req, ctx);
+    const outcome = {
+      operation: 'generate',
+      requestedModel: p.model.name,
       requestedVersion: req.version,
-      ok: false,
-      fallback: false,
-      latencyMs,
-      inputTokens: 0,
-      outputTokens: 0,
-    });
-  }
-
-  #countFailures(attempts: readonly Attempt[]): void {
-    for (const a of attempts) {
-      if (a.outcome === 'failed') {
-        this.#o.metrics.backendFailures.inc({
-          model: a.model,
-          version: a.version ?? '',
-          kind: a.kind ?? 'unknown',
-        });
+      caller: ctx.caller,
+    };
+    try {
+      const cached = await this.#lookup(p.plan);
+      if (cached.value) {
+        const { served, observed } = servedFromCache<GenerationResult>(cached.value, p, ctx.requestId);
+        this.#o.observer.served({ ...outcome, ...observed });
+        return { ...served, events: replay(served.value) };
       }
+      const result = await this.#walk(
+        p,
+        async (target, attemptDeadline) => {
+          const iterator = op
+            .stream(this.#o.backends.for(target), target, {
+              deadline: attemptDeadline,
+              requestId: ctx.requestId,
+              signal: ctx.signal,
+            })
+            [Symbol.asyncIterator]();
+          const first = await iterator.next();
+          return { iterator, first, at: performance.now() };
+        },
+        ctx,
+      );
+      const { served } = servedFromChain(result, p, ctx.requestId, cached.status, this.#o.observer);
+      const events = this.#relay(result, p, outcome, cached.status);
+      return { ...served, events };
+    } catch (err) {
+      this.#o.observer.failed({ ...outcome, latencyMs: performance.now() - p.started }, err);
+      throw err;
     }
   }
 
-  #record(event: Parameters<UsageStore['record']>[0]): void {
-    // Metering happens after the answer; a metering failure must never fail the request.
-    this.#o.usage
-      .record(event)
-      .catch((err: unknown) => this.#o.logger.error({ err }, 'Recording usage failed'));
+  async *#relay(
+    result: ChainResult<{
+      iterator: AsyncIterator<StreamEvent>;
+      first: IteratorResult<StreamEvent>;
+      at: number;
+    }>,
+    p: Prepared<GenerationResult>,
+    outcome: { operation: string; requestedModel: string; requestedVersion?: string; caller: string },
+    cache: CacheStatus,
+  ): AsyncIterable<StreamEvent> {
+    const { iterator, first, at } = result.value;
+    let text = '';
+    let done: Extract<StreamEvent, { type: 'done' }> | undefined;
+    let next = first;
+    try {
+      while (!next.done) {
+        const event = next.value;
+        if (event.type === 'text') text += event.text;
+        else done = event;
+        yield event;
+        next = await iterator.next();
+      }
+    } finally {
+      if (!next.done) await iterator.return?.();
+      const target = result.step.target;
+      const latencyMs = performance.now() - p.started;
+      this.#o.observer.served({
+        ...outcome,
+        target,
+        fallback: result.step.fallback,
+        attempts: result.attempts,
+        // The upstream time of a stream is all of it after the router handed the request over.
+        upstreamMs: result.upstreamMs + (performance.now() - at),
+        inputTokens: done?.inputTokens ?? 0,
+        outputTokens: done?.outputTokens ?? 0,
+        cache,
+        latencyMs,
+        ttftMs: at - p.started,
+      });
+      if (done && p.plan.key && result.stepIndex === 0) {
+        const value: GenerationResult = {
+          text,
+          finishReason: done.finishReason,
+          inputTokens: done.inputTokens,
+          outputTokens: done.outputTokens,
+        };
+        this.#store(p.plan, target, value, { input: done.inputTokens, output: done.outputTokens });
+      }
+    }
   }
+}
+
+async function* replay(result: GenerationResult): AsyncIterable<StreamEvent> {
+  if (result.text) yield { type: 'text', text: result.text };
+  yield {
+    type: 'done',
+    finishReason: result.finishReason,
+    inputTokens: result.inputTokens,
+    outputTokens: result.outputTokens,
+  };
 }

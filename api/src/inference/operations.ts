@@ -1,68 +1,127 @@
 /**
- * How each /api/inference/analyze task maps onto a backend operation and a response result. Pure mapping;
- * the service does the routing.
+ * What each inference request asks of a backend, as data the service can route, cache and meter without
+ * knowing the endpoint it came from: generation (chat or completion), classification, embeddings, tokens.
+ * Results are normalised, so one cached answer serves /api/inference/text and /v1/chat/completions alike.
  * @module
  */
 import type { Capability } from '../../../crds/src/index.js';
-import type { CallContext, InferenceBackend, RouteTarget } from '../backends/backend.js';
-import type { AnalyzeRequest, AnalyzeResponse } from '../schemas/inference.js';
+import type {
+  CallContext,
+  Classification,
+  GenerateParams,
+  GenerationInput,
+  InferenceBackend,
+  RouteTarget,
+  StreamEvent,
+} from '../backends/backend.js';
+import type { CatalogModel } from '../catalog/catalog.js';
 
-export interface OperationOutput<T> {
-  readonly fields: T;
+export type OperationName = 'generate' | 'classify' | 'embed' | 'tokens';
+
+export interface Operation<T> {
+  readonly name: OperationName;
+  /** What the request needs, in capability words (error messages, skipped fallbacks). */
+  readonly need: string;
+  accepts(model: CatalogModel): boolean;
+  /** Whether fallbacks may serve it (token ids only mean something for the model asked for). */
+  readonly fallbacks: boolean;
+  /** Every request field that changes the output, beyond model and version (the cache key). */
+  readonly fields: unknown;
+  /** Same input, same output on this model. */
+  deterministic(model: CatalogModel): boolean;
+  call(backend: InferenceBackend, target: RouteTarget, ctx: CallContext): Promise<T>;
+  tokens(result: T): { readonly input: number; readonly output: number };
+}
+
+export interface GenerationResult {
+  readonly text: string;
+  readonly finishReason: string;
   readonly inputTokens: number;
   readonly outputTokens: number;
 }
 
-type AnalyzeFields = Pick<AnalyzeResponse, 'task' | 'results'>;
-
-export interface AnalyzeCall {
-  readonly capability: Capability;
-  readonly call: (
-    backend: InferenceBackend,
-    target: RouteTarget,
-    ctx: CallContext,
-  ) => Promise<OperationOutput<AnalyzeFields>>;
+export interface GenerationOperation extends Operation<GenerationResult> {
+  stream(backend: InferenceBackend, target: RouteTarget, ctx: CallContext): AsyncIterable<StreamEvent>;
 }
 
-export function analyzeCall(req: AnalyzeRequest): AnalyzeCall {
-  const texts = typeof req.input === 'string' ? [req.input] : req.input;
-  const params = req.parameters ?? {};
-  switch (req.task) {
-    case 'classify':
-      return {
-        capability: 'text-classification',
-        call: async (backend, target, ctx) => {
-          const out = await backend.classify(target, texts, params.top_k, ctx);
-          const results = out.results.map((r) => ({
-            label: r.label,
-            score: r.score,
-            scores: { ...r.scores },
-          }));
-          return { fields: { task: 'classify', results }, inputTokens: out.inputTokens, outputTokens: 0 };
-        },
-      };
-    case 'embed':
-      return {
-        capability: 'embedding',
-        call: async (backend, target, ctx) => {
-          const out = await backend.embed(target, texts, params.normalize ?? true, ctx);
-          const results = out.embeddings.map((e) => ({ embedding: [...e], dimensions: e.length }));
-          return { fields: { task: 'embed', results }, inputTokens: out.inputTokens, outputTokens: 0 };
-        },
-      };
-    case 'tokens':
-      return {
-        // Any model we run has a tokenizer; the capability only filters fallbacks, which tokens never use.
-        capability: 'text-generation',
-        call: async (backend, target, ctx) => {
-          const results = [];
-          for (const text of texts) {
-            const out = await backend.tokenize(target, text, ctx);
-            results.push({ tokens: [...out.tokens], token_ids: [...out.ids], count: out.ids.length });
-          }
-          // Tokenizing is not inference: it is neither metered nor priced.
-          return { fields: { task: 'tokens', results }, inputTokens: 0, outputTokens: 0 };
-        },
-      };
-  }
+const has = (model: CatalogModel, ...caps: Capability[]) =>
+  caps.some((c) => model.spec.capabilities.includes(c));
+
+export function generation(input: GenerationInput, params: GenerateParams): GenerationOperation {
+  return {
+    name: 'generate',
+    need: 'text-generation',
+    accepts: (model) => has(model, 'text-generation', 'chat'),
+    fallbacks: true,
+    fields: { input, params },
+    // Greedy decoding is deterministic; our runtimes decode greedily unless asked to sample.
+    deterministic: (model) =>
+      params.temperature === 0 ||
+      (params.temperature === undefined &&
+        params.topP === undefined &&
+        params.topK === undefined &&
+        model.spec.provider === 'onnx'),
+    call: (backend, target, ctx) => backend.generate(target, input, params, ctx),
+    stream: (backend, target, ctx) => backend.stream(target, input, params, ctx),
+    tokens: (r) => ({ input: r.inputTokens, output: r.outputTokens }),
+  };
+}
+
+export interface ClassifyResult {
+  readonly results: readonly Classification[];
+  readonly inputTokens: number;
+}
+
+export function classification(
+  texts: readonly string[],
+  topK: number | undefined,
+): Operation<ClassifyResult> {
+  return {
+    name: 'classify',
+    need: 'text-classification',
+    accepts: (model) => has(model, 'text-classification'),
+    fallbacks: true,
+    fields: { texts, topK },
+    deterministic: () => true,
+    call: (backend, target, ctx) => backend.classify(target, texts, topK, ctx),
+    tokens: (r) => ({ input: r.inputTokens, output: 0 }),
+  };
+}
+
+export interface EmbedResult {
+  readonly embeddings: readonly (readonly number[])[];
+  readonly inputTokens: number;
+}
+
+export function embedding(texts: readonly string[], normalize: boolean): Operation<EmbedResult> {
+  return {
+    name: 'embed',
+    need: 'embedding',
+    accepts: (model) => has(model, 'embedding'),
+    fallbacks: true,
+    fields: { texts, normalize },
+    deterministic: () => true,
+    call: (backend, target, ctx) => backend.embed(target, texts, normalize, ctx),
+    tokens: (r) => ({ input: r.inputTokens, output: 0 }),
+  };
+}
+
+export interface TokensResult {
+  readonly results: readonly { readonly tokens: readonly string[]; readonly ids: readonly number[] }[];
+}
+
+export function tokenization(texts: readonly string[]): Operation<TokensResult> {
+  return {
+    name: 'tokens',
+    need: 'tokenization (onnx models only)',
+    accepts: (model) => model.spec.provider === 'onnx',
+    fallbacks: false,
+    fields: { texts },
+    deterministic: () => true,
+    call: async (backend, target, ctx) => ({
+      results: await Promise.all(texts.map((text) => backend.tokenize(target, text, ctx))),
+    }),
+    // Tokenizing is not inference: it is neither metered nor priced.
+    tokens: () => ({ input: 0, output: 0 }),
+  };
 }

@@ -85,6 +85,43 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
       labelNames: ['model', 'version', 'kind'] as const,
       registers,
     }),
+    cacheLookups: new Counter({
+      name: 'router_cache_lookups_total',
+      help: 'Response cache lookups by result (hit, miss, error: the store failed and was bypassed)',
+      labelNames: ['result'] as const,
+      registers,
+    }),
+    timeToFirstToken: new Histogram({
+      name: 'router_time_to_first_token_seconds',
+      help: 'Streams: time from the request to the first token sent, by serving model',
+      labelNames: ['model'] as const,
+      buckets: LATENCY_BUCKETS,
+      registers,
+    }),
+    retries: new Counter({
+      name: 'router_retries_total',
+      help: 'Retries of a target after a failure it may not repeat, by model',
+      labelNames: ['model'] as const,
+      registers,
+    }),
+    circuitsOpen: new Gauge({
+      name: 'router_circuits_open',
+      help: 'Backend endpoints whose circuit breaker is open (or half-open), by kind (runtime, openai)',
+      labelNames: ['backend'] as const,
+      registers,
+    }),
+    circuitTransitions: new Counter({
+      name: 'router_circuit_transitions_total',
+      help: 'Circuit breaker state changes by backend kind and new state',
+      labelNames: ['backend', 'state'] as const,
+      registers,
+    }),
+    redisErrors: new Counter({
+      name: 'router_redis_errors_total',
+      help: 'Failed Redis operations (the request went on without the cache), by operation',
+      labelNames: ['operation'] as const,
+      registers,
+    }),
     batchJobs: new Gauge({
       name: 'router_batch_jobs',
       help: 'Batch jobs held by this router, by state',

@@ -1,10 +1,20 @@
 /**
- * Synchronous inference: text generation and analysis (classify, embed, tokens).
+ * Synchronous inference: text generation (optionally streamed) and analysis (classify, embed, tokens).
  * @module
  */
 import type { AppDeps } from '../deps.js';
+import { toApiError } from '../errors.js';
 import { type AnyRoute, type RouteContext, route } from '../http/route.js';
 import type { RequestContext } from '../inference/inference-service.js';
+import {
+  analyzeBody,
+  analyzeOperation,
+  routing,
+  servedHeaders,
+  textBody,
+  textEvents,
+  textOperation,
+} from '../inference/rest.js';
 import {
   type AnalyzeRequest,
   analyzeRequest,
@@ -14,24 +24,16 @@ import {
   textResponse,
 } from '../schemas/inference.js';
 
+/** Identity, cancellation and cache directives of a request (`cache-control: no-cache`, `x-router-cache: force`). */
 export function requestContext(ctx: RouteContext<unknown, unknown>): RequestContext {
-  return { requestId: ctx.requestId, caller: 'anonymous', signal: ctx.signal };
-}
-
-/** Headers that say who served an inference request, and how much of the latency was the router's. */
-export function servedHeaders(r: {
-  model_id: string;
-  version?: string;
-  fallback_used: boolean;
-  attempts: readonly unknown[];
-  overheadMs: number;
-}): Record<string, string> {
+  const control = ctx.req.headers['cache-control'];
+  const force = ctx.req.headers['x-router-cache'] === 'force';
+  const bypass = typeof control === 'string' && /no-cache|no-store/i.test(control);
   return {
-    'x-model-id': r.model_id,
-    ...(r.version ? { 'x-model-version': r.version } : {}),
-    'x-fallback-used': String(r.fallback_used),
-    'x-router-attempts': String(r.attempts.length),
-    'x-router-overhead-ms': r.overheadMs.toFixed(2),
+    requestId: ctx.requestId,
+    caller: 'anonymous',
+    signal: ctx.signal,
+    cache: bypass ? 'bypass' : force ? 'force' : 'default',
   };
 }
 
@@ -44,11 +46,22 @@ export function inferenceRoutes(deps: AppDeps): AnyRoute[] {
       tag: 'inference',
       body: textRequest,
       responses: {
-        200: { description: 'The generated text, who served it and what it cost', schema: textResponse },
+        200: {
+          description: 'The generated text, who served it and what it cost (or an event stream)',
+          schema: textResponse,
+        },
       },
       handler: async (ctx) => {
-        const { overheadMs, ...body } = await deps.inference.text(ctx.body, requestContext(ctx));
-        return { body, headers: servedHeaders({ ...body, overheadMs }) };
+        const op = textOperation(ctx.body);
+        if (ctx.body.stream) {
+          const served = await deps.inference.stream(op, routing(ctx.body), requestContext(ctx));
+          return {
+            headers: servedHeaders(served),
+            events: textEvents(served, (err) => toApiError(err).toBody()),
+          };
+        }
+        const served = await deps.inference.run(op, routing(ctx.body), requestContext(ctx));
+        return { body: textBody(served), headers: servedHeaders(served) };
       },
     }),
     route<AnalyzeRequest>({
@@ -59,8 +72,12 @@ export function inferenceRoutes(deps: AppDeps): AnyRoute[] {
       body: analyzeRequest,
       responses: { 200: { description: 'One result per input text, in order', schema: analyzeResponse } },
       handler: async (ctx) => {
-        const { overheadMs, ...body } = await deps.inference.analyze(ctx.body, requestContext(ctx));
-        return { body, headers: servedHeaders({ ...body, overheadMs }) };
+        const served = await deps.inference.run(
+          analyzeOperation(ctx.body),
+          routing(ctx.body),
+          requestContext(ctx),
+        );
+        return { body: analyzeBody(ctx.body.task, served), headers: servedHeaders(served) };
       },
     }),
   ];

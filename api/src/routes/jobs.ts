@@ -7,19 +7,16 @@ import type { AppDeps } from '../deps.js';
 import { JobNotFoundError, PayloadTooLargeError } from '../errors.js';
 import { type AnyRoute, route } from '../http/route.js';
 import type { InferenceService } from '../inference/inference-service.js';
+import { analyzeBody, analyzeOperation, routing, textBody, textOperation } from '../inference/rest.js';
 import type { ItemRunner } from '../jobs/job-queue.js';
 import { type BatchRequest, batchAccepted, batchRequest, jobPageQuery, jobView } from '../schemas/jobs.js';
 
-/** Runs a batch item through the same routing, fallbacks and metering as a live request. */
+/** Runs a batch item through the same routing, fallbacks, cache and metering as a live request. */
 export function batchItemRunner(inference: InferenceService): ItemRunner {
   return async (item, { requestId }) => {
-    const { type: _type, custom_id: _id, ...request } = item;
     const ctx = { requestId, caller: 'anonymous' };
-    const { overheadMs: _o, ...body } =
-      item.type === 'text'
-        ? await inference.text(request as Parameters<InferenceService['text']>[0], ctx)
-        : await inference.analyze(request as Parameters<InferenceService['analyze']>[0], ctx);
-    return body;
+    if (item.type === 'text') return textBody(await inference.run(textOperation(item), routing(item), ctx));
+    return analyzeBody(item.task, await inference.run(analyzeOperation(item), routing(item), ctx));
   };
 }
 

@@ -1,6 +1,7 @@
 /**
- * Walks a fallback chain: tries each available target in order until one answers, moving on only for
- * failures another target may not share, and never past the request's deadline.
+ * Walks a fallback chain: tries each available target in order (retrying a target after failures it may
+ * not repeat, with jittered backoff that honours Retry-After), moving on only for failures another target
+ * may not share, and never past the request's deadline.
  * @module
  */
 import { BackendError, type FailureKind, type RouteTarget } from '../backends/backend.js';
@@ -11,6 +12,7 @@ import {
   UpstreamTimeoutError,
 } from '../errors.js';
 import { type ChainStep, type FallbackChain, isAvailable, movesToNextTarget } from './fallback-chain.js';
+import { DEFAULT_RETRY, type RetryPolicy, retryDelay } from './retry.js';
 
 export interface Attempt {
   readonly model: string;
@@ -19,79 +21,145 @@ export interface Attempt {
   readonly reason?: string;
   readonly kind?: FailureKind;
   readonly duration_ms?: number;
+  /** 2 and up for retries of the same target. */
+  readonly try?: number;
 }
 
 export interface ChainResult<T> {
   readonly value: T;
   readonly step: ChainStep;
+  /** Position of the serving step in the chain (0: the first choice). */
+  readonly stepIndex: number;
   readonly attempts: readonly Attempt[];
   /** Time spent waiting on backends, across attempts (the rest is router overhead). */
   readonly upstreamMs: number;
 }
+
+export interface ChainOptions {
+  readonly deadline: number;
+  /** The most one attempt may take, so one hung target cannot eat the whole deadline. */
+  readonly attemptTimeoutMs?: number;
+  readonly retry?: RetryPolicy;
+  readonly signal?: AbortSignal;
+  readonly onRetry?: (target: RouteTarget, error: BackendError) => void;
+}
+
+type Call<T> = (target: RouteTarget, attemptDeadline: number) => Promise<T>;
 
 const where = (t: RouteTarget): { model: string; version?: string } => ({
   model: t.model.name,
   ...(t.version ? { version: t.version.version } : {}),
 });
 
-type StepOutcome<T> = { ok: true; value: T; ms: number } | { ok: false; error: BackendError; ms: number };
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    const stop = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    signal?.addEventListener('abort', stop, { once: true });
+  });
+}
 
-/** One call; a failure another target might not share comes back as a value, anything else is thrown. */
-async function attempt<T>(
-  step: ChainStep,
-  call: (target: RouteTarget) => Promise<T>,
-): Promise<StepOutcome<T>> {
-  const started = performance.now();
-  try {
-    const value = await call(step.target);
-    return { ok: true, value, ms: performance.now() - started };
-  } catch (err) {
-    if (!(err instanceof BackendError)) throw err;
-    if (err.kind === 'rejected') throw new UpstreamRejectedError(err.message, { ...where(step.target) });
-    if (err.kind === 'cancelled') throw new RequestCancelledError('The request was cancelled');
-    if (!movesToNextTarget(err.kind)) throw err;
-    return { ok: false, error: err, ms: performance.now() - started };
+/** Errors that end the whole request at once: the request itself is at fault, or the caller left. */
+function terminal(err: unknown, target: RouteTarget): Error | undefined {
+  if (!(err instanceof BackendError)) return err as Error;
+  if (err.kind === 'rejected') return new UpstreamRejectedError(err.message, { ...where(target) });
+  if (err.kind === 'cancelled') return new RequestCancelledError('The request was cancelled');
+  return movesToNextTarget(err.kind) ? undefined : err;
+}
+
+/** One walk: the attempts so far and the time spent upstream. */
+class Walk<T> {
+  readonly attempts: Attempt[];
+  upstreamMs = 0;
+  timedOut = false;
+  readonly #o: ChainOptions;
+  readonly #call: Call<T>;
+
+  constructor(chain: FallbackChain, call: Call<T>, options: ChainOptions) {
+    this.attempts = chain.skipped.map((s) => ({ model: s.model, outcome: 'skipped', reason: s.reason }));
+    this.#call = call;
+    this.#o = options;
+  }
+
+  /** Tries one step until it answers (returns the value) or should be left (returns undefined). */
+  async step(step: ChainStep): Promise<{ value: T } | undefined> {
+    for (let attempt = 1; ; attempt++) {
+      if (Date.now() >= this.#o.deadline) {
+        this.timedOut = true;
+        return undefined;
+      }
+      const outcome = await this.#attempt(step, attempt);
+      if ('value' in outcome) return outcome;
+      const delay = retryDelay(
+        outcome.failure,
+        attempt,
+        this.#o.retry ?? DEFAULT_RETRY,
+        this.#o.deadline - Date.now(),
+      );
+      if (delay === undefined) return undefined;
+      this.#o.onRetry?.(step.target, outcome.failure);
+      await sleep(delay, this.#o.signal);
+      if (this.#o.signal?.aborted) throw new RequestCancelledError('The request was cancelled');
+    }
+  }
+
+  async #attempt(step: ChainStep, attempt: number): Promise<{ value: T } | { failure: BackendError }> {
+    const { deadline, attemptTimeoutMs } = this.#o;
+    const attemptDeadline = Math.min(deadline, Date.now() + (attemptTimeoutMs ?? Number.POSITIVE_INFINITY));
+    const started = performance.now();
+    const retry = attempt > 1 ? { try: attempt } : {};
+    try {
+      const value = await this.#call(step.target, attemptDeadline);
+      const ms = performance.now() - started;
+      this.upstreamMs += ms;
+      this.attempts.push({
+        ...where(step.target),
+        outcome: 'succeeded',
+        duration_ms: Math.round(ms),
+        ...retry,
+      });
+      return { value };
+    } catch (err) {
+      const ms = performance.now() - started;
+      this.upstreamMs += ms;
+      const fatal = terminal(err, step.target);
+      if (fatal) throw fatal;
+      const failure = err as BackendError;
+      this.timedOut = failure.kind === 'timeout';
+      this.attempts.push({
+        ...where(step.target),
+        outcome: failure.circuitOpen ? 'skipped' : 'failed',
+        kind: failure.kind,
+        reason: failure.message,
+        duration_ms: Math.round(ms),
+        ...retry,
+      });
+      return { failure };
+    }
   }
 }
 
 export async function executeChain<T>(
   chain: FallbackChain,
-  call: (target: RouteTarget) => Promise<T>,
-  deadline: number,
+  call: Call<T>,
+  options: ChainOptions,
 ): Promise<ChainResult<T>> {
-  const attempts: Attempt[] = chain.skipped.map((s) => ({
-    model: s.model,
-    outcome: 'skipped',
-    reason: s.reason,
-  }));
-  let upstreamMs = 0;
-  let timedOut = false;
-  for (const step of chain.steps) {
-    if (Date.now() >= deadline) {
-      timedOut = true;
-      break;
-    }
+  const walk = new Walk(chain, call, options);
+  for (const [stepIndex, step] of chain.steps.entries()) {
     if (!isAvailable(step.target)) {
-      attempts.push({ ...where(step.target), outcome: 'skipped', reason: 'not ready' });
+      walk.attempts.push({ ...where(step.target), outcome: 'skipped', reason: 'not ready' });
       continue;
     }
-    const outcome = await attempt(step, call);
-    upstreamMs += outcome.ms;
-    const duration_ms = Math.round(outcome.ms);
-    if (outcome.ok) {
-      attempts.push({ ...where(step.target), outcome: 'succeeded', duration_ms });
-      return { value: outcome.value, step, attempts, upstreamMs };
-    }
-    timedOut = outcome.error.kind === 'timeout';
-    attempts.push({
-      ...where(step.target),
-      outcome: 'failed',
-      kind: outcome.error.kind,
-      reason: outcome.error.message,
-      duration_ms,
-    });
+    const served = await walk.step(step);
+    if (served)
+      return { value: served.value, step, stepIndex, attempts: walk.attempts, upstreamMs: walk.upstreamMs };
+    if (walk.timedOut && Date.now() >= options.deadline) break;
   }
-  if (timedOut)
-    throw new UpstreamTimeoutError('The request timed out before any model answered', { attempts });
-  throw new ModelUnavailableError('No model in the fallback chain could serve the request', { attempts });
+  const details = { attempts: walk.attempts };
+  if (walk.timedOut)
+    throw new UpstreamTimeoutError('The request timed out before any model answered', details);
+  throw new ModelUnavailableError('No model in the fallback chain could serve the request', details);
 }

@@ -3,14 +3,13 @@
  * next one. Pure; `execute-chain.ts` is the loop that walks it.
  * @module
  */
-import type { Capability } from '../../../crds/src/index.js';
 import type { FailureKind, RouteTarget } from '../backends/backend.js';
 import type { CatalogModel } from '../catalog/catalog.js';
 import { selectVersion } from './select-version.js';
 
 export interface ChainStep {
   readonly target: RouteTarget;
-  /** True when the step serves a model other than the one requested. */
+  /** True when the step is not the request's first choice: another version of the model, or another model. */
   readonly fallback: boolean;
 }
 
@@ -28,7 +27,10 @@ export interface FallbackChain {
 export interface ChainInput {
   readonly model: CatalogModel;
   readonly requestedVersion?: string;
-  readonly capability: Capability;
+  /** Whether a fallback model can do what the request asks (its capabilities). */
+  readonly accepts: (model: CatalogModel) => boolean;
+  /** What the request needs, for the reason a fallback is skipped (e.g. `text-generation`). */
+  readonly need: string;
   readonly useFallbacks: boolean;
   readonly lookup: (name: string) => CatalogModel | undefined;
 }
@@ -48,10 +50,12 @@ export function movesToNextTarget(kind: FailureKind): boolean {
 
 /** Whether a target can take traffic now (its version is ready, or its external model is ready). */
 export function isAvailable(target: RouteTarget): boolean {
+  const version = target.version;
+  if (version?.status?.protocol === 'openai') return Boolean(version.ready && version.endpoint);
   if (target.model.spec.provider === 'openai') {
     return target.model.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
   }
-  return Boolean(target.version?.ready && target.version.endpoint);
+  return Boolean(version?.ready && version.addresses.length > 0);
 }
 
 function stepFor(model: CatalogModel, version: string | undefined, fallback: boolean): ChainStep | ChainSkip {
@@ -61,7 +65,8 @@ function stepFor(model: CatalogModel, version: string | undefined, fallback: boo
 }
 
 /**
- * The requested model (named or default version), then — when allowed — every model of its `fallbacks`,
+ * The requested model (named or default version); then, when allowed, its other non-deprecated versions
+ * (newest first; only when the request did not name a version), then every model of its `fallbacks`,
  * depth first, each once, each at its default version. Throws VersionNotFoundError for an unknown version.
  */
 export function buildFallbackChain(input: ChainInput): FallbackChain {
@@ -71,6 +76,15 @@ export function buildFallbackChain(input: ChainInput): FallbackChain {
   if ('target' in first) steps.push(first);
   else skipped.push(first);
   if (!input.useFallbacks) return { steps, skipped };
+
+  if (input.requestedVersion === undefined) {
+    const chosen = 'target' in first ? first.target.version?.name : undefined;
+    for (const version of input.model.versions) {
+      if (version.name !== chosen && !version.spec.deprecated) {
+        steps.push({ target: { model: input.model, version }, fallback: true });
+      }
+    }
+  }
 
   const visited = new Set([input.model.name]);
   const visit = (names: readonly string[]): void => {
@@ -82,8 +96,8 @@ export function buildFallbackChain(input: ChainInput): FallbackChain {
         skipped.push({ model: name, reason: 'no such model' });
         continue;
       }
-      if (!model.spec.capabilities.includes(input.capability)) {
-        skipped.push({ model: name, reason: `lacks capability ${input.capability}` });
+      if (!input.accepts(model)) {
+        skipped.push({ model: name, reason: `lacks capability ${input.need}` });
       } else {
         const step = stepFor(model, undefined, true);
         if ('target' in step) steps.push(step);

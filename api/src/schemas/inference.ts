@@ -57,6 +57,12 @@ export const textRequest = z.strictObject({
   input: text.describe('The prompt'),
   parameters: generationParameters.optional(),
   use_fallbacks: useFallbacks,
+  stream: z
+    .boolean()
+    .default(false)
+    .describe(
+      'Answer as server-sent events: {"output": "<new text>"} as it comes, then the usage, then [DONE]',
+    ),
 });
 export type TextRequest = z.infer<typeof textRequest>;
 
@@ -111,6 +117,9 @@ const served = {
   usage,
   cost: z.object({ amount: z.number(), currency: z.string() }).optional(),
   latency_ms: z.number(),
+  cache: z
+    .enum(['HIT', 'MISS', 'BYPASS', 'SKIP', 'ERROR'])
+    .describe('What the response cache did (also x-cache)'),
 };
 
 export const textResponse = z.object({

@@ -10,8 +10,10 @@ import type { AIModel, ModelVersion } from '../../../crds/src/index.js';
 import { Reason } from '../conditions.js';
 
 export interface LocalRuntimeSpec {
-  /** The ModelVersion's name: one process per version. */
+  /** `<ModelVersion name>/<replica>`: one process per replica. */
   readonly key: string;
+  /** The ModelVersion this runtime serves. */
+  readonly versionName: string;
   readonly model: string;
   readonly version: string;
   /** Environment of the runtime process (the runtime's config contract, runtime/src/config.ts). */
@@ -37,6 +39,8 @@ export interface DesiredInput {
   /** Absolute path of the manifest each object came from, keyed `Kind/name`. */
   readonly sources: ReadonlyMap<string, string>;
   readonly host: string;
+  /** Local mode runs min(spec.replicas, this) processes per version. */
+  readonly maxReplicas?: number;
 }
 
 /**
@@ -50,7 +54,7 @@ export function resolveArtifactUri(uri: string, manifestPath: string | undefined
   return pathToFileURL(resolve(manifestPath ? dirname(manifestPath) : process.cwd(), path)).href;
 }
 
-function runtimeFor(mv: ModelVersion, input: DesiredInput): LocalRuntimeSpec | SkippedVersion {
+function runtimesFor(mv: ModelVersion, input: DesiredInput): LocalRuntimeSpec[] | SkippedVersion {
   const key = mv.metadata.name;
   const model = input.aiModels.find((m) => m.metadata.name === mv.spec.model);
   if (!model) {
@@ -73,7 +77,15 @@ function runtimeFor(mv: ModelVersion, input: DesiredInput): LocalRuntimeSpec | S
   };
   if (mv.spec.artifact.sha256) env.MODEL_ARTIFACT_SHA256 = mv.spec.artifact.sha256;
   const hash = createHash('sha256').update(JSON.stringify(env)).digest('hex').slice(0, 16);
-  return { key, model: mv.spec.model, version: mv.spec.version, env, hash };
+  const count = Math.min(mv.spec.replicas, input.maxReplicas ?? 1);
+  return Array.from({ length: count }, (_, i) => ({
+    key: `${key}/${i}`,
+    versionName: key,
+    model: mv.spec.model,
+    version: mv.spec.version,
+    env,
+    hash,
+  }));
 }
 
 /** The runtimes local mode should run for these resources, and why the other versions get none. */
@@ -81,8 +93,8 @@ export function desiredLocalState(input: DesiredInput): DesiredLocalState {
   const runtimes: LocalRuntimeSpec[] = [];
   const skipped: SkippedVersion[] = [];
   for (const mv of input.modelVersions) {
-    const result = runtimeFor(mv, input);
-    if ('env' in result) runtimes.push(result);
+    const result = runtimesFor(mv, input);
+    if (Array.isArray(result)) runtimes.push(...result);
     else skipped.push(result);
   }
   return { runtimes, skipped };

@@ -8,7 +8,7 @@ import type { AIModel } from '../../../crds/src/index.js';
 import { aiModelStatus } from '../status/aimodel-status.js';
 import { type DesiredLocalState, desiredLocalState } from './desired.js';
 import type { ManifestStore } from './manifest-store.js';
-import type { RuntimeSupervisor } from './supervisor.js';
+import type { RuntimeState, RuntimeSupervisor } from './supervisor.js';
 import { localVersionStatus } from './version-status.js';
 
 export interface LocalOperatorOptions {
@@ -19,6 +19,8 @@ export interface LocalOperatorOptions {
   readonly host: string;
   /** Environment that provides API keys of openai models (`spec.endpoint.apiKeyEnv`). */
   readonly env: Readonly<Record<string, string | undefined>>;
+  /** Processes per version: min(spec.replicas, this); 1 when absent. */
+  readonly maxReplicas?: number;
   readonly now?: () => Date;
 }
 
@@ -79,27 +81,44 @@ export class LocalOperator {
 
   async reconcile(): Promise<void> {
     const snapshot = this.#o.store.snapshot();
-    this.#desired = desiredLocalState({ ...snapshot, host: this.#o.host });
+    this.#desired = desiredLocalState({ ...snapshot, host: this.#o.host, maxReplicas: this.#o.maxReplicas });
     this.#writeStatus();
     await this.#o.supervisor.apply(this.#desired.runtimes);
     this.#writeStatus();
   }
 
+  /** The processes currently running the version's current spec (a process on an older spec is not). */
+  #runtimesOf(versionName: string): RuntimeState[] {
+    const wanted = new Map(
+      this.#desired.runtimes.filter((r) => r.versionName === versionName).map((r) => [r.key, r]),
+    );
+    return this.#o.supervisor.states().filter((s) => wanted.get(s.key)?.hash === s.hash);
+  }
+
+  /** Ready runtime addresses of a version (the router balances across them). */
+  addresses(versionName: string): string[] {
+    return this.#runtimesOf(versionName)
+      .filter((r) => r.phase === 'Ready' && r.port)
+      .map((r) => `${this.#o.host}:${r.port}`);
+  }
+
   #writeStatus(): void {
-    const { store, supervisor, host, env } = this.#o;
+    const { store, host, env } = this.#o;
     const now = this.#now();
-    const runtimes = new Map(supervisor.states().map((s) => [s.key, s]));
     const skipped = new Map(this.#desired.skipped.map((s) => [s.key, s]));
-    const wanted = new Map(this.#desired.runtimes.map((r) => [r.key, r]));
     const snapshot = store.snapshot();
     for (const version of snapshot.modelVersions) {
       const key = version.metadata.name;
-      const runtime = runtimes.get(key);
-      // A runtime still running an older spec is not this version's runtime any more.
-      const current = runtime && runtime.hash === wanted.get(key)?.hash ? runtime : undefined;
       store.setModelVersionStatus(
         key,
-        localVersionStatus({ version, runtime: current, skipped: skipped.get(key), host, now }),
+        localVersionStatus({
+          version,
+          runtimes: this.#runtimesOf(key),
+          desired: this.#desired.runtimes.filter((r) => r.versionName === key).length,
+          skipped: skipped.get(key),
+          host,
+          now,
+        }),
       );
     }
     const versions = store.snapshot().modelVersions;

@@ -1,5 +1,5 @@
 /**
- * The status of a ModelVersion in local mode, from what its runtime process is doing. Pure.
+ * The status of a ModelVersion in local mode, from what its runtime processes are doing. Pure.
  * @module
  */
 import type { ModelVersion, ModelVersionStatus } from '../../../crds/src/index.js';
@@ -9,16 +9,50 @@ import type { RuntimeState } from './supervisor.js';
 
 export interface LocalVersionInput {
   readonly version: ModelVersion;
-  /** The runtime process, when the version has one. */
-  readonly runtime?: RuntimeState;
+  /** The version's runtime processes (one per local replica), when it has any. */
+  readonly runtimes: readonly RuntimeState[];
+  /** How many processes local mode wants for the version. */
+  readonly desired: number;
   /** Why the version has no runtime process, when it has none. */
   readonly skipped?: SkippedVersion;
   readonly host: string;
   readonly now: Date;
 }
 
+const all = (
+  reason: Reason,
+  message: string,
+  ready: boolean,
+  progressing: boolean,
+  degraded: boolean,
+): ConditionInput[] => [
+  { type: 'Ready', status: ready ? 'True' : 'False', reason, message },
+  {
+    type: 'Progressing',
+    status: progressing ? 'True' : 'False',
+    reason,
+    message: progressing ? message : 'Rollout complete',
+  },
+  {
+    type: 'Degraded',
+    status: degraded ? 'True' : 'False',
+    reason,
+    message: degraded ? message : 'Runtime healthy',
+  },
+];
+
+function failureOf(runtimes: readonly RuntimeState[]): { reason: Reason; message: string } | undefined {
+  const failing = runtimes.find((r) => r.phase === 'BackOff' || (r.phase !== 'Ready' && r.lastFailure));
+  if (!failing) return undefined;
+  const retry = failing.nextStartAt ? `; next start at ${failing.nextStartAt.toISOString()}` : '';
+  return {
+    reason: failing.lastFailure?.reason ?? Reason.CrashLoopBackOff,
+    message: `${failing.lastFailure?.message ?? 'Runtime exited'} (restarts: ${failing.restarts}${retry})`,
+  };
+}
+
 function conditionsFor(input: LocalVersionInput): ConditionInput[] {
-  const { runtime, skipped } = input;
+  const { runtimes, skipped } = input;
   if (skipped) {
     const ok = skipped.reason === Reason.ExternalEndpoint;
     const idle = skipped.reason === Reason.ScaledToZero;
@@ -33,61 +67,50 @@ function conditionsFor(input: LocalVersionInput): ConditionInput[] {
       },
     ];
   }
-  if (!runtime) {
-    const message = 'Runtime process not started yet';
-    return [
-      { type: 'Ready', status: 'False', reason: Reason.RuntimeStarting, message },
-      { type: 'Progressing', status: 'True', reason: Reason.RuntimeStarting, message },
-      { type: 'Degraded', status: 'False', reason: Reason.RuntimeStarting, message },
-    ];
+  const ready = runtimes.filter((r) => r.phase === 'Ready');
+  const failure = failureOf(runtimes);
+  if (ready.length > 0) {
+    const serving = ready.map((r) => `pid ${r.pid} serving on ${input.host}:${r.port}`).join(', ');
+    const message =
+      ready.length === 1 && input.desired === 1
+        ? `Runtime ${serving}`
+        : `Runtimes ready ${ready.length}/${input.desired}: ${serving}`;
+    const complete = ready.length === input.desired;
+    return all(
+      Reason.RuntimeReady,
+      failure ? `${message}; ${failure.message}` : message,
+      true,
+      !complete,
+      Boolean(failure),
+    );
   }
-  if (runtime.phase === 'Ready') {
-    const message = `Runtime pid ${runtime.pid} serving on ${input.host}:${runtime.port}`;
-    return [
-      { type: 'Ready', status: 'True', reason: Reason.RuntimeReady, message },
-      { type: 'Progressing', status: 'False', reason: Reason.RuntimeReady, message: 'Rollout complete' },
-      { type: 'Degraded', status: 'False', reason: Reason.RuntimeReady, message: 'Runtime healthy' },
-    ];
-  }
-  const failure = runtime.lastFailure;
-  if (runtime.phase === 'BackOff' || failure) {
-    const reason = failure?.reason ?? Reason.CrashLoopBackOff;
-    const retry = runtime.nextStartAt ? `; next start at ${runtime.nextStartAt.toISOString()}` : '';
-    const message = `${failure?.message ?? 'Runtime exited'} (restarts: ${runtime.restarts}${retry})`;
-    return [
-      { type: 'Ready', status: 'False', reason, message },
-      { type: 'Progressing', status: 'True', reason, message },
-      { type: 'Degraded', status: 'True', reason, message },
-    ];
-  }
-  const message = `Runtime pid ${runtime.pid} is loading the model`;
-  return [
-    { type: 'Ready', status: 'False', reason: Reason.RuntimeStarting, message },
-    { type: 'Progressing', status: 'True', reason: Reason.RuntimeStarting, message },
-    { type: 'Degraded', status: 'False', reason: Reason.RuntimeStarting, message },
-  ];
+  if (failure) return all(failure.reason, failure.message, false, true, true);
+  const loading = runtimes.find((r) => r.pid);
+  const message = loading
+    ? `Runtime pid ${loading.pid} is loading the model`
+    : 'Runtime process not started yet';
+  return all(Reason.RuntimeStarting, message, false, true, false);
 }
 
 /** The status local mode writes for one ModelVersion. */
 export function localVersionStatus(input: LocalVersionInput): ModelVersionStatus {
-  const { version, runtime, skipped } = input;
-  const desired = skipped ? 0 : version.spec.replicas;
-  const readyReplicas = runtime?.phase === 'Ready' ? 1 : 0;
+  const { version, runtimes, skipped } = input;
+  const ready = runtimes.filter((r) => r.phase === 'Ready' && r.port);
   const generation = version.metadata.generation;
-  const external = skipped?.reason === Reason.ExternalEndpoint;
+  const desired = skipped ? 0 : input.desired;
   const status: ModelVersionStatus = {
     observedGeneration: generation,
     conditions: setConditions(version.status?.conditions, conditionsFor(input), input.now, generation),
-    // Local mode runs one process per version whatever spec.replicas says.
-    replicas: Math.min(desired, 1),
-    readyReplicas,
-    ready: `${readyReplicas}/${Math.min(desired, 1)}`,
-    restarts: runtime?.restarts ?? 0,
+    replicas: desired,
+    readyReplicas: ready.length,
+    ready: `${ready.length}/${desired}`,
+    restarts: runtimes.reduce((n, r) => n + r.restarts, 0),
   };
-  if (runtime?.phase === 'Ready' && runtime.port) {
-    status.endpoint = `${input.host}:${runtime.port}`;
+  const first = ready[0];
+  if (first) {
+    status.endpoint = `${input.host}:${first.port}`;
     status.protocol = 'oip-v2';
   }
-  if (external) status.protocol = 'openai';
+  if (skipped?.reason === Reason.ExternalEndpoint) status.protocol = 'openai';
   return status;
 }

@@ -1,46 +1,68 @@
 import { expect } from 'chai';
 import { BackendError } from '../../../api/src/backends/backend.js';
 import { OpenAIBackend } from '../../../api/src/backends/openai-backend.js';
+import { CircuitBreakers } from '../../../api/src/routing/circuit-breaker.js';
 import { catalogModel } from '../support/catalog.js';
 import { type FakeOpenAI, startFakeOpenAI } from '../support/fake-openai.js';
+import { backendContract } from './backend.contract.js';
+import { deadPort, startSilentServer } from './silent-server.js';
 
-describe('api/backends: OpenAIBackend against a loopback OpenAI-compatible server', () => {
+const model = (baseURL: string, name = 'gpt') =>
+  catalogModel(name, [], {
+    provider: 'openai',
+    capabilities: ['chat', 'embedding'],
+    endpoint: { baseURL, model: 'upstream-model', apiKeyEnv: 'KEY' },
+  });
+
+describe('api/backends: OpenAIBackend (loopback OpenAI-compatible upstream)', () => {
   let upstream: FakeOpenAI;
+  let silent: Awaited<ReturnType<typeof startSilentServer>>;
+  let dead: number;
+  const breakers = () => new CircuitBreakers({ failureThreshold: 1000, cooldownMs: 1000 });
+  const backend = new OpenAIBackend(() => 'sk-test-secret', breakers());
+
   before(async () => {
     upstream = await startFakeOpenAI();
+    silent = await startSilentServer();
+    dead = await deadPort();
   });
-  after(() => upstream.close());
+  after(async () => {
+    await upstream.close();
+    await silent.close();
+  });
   beforeEach(() => {
     upstream.fault = 'none';
+    upstream.script.length = 0;
   });
 
-  const target = () => ({
-    model: catalogModel('gpt', [], {
-      provider: 'openai',
-      endpoint: { baseURL: upstream.baseURL, model: 'upstream-model', apiKeyEnv: 'KEY' },
-    }),
-  });
-  const backend = new OpenAIBackend(() => 'sk-test-secret');
+  backendContract('OpenAIBackend', () => ({
+    backend,
+    generator: { model: model(upstream.baseURL) },
+    embedder: { model: model(upstream.baseURL) },
+    dead: { model: model(`http://127.0.0.1:${dead}/v1`) },
+    silent: { model: model(`http://${silent.address}/v1`) },
+    rejectNext: () => {
+      upstream.script.push('http400');
+      return 'hello';
+    },
+  }));
+
   const ctx = (ms = 2000) => ({ deadline: Date.now() + ms, requestId: 'req-1' });
+  const chat = { kind: 'chat', messages: [{ role: 'user', content: 'hello' }] } as const;
 
-  it('generates through chat completions with the upstream model name, the key and the request id', async () => {
-    const out = await backend.generate(
-      target(),
-      'hello',
-      { maxTokens: 5, temperature: 0, stop: ['\n'] },
-      ctx(),
-    );
-    expect(out).to.deep.equal({ text: 'echo: hello', finishReason: 'stop', inputTokens: 7, outputTokens: 3 });
+  it('sends the upstream model name, the key and the request id; never retries on its own', async () => {
+    upstream.fault = 'http500';
+    const before = upstream.requests.length;
+    const err = await backend
+      .generate({ model: model(upstream.baseURL) }, chat, { maxTokens: 5 }, ctx())
+      .catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(BackendError).with.property('kind', 'upstream_error');
+    expect(upstream.requests.length - before).to.equal(1);
     const sent = upstream.requests.at(-1);
-    expect(sent?.body).to.include({ model: 'upstream-model', max_tokens: 5, temperature: 0 });
+    expect(sent?.body).to.include({ model: 'upstream-model', max_tokens: 5 });
     expect(sent?.headers.authorization).to.equal('Bearer sk-test-secret');
     expect(sent?.headers['x-request-id']).to.equal('req-1');
-  });
-
-  it('returns embeddings in input order', async () => {
-    const out = await backend.embed(target(), ['a', 'b', 'c'], true, ctx());
-    expect(out.embeddings.map((e) => e[0])).to.deep.equal([0, 1, 2]);
-    expect(out.inputTokens).to.equal(6);
+    expect(String((err as Error).message)).to.not.include('sk-test-secret');
   });
 
   const failures: [FakeOpenAI['fault'], string][] = [
@@ -51,27 +73,58 @@ describe('api/backends: OpenAIBackend against a loopback OpenAI-compatible serve
     ['drop', 'unavailable'],
   ];
   for (const [fault, kind] of failures) {
-    it(`given ${fault}, fails with kind ${kind} (and makes exactly one request: no SDK retries)`, async () => {
+    it(`given ${fault}, fails with kind ${kind}`, async () => {
       upstream.fault = fault;
-      const before = upstream.requests.length;
-      const err = await backend.generate(target(), 'x', {}, ctx()).catch((e: unknown) => e);
+      const err = await backend
+        .generate({ model: model(upstream.baseURL) }, chat, {}, ctx())
+        .catch((e: unknown) => e);
       expect(err).to.be.instanceOf(BackendError).with.property('kind', kind);
-      expect(upstream.requests.length - before).to.equal(1);
-      expect(String((err as Error).message)).to.not.include('sk-test-secret');
     });
   }
 
   it('given 429 with Retry-After, carries the wait', async () => {
     upstream.fault = 'http429';
-    const err = (await backend.generate(target(), 'x', {}, ctx()).catch((e: unknown) => e)) as BackendError;
+    upstream.retryAfter = '2';
+    const err = (await backend
+      .generate({ model: model(upstream.baseURL) }, chat, {}, ctx())
+      .catch((e: unknown) => e)) as BackendError;
     expect(err.retryAfterMs).to.equal(2000);
   });
 
-  it('given an upstream that never answers, times out at the deadline', async () => {
-    upstream.fault = 'hang';
-    const started = Date.now();
-    const err = await backend.generate(target(), 'x', {}, ctx(300)).catch((e: unknown) => e);
-    expect(err).to.be.instanceOf(BackendError).with.property('kind', 'timeout');
-    expect(Date.now() - started).to.be.lessThan(2000);
+  it('reads the final usage chunk of a stream', async () => {
+    const events = [];
+    for await (const e of backend.stream({ model: model(upstream.baseURL) }, chat, {}, ctx())) events.push(e);
+    expect(events.at(-1)).to.deep.equal({
+      type: 'done',
+      finishReason: 'stop',
+      inputTokens: 7,
+      outputTokens: 2,
+    });
+  });
+
+  it('fails a stream broken after its first chunk as upstream_error', async () => {
+    upstream.fault = 'broken-stream';
+    const events: unknown[] = [];
+    const err = await (async () => {
+      for await (const e of backend.stream({ model: model(upstream.baseURL) }, chat, {}, ctx()))
+        events.push(e);
+    })().catch((e: unknown) => e);
+    expect(events).to.have.length(1);
+    expect(err).to.be.instanceOf(BackendError).with.property('kind', 'upstream_error');
+  });
+
+  it('opens the circuit after repeated failures and refuses at once while open', async () => {
+    const tight = new OpenAIBackend(
+      () => 'k',
+      new CircuitBreakers({ failureThreshold: 2, cooldownMs: 60_000 }),
+    );
+    upstream.fault = 'http500';
+    const target = { model: model(upstream.baseURL, 'flaky') };
+    for (let i = 0; i < 2; i++) await tight.generate(target, chat, {}, ctx()).catch(() => undefined);
+    const before = upstream.requests.length;
+    const err = (await tight.generate(target, chat, {}, ctx()).catch((e: unknown) => e)) as BackendError;
+    expect(err.circuitOpen).to.equal(true);
+    expect(err.kind).to.equal('unavailable');
+    expect(upstream.requests.length).to.equal(before);
   });
 });

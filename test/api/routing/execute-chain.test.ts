@@ -7,6 +7,7 @@ import {
 } from '../../../api/src/errors.js';
 import { executeChain } from '../../../api/src/routing/execute-chain.js';
 import type { FallbackChain } from '../../../api/src/routing/fallback-chain.js';
+import { DEFAULT_RETRY } from '../../../api/src/routing/retry.js';
 import { catalogModel, catalogVersion } from '../support/catalog.js';
 
 const step = (name: string, ready = true, fallback = false) => ({
@@ -26,7 +27,7 @@ describe('api/routing: executeChain', () => {
         if (t.model.name === 'a') throw new BackendError('unavailable', 'connection refused');
         return 'ok';
       },
-      later(),
+      { deadline: later(), retry: { ...DEFAULT_RETRY, attemptsPerTarget: 1 } },
     );
     expect(result.value).to.equal('ok');
     expect(result.step.fallback).to.equal(true);
@@ -42,7 +43,7 @@ describe('api/routing: executeChain', () => {
     const result = await executeChain(
       chainOf(step('a', false), step('b')),
       async (t) => calls.push(t.model.name),
-      later(),
+      { deadline: later(), retry: { ...DEFAULT_RETRY, attemptsPerTarget: 1 } },
     );
     expect(calls).to.deep.equal(['b']);
     expect(result.attempts[0]).to.include({ model: 'a', outcome: 'skipped', reason: 'not ready' });
@@ -56,7 +57,7 @@ describe('api/routing: executeChain', () => {
         calls.push(t.model.name);
         throw new BackendError('rejected', 'prompt too long');
       },
-      later(),
+      { deadline: later(), retry: { ...DEFAULT_RETRY, attemptsPerTarget: 1 } },
     );
     await run.then(
       () => expect.fail('should reject'),
@@ -70,16 +71,16 @@ describe('api/routing: executeChain', () => {
     const err = await executeChain(
       chainOf(step('a'), step('b')),
       async () => Promise.reject(new BackendError('upstream_error', 'boom')),
-      later(),
+      { deadline: later(), retry: { ...DEFAULT_RETRY, attemptsPerTarget: 1 } },
     ).catch((e: unknown) => e);
     expect(err).to.be.instanceOf(ModelUnavailableError);
     expect((err as ModelUnavailableError).details).to.have.nested.property('attempts.length', 2);
   });
 
   it('given a deadline already passed, fails with upstream_timeout without calling anything', async () => {
-    const err = await executeChain(chainOf(step('a')), async () => 'never', Date.now() - 1).catch(
-      (e: unknown) => e,
-    );
+    const err = await executeChain(chainOf(step('a')), async () => 'never', {
+      deadline: Date.now() - 1,
+    }).catch((e: unknown) => e);
     expect(err).to.be.instanceOf(UpstreamTimeoutError);
   });
 });

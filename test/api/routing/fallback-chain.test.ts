@@ -20,7 +20,13 @@ describe('api/routing: buildFallbackChain', () => {
   const lookup = lookupIn([a, b, c, d]);
 
   it('given fallbacks, walks them depth first, each model once, skipping wrong capabilities and unknown names', () => {
-    const chain = buildFallbackChain({ model: a, capability: 'text-generation', useFallbacks: true, lookup });
+    const chain = buildFallbackChain({
+      model: a,
+      accepts: (m) => m.spec.capabilities.includes('text-generation'),
+      need: 'text-generation',
+      useFallbacks: true,
+      lookup,
+    });
     expect(describeChain(chain)).to.deep.equal(['a@v1', 'b@v2*', 'd*']);
     expect(chain.skipped).to.deep.equal([{ model: 'c', reason: 'lacks capability text-generation' }]);
   });
@@ -28,7 +34,13 @@ describe('api/routing: buildFallbackChain', () => {
   it('given use_fallbacks false, has only the requested model', () => {
     expect(
       describeChain(
-        buildFallbackChain({ model: a, capability: 'text-generation', useFallbacks: false, lookup }),
+        buildFallbackChain({
+          model: a,
+          accepts: (m) => m.spec.capabilities.includes('text-generation'),
+          need: 'text-generation',
+          useFallbacks: false,
+          lookup,
+        }),
       ),
     ).to.deep.equal(['a@v1']);
   });
@@ -42,7 +54,8 @@ describe('api/routing: buildFallbackChain', () => {
     const chain = buildFallbackChain({
       model: m,
       requestedVersion: 'v1',
-      capability: 'text-generation',
+      accepts: (m) => m.spec.capabilities.includes('text-generation'),
+      need: 'text-generation',
       useFallbacks: true,
       lookup: lookupIn([m, b]),
     });
@@ -55,7 +68,8 @@ describe('api/routing: buildFallbackChain', () => {
     expect(
       buildFallbackChain({
         model: m,
-        capability: 'text-generation',
+        accepts: (m) => m.spec.capabilities.includes('text-generation'),
+        need: 'text-generation',
         useFallbacks: true,
         lookup: lookupIn([m]),
       }).skipped,

@@ -5,9 +5,12 @@
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
+import { envApiKeyResolver } from '../../../api/src/backends/openai-backend.js';
 import { StoreCatalog } from '../../../api/src/catalog/store-catalog.js';
 import { composeRouter } from '../../../api/src/compose.js';
 import { type Config, loadConfig } from '../../../api/src/config.js';
+import { createMetrics } from '../../../api/src/metrics/registry.js';
+import { localReadiness } from '../../../api/src/readiness.js';
 import { ManifestStore } from '../../../operator/src/local/manifest-store.js';
 
 export interface TestRouter {
@@ -26,12 +29,14 @@ export async function startTestRouter(
   const config = loadConfig({ MODELS_DIR: modelsDir, PORT: '0', ...env });
   const store = new ManifestStore({ dir: modelsDir, logger });
   await store.load();
+  const catalog = new StoreCatalog(store);
   const router = composeRouter({
     config,
-    catalog: new StoreCatalog(store),
+    catalog,
     logger,
-    env: keys,
-    defaultMetrics: false,
+    apiKeys: envApiKeyResolver(keys),
+    metrics: createMetrics({ defaultMetrics: false }),
+    readiness: (runtimes) => localReadiness(catalog, runtimes),
   });
   const server = router.app.listen(0, '127.0.0.1');
   await once(server, 'listening');

@@ -21,6 +21,7 @@ export function catalogVersion(
     spec,
     ready,
     endpoint: ready ? `127.0.0.1:${version.length}` : undefined,
+    addresses: ready ? [`127.0.0.1:${version.length}`] : [],
   };
 }
 

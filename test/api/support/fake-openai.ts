@@ -1,18 +1,34 @@
 /**
  * An OpenAI-compatible upstream on loopback for tests (we cannot call a paid provider here). It answers
- * /v1/chat/completions and /v1/embeddings normally, or fails on command.
+ * chat completions (streamed or not), completions and embeddings, or fails on command: 500, 429 with
+ * Retry-After, 400, 401, a hang (timeout), a dropped connection, a stream broken after its first chunk.
  */
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export type Fault = 'none' | 'http500' | 'http429' | 'http400' | 'http401' | 'hang' | 'drop';
+export type Fault =
+  | 'none'
+  | 'http500'
+  | 'http429'
+  | 'http400'
+  | 'http401'
+  | 'hang'
+  | 'drop'
+  | 'broken-stream';
 
 export interface FakeOpenAI {
   readonly baseURL: string;
   /** Requests received, newest last. */
   readonly requests: { path: string; body: Record<string, unknown>; headers: IncomingMessage['headers'] }[];
+  /** The fault every request gets. */
   fault: Fault;
+  /** Faults for the next requests, one each, before `fault` applies again. */
+  readonly script: Fault[];
+  /** Seconds sent in Retry-After with 429. */
+  retryAfter: string;
+  /** Milliseconds every answer waits before it is sent. */
+  delayMs: number;
   close(): Promise<void>;
 }
 
@@ -26,37 +42,88 @@ function send(
   res.end(JSON.stringify(body));
 }
 
-function answer(path: string, body: Record<string, unknown>, res: ServerResponse): void {
-  if (path.endsWith('/chat/completions')) {
-    const messages = body.messages as { content: string }[];
-    send(res, 200, {
+const lastContent = (body: Record<string, unknown>): string => {
+  const messages = body.messages as { content: string }[] | undefined;
+  return messages ? (messages.at(-1)?.content ?? '') : String(body.prompt ?? '');
+};
+
+function streamed(res: ServerResponse, body: Record<string, unknown>, chat: boolean, broken: boolean): void {
+  res.writeHead(200, { 'content-type': 'text/event-stream' });
+  const words = ['echo:', ...lastContent(body).split(' ')].map((w, i) => (i === 0 ? w : ` ${w}`));
+  const chunk = (text: string, finish: string | null) =>
+    chat
+      ? {
+          id: 'c',
+          object: 'chat.completion.chunk',
+          created: 0,
+          model: body.model,
+          choices: [{ index: 0, delta: { content: text }, finish_reason: finish }],
+        }
+      : {
+          id: 'c',
+          object: 'text_completion',
+          created: 0,
+          model: body.model,
+          choices: [{ index: 0, text, finish_reason: finish }],
+        };
+  res.write(`data: ${JSON.stringify(chunk(words[0] as string, null))}\n\n`);
+  if (broken) {
+    // Let the first chunk reach the client before the connection dies, as a real mid-stream failure does.
+    setTimeout(() => res.socket?.destroy(), 50);
+    return;
+  }
+  for (const word of words.slice(1)) res.write(`data: ${JSON.stringify(chunk(word, null))}\n\n`);
+  res.write(
+    `data: ${JSON.stringify({ ...chunk('', 'stop'), choices: [{ index: 0, delta: {}, text: '', finish_reason: 'stop' }] })}\n\n`,
+  );
+  const usage = { prompt_tokens: 7, completion_tokens: words.length, total_tokens: 7 + words.length };
+  if ((body.stream_options as { include_usage?: boolean } | undefined)?.include_usage) {
+    res.write(
+      `data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', created: 0, model: body.model, choices: [], usage })}\n\n`,
+    );
+  }
+  res.end('data: [DONE]\n\n');
+}
+
+function answer(path: string, body: Record<string, unknown>, res: ServerResponse, broken: boolean) {
+  const chat = path.endsWith('/chat/completions');
+  if ((chat || path.endsWith('/completions')) && body.stream) return streamed(res, body, chat, broken);
+  const text = `echo: ${lastContent(body)}`;
+  if (chat) {
+    return send(res, 200, {
       id: 'chatcmpl-test',
       object: 'chat.completion',
       created: 0,
       model: body.model,
-      choices: [
-        {
-          index: 0,
-          finish_reason: 'stop',
-          message: { role: 'assistant', content: `echo: ${messages.at(-1)?.content}` },
-        },
-      ],
+      choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content: text } }],
       usage: { prompt_tokens: 7, completion_tokens: 3, total_tokens: 10 },
     });
-  } else if (path.endsWith('/embeddings')) {
+  }
+  if (path.endsWith('/completions')) {
+    return send(res, 200, {
+      id: 'cmpl-test',
+      object: 'text_completion',
+      created: 0,
+      model: body.model,
+      choices: [{ index: 0, finish_reason: 'stop', text }],
+      usage: { prompt_tokens: 5, completion_tokens: 3, total_tokens: 8 },
+    });
+  }
+  if (path.endsWith('/embeddings')) {
     const input = body.input as string[];
-    send(res, 200, {
+    return send(res, 200, {
       object: 'list',
       model: body.model,
       data: input.map((_, index) => ({ object: 'embedding', index, embedding: [index, 1, 0] })).reverse(),
       usage: { prompt_tokens: input.length * 2, total_tokens: input.length * 2 },
     });
-  } else send(res, 404, { error: { message: 'no such route' } });
+  }
+  send(res, 404, { error: { message: 'no such route' } });
 }
 
 export async function startFakeOpenAI(): Promise<FakeOpenAI> {
   const requests: FakeOpenAI['requests'] = [];
-  const fake = { fault: 'none' as Fault };
+  const fake = { fault: 'none' as Fault, script: [] as Fault[], retryAfter: '1', delayMs: 0 };
   const server: Server = createServer((req, res) => {
     let raw = '';
     req.on('data', (c: Buffer) => {
@@ -65,11 +132,12 @@ export async function startFakeOpenAI(): Promise<FakeOpenAI> {
     req.on('end', () => {
       const body = raw ? (JSON.parse(raw) as Record<string, unknown>) : {};
       requests.push({ path: req.url ?? '', body, headers: req.headers });
-      switch (fake.fault) {
+      const fault = fake.script.shift() ?? fake.fault;
+      switch (fault) {
         case 'http500':
           return send(res, 500, { error: { message: 'internal failure' } });
         case 'http429':
-          return send(res, 429, { error: { message: 'slow down' } }, { 'retry-after': '2' });
+          return send(res, 429, { error: { message: 'slow down' } }, { 'retry-after': fake.retryAfter });
         case 'http400':
           return send(res, 400, { error: { message: 'bad parameter' } });
         case 'http401':
@@ -79,7 +147,11 @@ export async function startFakeOpenAI(): Promise<FakeOpenAI> {
         case 'drop':
           return req.socket.destroy();
         default:
-          return answer(req.url ?? '', body, res);
+          if (fake.delayMs > 0) {
+            setTimeout(() => answer(req.url ?? '', body, res, fault === 'broken-stream'), fake.delayMs);
+            return;
+          }
+          return answer(req.url ?? '', body, res, fault === 'broken-stream');
       }
     });
   });

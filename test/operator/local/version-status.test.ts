@@ -24,9 +24,10 @@ describe('operator/local: localVersionStatus', () => {
   it('given a ready runtime, is Ready with its endpoint and observedGeneration', () => {
     const s = localVersionStatus({
       version,
-      runtime: runtime({ phase: 'Ready', port: 5001, pid: 7 }),
+      runtimes: [runtime({ phase: 'Ready', port: 5001, pid: 7 })],
       host: '127.0.0.1',
       now,
+      desired: 1,
     });
     expect(ready(s)).to.include({ status: 'True', reason: Reason.RuntimeReady });
     expect(s).to.include({
@@ -38,7 +39,13 @@ describe('operator/local: localVersionStatus', () => {
   });
 
   it('given a starting runtime, is Progressing and not Ready', () => {
-    const s = localVersionStatus({ version, runtime: runtime({ pid: 7 }), host: '127.0.0.1', now });
+    const s = localVersionStatus({
+      version,
+      runtimes: [runtime({ pid: 7 })],
+      host: '127.0.0.1',
+      now,
+      desired: 1,
+    });
     expect(ready(s)).to.include({ status: 'False', reason: Reason.RuntimeStarting });
     expect(s.conditions?.find((c) => c.type === 'Progressing')?.status).to.equal('True');
     expect(s.endpoint).to.equal(undefined);
@@ -48,9 +55,10 @@ describe('operator/local: localVersionStatus', () => {
     const failure = { reason: Reason.ArtifactInvalid, message: 'ArtifactInvalid: sha256 mismatch', at: now };
     const s = localVersionStatus({
       version,
-      runtime: runtime({ phase: 'BackOff', restarts: 2, lastFailure: failure }),
+      runtimes: [runtime({ phase: 'BackOff', restarts: 2, lastFailure: failure })],
       host: 'h',
       now,
+      desired: 1,
     });
     expect(ready(s)).to.include({ status: 'False', reason: Reason.ArtifactInvalid });
     expect(ready(s)?.message).to.include('sha256 mismatch').and.include('restarts: 2');
@@ -59,7 +67,7 @@ describe('operator/local: localVersionStatus', () => {
 
   it('given a version of an external model, is Ready without a runtime', () => {
     const skipped = { key: 'm-v1', reason: Reason.ExternalEndpoint, message: 'Served by https://x' };
-    const s = localVersionStatus({ version, skipped, host: 'h', now });
+    const s = localVersionStatus({ version, skipped, host: 'h', now, runtimes: [], desired: 0 });
     expect(ready(s)).to.include({ status: 'True', reason: Reason.ExternalEndpoint });
     expect(s.protocol).to.equal('openai');
   });
@@ -67,16 +75,18 @@ describe('operator/local: localVersionStatus', () => {
   it('written twice with nothing changed, is identical (no status churn)', () => {
     const first = localVersionStatus({
       version,
-      runtime: runtime({ phase: 'Ready', port: 1, pid: 2 }),
+      runtimes: [runtime({ phase: 'Ready', port: 1, pid: 2 })],
       host: 'h',
       now,
+      desired: 1,
     });
     const later = new Date(now.getTime() + 60_000);
     const second = localVersionStatus({
       version: { ...version, status: first },
-      runtime: runtime({ phase: 'Ready', port: 1, pid: 2 }),
+      runtimes: [runtime({ phase: 'Ready', port: 1, pid: 2 })],
       host: 'h',
       now: later,
+      desired: 1,
     });
     expect(second).to.deep.equal(first);
   });

@@ -1,0 +1,59 @@
+/**
+ * Which requests the response cache may answer, and under which key. Pure.
+ * @module
+ */
+import { createHash } from 'node:crypto';
+
+export type CacheStatus = 'HIT' | 'MISS' | 'BYPASS' | 'SKIP' | 'ERROR';
+
+/** What the caller asked of the cache (`cache-control: no-cache` → bypass; `x-router-cache: force` → force). */
+export type CacheMode = 'default' | 'bypass' | 'force';
+
+export interface CachePlan {
+  /** Set when the cache is consulted. */
+  readonly key?: string;
+  readonly ttlSeconds: number;
+  /** The status when no lookup happens. */
+  readonly status: CacheStatus;
+}
+
+export interface CachePlanInput {
+  readonly mode: CacheMode;
+  /** The request's output is fully determined by its input (greedy decoding, classification, embeddings). */
+  readonly deterministic: boolean;
+  readonly ttlSeconds: number;
+  readonly model: string;
+  /** The version the request resolves to before any fallback. */
+  readonly version?: string;
+  readonly operation: string;
+  /** Every request field that changes the output, beyond model and version. */
+  readonly fields: unknown;
+}
+
+/**
+ * Sampled requests (temperature > 0) are cached only when the caller forces it; `no-cache` always skips
+ * the lookup; a TTL of 0 turns caching off for the model.
+ */
+export function cachePlan(input: CachePlanInput): CachePlan {
+  if (input.mode === 'bypass') return { ttlSeconds: 0, status: 'BYPASS' };
+  if (input.ttlSeconds <= 0 || (!input.deterministic && input.mode !== 'force')) {
+    return { ttlSeconds: 0, status: 'SKIP' };
+  }
+  return { key: cacheKey(input), ttlSeconds: input.ttlSeconds, status: 'MISS' };
+}
+
+/** sha256 over a canonical JSON of the fields (key order does not matter; absent and undefined are equal). */
+export function cacheKey(input: Pick<CachePlanInput, 'model' | 'version' | 'operation' | 'fields'>): string {
+  const canonical = JSON.stringify(
+    [input.model, input.version ?? '', input.operation, input.fields],
+    (_, value) =>
+      value && typeof value === 'object' && !Array.isArray(value)
+        ? Object.fromEntries(
+            Object.entries(value)
+              .filter(([, v]) => v !== undefined)
+              .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+          )
+        : value,
+  );
+  return createHash('sha256').update(canonical).digest('hex');
+}

@@ -1,0 +1,39 @@
+/**
+ * The stores replicas share: with REDIS_URL, the response cache and usage live in Redis (every replica
+ * answers from the same cache and reports the same figures); without it, in this process.
+ * @module
+ */
+import type { Logger } from 'pino';
+import { RedisResponseCache } from './cache/redis-cache.js';
+import type { ResponseCache } from './cache/response-cache.js';
+import type { Config } from './config.js';
+import { RedisUsageStore } from './metering/redis-usage-store.js';
+import type { UsageStore } from './metering/usage.js';
+import type { Metrics } from './metrics/registry.js';
+
+export interface SharedStores {
+  readonly cache?: ResponseCache;
+  readonly usage?: UsageStore;
+}
+
+export function sharedStores(config: Config, logger: Logger, metrics: Metrics): SharedStores {
+  if (!config.REDIS_URL) return {};
+  const count = (operation: string) => metrics.redisErrors.inc({ operation });
+  return {
+    cache: new RedisResponseCache({
+      url: config.REDIS_URL,
+      keyPrefix: `${config.REDIS_KEY_PREFIX}cache:`,
+      commandTimeoutMs: config.REDIS_TIMEOUT_MS,
+      observer: (operation) => count(`cache_${operation}`),
+      logger: logger.child({ component: 'cache' }),
+    }),
+    usage: new RedisUsageStore({
+      url: config.REDIS_URL,
+      keyPrefix: `${config.REDIS_KEY_PREFIX}usage:`,
+      retentionDays: config.USAGE_RETENTION_DAYS,
+      flushIntervalMs: config.USAGE_FLUSH_MS,
+      onError: (operation) => count(`usage_${operation}`),
+      logger: logger.child({ component: 'usage' }),
+    }),
+  };
+}
