@@ -3,7 +3,6 @@
  * runtime process per onnx ModelVersion, in-memory usage and jobs, and the router on top.
  * @module
  */
-import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { LocalOperator } from '../../operator/src/local/local-operator.js';
@@ -15,6 +14,7 @@ import { composeRouter } from './compose.js';
 import type { Config } from './config.js';
 import { createMetrics } from './metrics/registry.js';
 import { localReadiness } from './readiness.js';
+import { type Listening, listen } from './serve.js';
 import { sharedStores } from './stores.js';
 
 /** The runtime's entry module: TypeScript source under tsx, compiled JavaScript under dist/. */
@@ -23,11 +23,7 @@ export function runtimeEntry(): string {
   return new URL(`../../runtime/src/main${ext}`, import.meta.url).pathname;
 }
 
-export interface LocalMode {
-  readonly url: string;
-  readonly port: number;
-  close(): Promise<void>;
-}
+export type LocalMode = Listening;
 
 export async function startLocalMode(
   config: Config,
@@ -52,8 +48,9 @@ export async function startLocalMode(
     host: config.RUNTIME_HOST,
     env,
     maxReplicas: config.LOCAL_MAX_REPLICAS,
+    runRuntimes: config.LOCAL_RUNTIMES,
   });
-  if (config.LOCAL_RUNTIMES) await operator.start();
+  await operator.start();
 
   const metrics = createMetrics();
   const catalog = new StoreCatalog(
@@ -69,18 +66,11 @@ export async function startLocalMode(
     ...sharedStores(config, logger, metrics),
     readiness: (runtimes) => localReadiness(catalog, runtimes),
   });
-  const server = router.app.listen(config.PORT, config.HOST);
-  await new Promise<void>((ok, fail) => server.once('listening', ok).once('error', fail));
-  const port = (server.address() as AddressInfo).port;
-  const url = `http://${config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST}:${port}`;
-  logger.info({ url, modelsDir: store.dir, port }, 'Router listening');
-
+  const server = await listen(router.app, config, logger, { mode: 'local', modelsDir: store.dir });
   return {
-    url,
-    port,
+    ...server,
     async close() {
-      // close() stops accepting, drops idle keep-alive connections and waits for requests in flight.
-      await new Promise<void>((ok) => server.close(() => ok()));
+      await server.close();
       await router.close();
       store.close();
       await operator.stop();

@@ -1,8 +1,11 @@
 /**
  * The router process. `make run` starts it in local mode: YAML from examples/ (MODELS_DIR), runtimes as
- * child processes, in-memory cache, usage and jobs, http://127.0.0.1:8080 (PORT).
+ * child processes, in-memory cache, usage and jobs, http://127.0.0.1:8080 (PORT). In a cluster
+ * (CATALOG=kubernetes) it serves the models of its namespace from the Kubernetes API.
  * @module
  */
+
+import { startClusterMode } from './cluster-mode.js';
 import { ConfigError, loadConfig } from './config.js';
 import { startLocalMode } from './local-mode.js';
 import { createLogger } from './logger.js';
@@ -19,7 +22,10 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = createLogger(config.LOG_LEVEL);
-  const local = await startLocalMode(config, logger);
+  const local =
+    config.CATALOG === 'kubernetes'
+      ? await startClusterMode(config, logger)
+      : await startLocalMode(config, logger);
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;

@@ -27,6 +27,8 @@ export const Reason = {
   /** No node fits the pods (e.g. not enough nvidia.com/gpu). */
   Unschedulable: 'Unschedulable',
   ImagePullBackOff: 'ImagePullBackOff',
+  /** Local mode was started without runtime processes (LOCAL_RUNTIMES=false). */
+  RuntimesDisabled: 'RuntimesDisabled',
   /** replicas is 0. */
   ScaledToZero: 'ScaledToZero',
   /** The AIModel the version names does not exist. */

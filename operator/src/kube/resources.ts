@@ -32,6 +32,12 @@ export const Resources = {
   Secret: core('Secret', 'secrets'),
   Event: core('Event', 'events'),
   Lease: { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', plural: 'leases', namespaced: true },
+  EndpointSlice: {
+    apiVersion: 'discovery.k8s.io/v1',
+    kind: 'EndpointSlice',
+    plural: 'endpointslices',
+    namespaced: true,
+  },
 } as const satisfies Record<string, ResourceType>;
 
 /**

@@ -5,6 +5,7 @@
  */
 import type { Logger } from 'pino';
 import type { AIModel } from '../../../crds/src/index.js';
+import { Reason } from '../conditions.js';
 import { aiModelStatus } from '../status/aimodel-status.js';
 import { type DesiredLocalState, desiredLocalState } from './desired.js';
 import type { ManifestStore } from './manifest-store.js';
@@ -21,6 +22,8 @@ export interface LocalOperatorOptions {
   readonly env: Readonly<Record<string, string | undefined>>;
   /** Processes per version: min(spec.replicas, this); 1 when absent. */
   readonly maxReplicas?: number;
+  /** False: write statuses but start no runtime process (a router in front of external models only). */
+  readonly runRuntimes?: boolean;
   readonly now?: () => Date;
 }
 
@@ -81,7 +84,22 @@ export class LocalOperator {
 
   async reconcile(): Promise<void> {
     const snapshot = this.#o.store.snapshot();
-    this.#desired = desiredLocalState({ ...snapshot, host: this.#o.host, maxReplicas: this.#o.maxReplicas });
+    const desired = desiredLocalState({ ...snapshot, host: this.#o.host, maxReplicas: this.#o.maxReplicas });
+    // With runtimes off, statuses are still written (openai models need them), but no process is started.
+    this.#desired =
+      this.#o.runRuntimes === false
+        ? {
+            runtimes: [],
+            skipped: [
+              ...desired.skipped,
+              ...[...new Set(desired.runtimes.map((r) => r.versionName))].map((key) => ({
+                key,
+                reason: Reason.RuntimesDisabled,
+                message: 'This router starts no runtime processes (LOCAL_RUNTIMES=false)',
+              })),
+            ],
+          }
+        : desired;
     this.#writeStatus();
     await this.#o.supervisor.apply(this.#desired.runtimes);
     this.#writeStatus();
