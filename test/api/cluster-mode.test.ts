@@ -4,9 +4,6 @@
  * included), and a fallback from a runtime that cannot be reached (kwok pods run no containers) to an
  * OpenAI-compatible upstream.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { createInterface } from 'node:readline';
 import { expect } from 'chai';
 import {
   applyCrds,
@@ -15,9 +12,10 @@ import {
   deleteNamespace,
   kubectl,
   type OperatorProcess,
-  ROOT,
+  type RouterProcess,
   requireCluster,
   startOperator,
+  startRouter,
 } from '../support/cluster.js';
 import { eventually } from '../support/eventually.js';
 import { type FakeOpenAI, startFakeOpenAI } from './support/fake-openai.js';
@@ -28,7 +26,7 @@ describe('api: the router in cluster mode', function () {
   let ns: string;
   let upstream: FakeOpenAI;
   let operator: OperatorProcess;
-  let router: ChildProcess;
+  let router: RouterProcess;
   let url: string;
 
   const secret = (key: string) => `apiVersion: v1
@@ -73,34 +71,11 @@ spec: {model: onprem, version: v1, default: true, artifact: {uri: "s3://models/o
       ].join('\n---\n'),
     );
     operator = await startOperator(env, ns);
-    router = spawn(process.execPath, ['--import', 'tsx', 'api/src/main.ts'], {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        CATALOG: 'kubernetes',
-        KUBECONFIG: env.KUBECONFIG,
-        WATCH_NAMESPACE: ns,
-        PORT: '0',
-        ATTEMPT_TIMEOUT_MS: '300',
-        RETRY_ATTEMPTS: '1',
-        LOG_LEVEL: 'info',
-      },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    url = await new Promise<string>((ok, fail) => {
-      router.once('exit', (code) => fail(new Error(`router exited with ${code}`)));
-      createInterface({ input: router.stdout! }).on('line', (line) => {
-        const entry = JSON.parse(line) as { msg?: string; url?: string };
-        if (entry.msg === 'Router listening') ok(entry.url as string);
-      });
-    });
+    router = await startRouter(env, ns, { ATTEMPT_TIMEOUT_MS: '300', RETRY_ATTEMPTS: '1' });
+    url = router.url;
   });
   after(async () => {
-    if (router && router.exitCode === null) {
-      const exited = once(router, 'exit');
-      router.kill('SIGTERM');
-      await exited;
-    }
+    await router?.stop();
     await operator?.stop();
     await upstream?.close();
     if (ns) await deleteNamespace(env, ns);

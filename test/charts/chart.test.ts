@@ -1,10 +1,10 @@
 /**
  * The Helm chart, checked with the real helm and the real API server: it lints, renders objects the API
- * server accepts, and its RBAC is enough for the operator: the operator runs with the chart's service
- * account token and reconciles the examples.
+ * server accepts, and its RBAC is enough: the operator and the router run with the chart's service
+ * account tokens, the operator reconciles the examples and the router serves them.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -20,8 +20,11 @@ import {
   kubectl,
   type OperatorProcess,
   ROOT,
+  type RouterProcess,
   requireCluster,
+  serviceAccountKubeconfig,
   startOperator,
+  startRouter,
 } from '../support/cluster.js';
 import { eventually } from '../support/eventually.js';
 
@@ -36,6 +39,7 @@ describe('charts/paissive: the Helm chart', function () {
   let models: string;
   let dir: string;
   let operator: OperatorProcess | undefined;
+  let router: RouterProcess | undefined;
 
   // The release is named after its namespace, so cluster-wide names (ClusterRole...) are unique to this run.
   const template = async (...args: string[]) =>
@@ -62,6 +66,7 @@ describe('charts/paissive: the Helm chart', function () {
     dir = await mkdtemp(join(tmpdir(), 'chart-'));
   });
   after(async () => {
+    await router?.stop();
     await operator?.stop();
     for (const ns of [release, models]) if (ns) await deleteNamespace(env, ns);
     if (release) {
@@ -102,27 +107,70 @@ describe('charts/paissive: the Helm chart', function () {
     expect(config).to.include('runtimeImage: ghcr.io/paissive/paissive:0.1.0').and.include('NVIDIA-L4');
   });
 
-  it('installs: the API server accepts every object, and the operator runs on the chart RBAC alone', async () => {
-    await kubectl(env, ['apply', '-f', '-'], await template());
-    const account = `${release}-paissive-operator`;
-    const token = (await kubectl(env, ['create', 'token', account, '-n', release, '--duration=1h'])).trim();
-    const admin = await getJson(env, ['config', 'view', '--raw', '--minify']);
-    const cluster = admin.clusters[0].cluster;
-    const kubeconfig = join(dir, 'operator.kubeconfig');
-    await writeFile(
-      kubeconfig,
-      JSON.stringify({
-        apiVersion: 'v1',
-        kind: 'Config',
-        clusters: [{ name: 'c', cluster }],
-        users: [{ name: 'operator', user: { token } }],
-        contexts: [{ name: 'c', context: { cluster: 'c', user: 'operator' } }],
-        'current-context': 'c',
-      }),
+  it('renders the router: Deployment, Service, RBAC in its namespace, Redis from a Secret, HPA and PDB', async () => {
+    const objects = parseAllDocuments(
+      await template(
+        '--set',
+        'router.watchNamespace=models',
+        '--set',
+        'router.redis.existingSecret=redis',
+        '--set',
+        'router.autoscaling.enabled=true',
+        '--set',
+        'router.env.CACHE_TTL_SECONDS=60',
+      ),
+    ).map((d) => d.toJS());
+    const named = (kind: string) =>
+      objects.find((o) => o?.kind === kind && o.metadata.name === `${release}-paissive-router`);
+    const container = named('Deployment').spec.template.spec.containers[0];
+    const env = Object.fromEntries(container.env.map((e: any) => [e.name, e.value ?? e.valueFrom]));
+    expect(env).to.deep.include({
+      CATALOG: 'kubernetes',
+      HOST: '0.0.0.0',
+      WATCH_NAMESPACE: 'models',
+      CACHE_TTL_SECONDS: '60',
+      REDIS_URL: { secretKeyRef: { name: 'redis', key: 'url' } },
+    });
+    // The HPA owns the replica count.
+    expect(named('Deployment').spec.replicas).to.equal(undefined);
+    expect(named('HorizontalPodAutoscaler').spec).to.include({ minReplicas: 2, maxReplicas: 10 });
+    expect(named('Role').metadata.namespace).to.equal('models');
+    // Read-only, and Secrets one by one (no list: the router never sees keys it was not pointed at).
+    const rules = named('Role').rules as { resources: string[]; verbs: string[] }[];
+    expect(rules.flatMap((r) => r.verbs).filter((v) => !['get', 'list', 'watch'].includes(v))).to.deep.equal(
+      [],
+    );
+    expect(rules.find((r) => r.resources.includes('secrets'))?.verbs).to.deep.equal(['get']);
+    expect(named('PodDisruptionBudget')).to.not.equal(undefined);
+    expect(named('Service').spec.ports[0]).to.include({ port: 80, targetPort: 'http' });
+    const off = parseAllDocuments(await template('--set', 'router.enabled=false')).map((d) => d.toJS());
+    expect(off.some((o) => o?.metadata?.name?.endsWith('-router'))).to.equal(false);
+  });
+
+  it('installs: the API server accepts every object; the operator and the router run on the chart RBAC alone', async () => {
+    await kubectl(env, ['apply', '-f', '-'], await template('--set', `router.watchNamespace=${models}`));
+    // The variants too (HPA, Secret-sourced Redis URL), checked by the API server without being created.
+    await kubectl(
+      env,
+      ['apply', '--dry-run=server', '-f', '-'],
+      await template(
+        '--set',
+        'router.autoscaling.enabled=true',
+        '--set',
+        'router.redis.existingSecret=redis',
+        '--set',
+        'metrics.serviceMonitor.enabled=false',
+      ),
     );
     await kubectl(env, ['apply', '-n', models, '-f', join(ROOT, 'examples')]);
     // As the chart's Deployment runs it: its service account, every namespace, the lease in the release namespace.
-    operator = await startOperator({ ...env, KUBECONFIG: kubeconfig }, '', {
+    const operatorConfig = await serviceAccountKubeconfig(
+      env,
+      release,
+      `${release}-paissive-operator`,
+      join(dir, 'operator.kubeconfig'),
+    );
+    operator = await startOperator({ ...env, KUBECONFIG: operatorConfig }, '', {
       WATCH_NAMESPACE: '',
       POD_NAMESPACE: release,
     });
@@ -139,12 +187,34 @@ describe('charts/paissive: the Helm chart', function () {
       'examples reconciled by the chart-RBAC operator',
       60_000,
     );
-    // RBAC refusals name the service account ("User \"system:serviceaccount:...\" cannot ...").
-    const forbidden = operator.logs.filter((l) =>
-      /system:serviceaccount:[^ ]+ cannot/.test(JSON.stringify(l)),
-    );
-    expect(forbidden).to.deep.equal([]);
     const lease = await getJson(env, ['get', 'lease', 'paissive-operator', '-n', release]);
     expect(lease.spec.holderIdentity).to.be.a('string').and.not.equal('');
+
+    // The router, as its Deployment runs it: its service account, the models namespace.
+    const routerConfig = await serviceAccountKubeconfig(
+      env,
+      release,
+      `${release}-paissive-router`,
+      join(dir, 'router.kubeconfig'),
+    );
+    router = await startRouter({ ...env, KUBECONFIG: routerConfig }, models);
+    expect((await fetch(`${router.url}/readyz`)).status).to.equal(200);
+    // The onnx examples are ready (their runtimes are kwok pods); the openai example names only an env var
+    // for its key, which the router's pod does not set, and says so.
+    const listed = await eventually(async () => {
+      const body = (await (await fetch(`${router!.url}/api/models`)).json()) as any;
+      const onnx = body.models?.filter((m: any) => m.provider === 'onnx') ?? [];
+      return onnx.length === 3 && onnx.every((m: any) => m.ready) ? body : undefined;
+    }, 'the router lists the ready example models');
+    expect(listed.models.find((m: any) => m.id === 'gpt-4o-mini')).to.include({
+      ready: false,
+      reason: 'CredentialsMissing',
+    });
+
+    // RBAC refusals name the service account ("User \"system:serviceaccount:...\" cannot ...").
+    const forbidden = [...operator.logs, ...router.logs].filter((l) =>
+      /system:serviceaccount:[^ ]+ cannot/.test(JSON.stringify(l)),
+    );
+    expect(forbidden.map((l) => JSON.stringify(l).slice(0, 300))).to.deep.equal([]);
   });
 });

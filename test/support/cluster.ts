@@ -1,9 +1,10 @@
 /**
  * The real control plane `make test` starts (hack/cluster): kubectl, namespaces per test file, and the
- * operator started as a process, the way `make operator` runs it.
+ * operator and the router started as processes, the way `make operator` and the chart run them.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
@@ -167,6 +168,84 @@ export async function startOperator(
       return exited;
     },
   };
+}
+
+export interface RouterProcess {
+  readonly process: ChildProcess;
+  readonly url: string;
+  readonly logs: Record<string, unknown>[];
+  stop(): Promise<number | null>;
+}
+
+/** The router in cluster mode (CATALOG=kubernetes) serving `namespace`, on a free loopback port. */
+export async function startRouter(
+  env: ClusterEnv,
+  namespace: string,
+  extra: Record<string, string> = {},
+): Promise<RouterProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'api/src/main.ts'], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      CATALOG: 'kubernetes',
+      KUBECONFIG: env.KUBECONFIG,
+      WATCH_NAMESPACE: namespace,
+      PORT: '0',
+      LOG_LEVEL: 'info',
+      ...extra,
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const logs: Record<string, unknown>[] = [];
+  const url = await new Promise<string>((ok, fail) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      fail(new Error('router did not start within 30 s'));
+    }, 30_000);
+    child.once('exit', (code) => fail(new Error(`router exited with ${code}`)));
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      const entry = JSON.parse(line) as Record<string, unknown>;
+      logs.push(entry);
+      if (entry.msg === 'Router listening') {
+        clearTimeout(timer);
+        ok(entry.url as string);
+      }
+    });
+  });
+  return {
+    process: child,
+    url,
+    logs,
+    async stop() {
+      if (child.exitCode !== null) return child.exitCode;
+      const exited = new Promise<number | null>((ok) => child.once('exit', (code) => ok(code)));
+      child.kill('SIGTERM');
+      return exited;
+    },
+  };
+}
+
+/** A kubeconfig (written to `path`) that authenticates as a service account, with a fresh token. */
+export async function serviceAccountKubeconfig(
+  env: ClusterEnv,
+  namespace: string,
+  account: string,
+  path: string,
+): Promise<string> {
+  const token = (await kubectl(env, ['create', 'token', account, '-n', namespace, '--duration=1h'])).trim();
+  const admin = await getJson(env, ['config', 'view', '--raw', '--minify']);
+  await writeFile(
+    path,
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [{ name: 'c', cluster: admin.clusters[0].cluster }],
+      users: [{ name: account, user: { token } }],
+      contexts: [{ name: 'c', context: { cluster: 'c', user: account } }],
+      'current-context': 'c',
+    }),
+  );
+  return path;
 }
 
 /** `kubectl get <kind>` as rows of named columns (the printer columns). */

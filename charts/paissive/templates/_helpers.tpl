@@ -27,3 +27,17 @@ app.kubernetes.io/component: operator
 {{- define "paissive.image" -}}
 {{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) -}}
 {{- end -}}
+
+{{- define "paissive.router" -}}
+{{- printf "%s-router" (include "paissive.fullname" .) | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "paissive.routerSelector" -}}
+app.kubernetes.io/name: paissive
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: router
+{{- end -}}
+
+{{- define "paissive.routerNamespace" -}}
+{{- default .Release.Namespace .Values.router.watchNamespace -}}
+{{- end -}}
