@@ -8,6 +8,9 @@ import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
+import { type RouterProcess, spawnRouter } from './router-process.js';
+
+export type { RouterProcess } from './router-process.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 const run = promisify(execFile);
@@ -170,59 +173,19 @@ export async function startOperator(
   };
 }
 
-export interface RouterProcess {
-  readonly process: ChildProcess;
-  readonly url: string;
-  readonly logs: Record<string, unknown>[];
-  stop(): Promise<number | null>;
-}
-
-/** The router in cluster mode (CATALOG=kubernetes) serving `namespace`, on a free loopback port. */
-export async function startRouter(
+/** The router in cluster mode (CATALOG=kubernetes) serving `namespace`. */
+export function startRouter(
   env: ClusterEnv,
   namespace: string,
   extra: Record<string, string> = {},
 ): Promise<RouterProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'api/src/main.ts'], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      CATALOG: 'kubernetes',
-      KUBECONFIG: env.KUBECONFIG,
-      WATCH_NAMESPACE: namespace,
-      PORT: '0',
-      LOG_LEVEL: 'info',
-      ...extra,
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
+  return spawnRouter({
+    CATALOG: 'kubernetes',
+    KUBECONFIG: env.KUBECONFIG,
+    WATCH_NAMESPACE: namespace,
+    LOG_LEVEL: 'info',
+    ...extra,
   });
-  const logs: Record<string, unknown>[] = [];
-  const url = await new Promise<string>((ok, fail) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      fail(new Error('router did not start within 30 s'));
-    }, 30_000);
-    child.once('exit', (code) => fail(new Error(`router exited with ${code}`)));
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      const entry = JSON.parse(line) as Record<string, unknown>;
-      logs.push(entry);
-      if (entry.msg === 'Router listening') {
-        clearTimeout(timer);
-        ok(entry.url as string);
-      }
-    });
-  });
-  return {
-    process: child,
-    url,
-    logs,
-    async stop() {
-      if (child.exitCode !== null) return child.exitCode;
-      const exited = new Promise<number | null>((ok) => child.once('exit', (code) => ok(code)));
-      child.kill('SIGTERM');
-      return exited;
-    },
-  };
 }
 
 /** A kubeconfig (written to `path`) that authenticates as a service account, with a fresh token. */
