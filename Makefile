@@ -29,8 +29,12 @@ lint: install ## Lint, format check and type check
 	npx tsc -p tsconfig.json --noEmit
 
 .PHONY: test
-test: install models lint ## Run every test (unit, integration, end to end, cluster) with coverage; starts the test cluster
+test: install models lint s3-build ## Run every test (unit, integration, end to end, cluster) with coverage; starts the test cluster
 	bash hack/test.sh
+
+.PHONY: s3-build
+s3-build: ## Build and cache gofakes3, the S3-compatible server the model-store tests run (needs Go)
+	bash hack/s3/build.sh >/dev/null
 
 .PHONY: run
 run: install models ## Run the router with local runtimes from examples/ on http://127.0.0.1:8080

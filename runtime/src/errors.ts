@@ -49,6 +49,39 @@ export class ArtifactInvalidError extends RuntimeError {
   }
 }
 
+/**
+ * Thrown when the artifact could not be fetched although it may well be fine: the store kept failing or
+ * stalling after every retry. Another try later (or on another node) may succeed.
+ */
+export class ArtifactUnavailableError extends RuntimeError {
+  readonly code = 'ArtifactUnavailable';
+  readonly grpcStatus = status.UNAVAILABLE;
+  readonly retryable = true;
+  constructor(
+    readonly uri: string,
+    detail: string,
+    options?: { cause?: unknown },
+  ) {
+    super(detail, options);
+  }
+}
+
+/** Thrown when the served model's queue is full: overload becomes a fast, retryable refusal, not latency. */
+export class QueueFullError extends RuntimeError {
+  readonly code = 'QueueFull';
+  readonly grpcStatus = status.RESOURCE_EXHAUSTED;
+  readonly retryable = true;
+  constructor(
+    readonly waiting: number,
+    readonly limit: number,
+    rows: number,
+  ) {
+    super(
+      `the model's queue is full: ${waiting} rows wait and this request adds ${rows} (MAX_QUEUE_SIZE=${limit}); retry later or on another replica`,
+    );
+  }
+}
+
 /** Thrown when a verified artifact still cannot be turned into a working model (bad graph, bad config.json). */
 export class ModelLoadFailedError extends RuntimeError {
   readonly code = 'ModelLoadFailed';
@@ -189,6 +222,34 @@ export class RuntimeCallError extends Error {
     this.code = statusName(grpcCode);
     this.retryable = isRetryableStatus(grpcCode);
   }
+}
+
+/**
+ * The gRPC status of each error code the server writes, for messages that carry `<Code>: <message>` without a
+ * status of their own (ModelStreamInfer's `error_message`). test/runtime/errors.test.ts keeps it equal to the classes' own `grpcStatus`.
+ */
+const STATUS_OF_CODE: Readonly<Record<string, status>> = {
+  ConfigInvalid: status.FAILED_PRECONDITION,
+  ArtifactInvalid: status.FAILED_PRECONDITION,
+  ArtifactUnavailable: status.UNAVAILABLE,
+  QueueFull: status.RESOURCE_EXHAUSTED,
+  ModelLoadFailed: status.INTERNAL,
+  ModelNotFound: status.NOT_FOUND,
+  ModelNotReady: status.UNAVAILABLE,
+  ShuttingDown: status.UNAVAILABLE,
+  InvalidTensor: status.INVALID_ARGUMENT,
+  InvalidParameter: status.INVALID_ARGUMENT,
+  UnsupportedTask: status.INVALID_ARGUMENT,
+  ContextWindowExceeded: status.INVALID_ARGUMENT,
+  EngineFailure: status.INTERNAL,
+  Cancelled: status.CANCELLED,
+  Internal: status.INTERNAL,
+};
+
+/** The status of a `<Code>: <message>` text; UNKNOWN when the prefix is not one of ours (e.g. from Triton). */
+export function statusOfDetails(details: string): status {
+  const code = /^([A-Za-z]+): /.exec(details)?.[1];
+  return (code ? STATUS_OF_CODE[code] : undefined) ?? status.UNKNOWN;
 }
 
 /** The gRPC status a server sends for an error: our own errors keep their mapping, anything else is INTERNAL. */

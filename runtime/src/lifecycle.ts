@@ -5,16 +5,26 @@
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { ArtifactInvalidError, ConfigError } from './errors.js';
+import { ArtifactInvalidError, ArtifactUnavailableError, ConfigError } from './errors.js';
+import type { DownloadState } from './model-store/progress.js';
 
 /** Why start-up failed, as IPC `failed.reason` and the termination message's prefix say it. */
-export type FailureReason = 'ConfigInvalid' | 'BindFailed' | 'ArtifactInvalid' | 'ModelLoadFailed';
+export type FailureReason =
+  | 'ConfigInvalid'
+  | 'BindFailed'
+  | 'ArtifactInvalid'
+  | 'ModelLoadFailed'
+  | 'ArtifactUnavailable';
 
 /** Messages sent to a parent that forked the runtime with an IPC channel. */
 export type IpcMessage =
   | { type: 'listening'; port: number }
   | { type: 'ready' }
-  | { type: 'failed'; reason: FailureReason; message: string };
+  | { type: 'failed'; reason: FailureReason; message: string }
+  /** Artifact fetch progress (remote artifacts only): on every state change and at most every 500 ms. */
+  | { type: 'download'; state: DownloadState; bytesDownloaded: number; bytesTotal: number }
+  /** The port of the /metrics, /healthz and /readyz HTTP server, once bound (useful with METRICS_PORT=0). */
+  | { type: 'metrics'; port: number };
 
 /** Exit codes: 0 after a clean shutdown; the others say which start-up step failed. */
 export const EXIT_CODES: Readonly<Record<FailureReason | 'ok', number>> = {
@@ -23,12 +33,14 @@ export const EXIT_CODES: Readonly<Record<FailureReason | 'ok', number>> = {
   ConfigInvalid: 2,
   ArtifactInvalid: 3,
   ModelLoadFailed: 4,
+  ArtifactUnavailable: 5,
 };
 
 /** The failure reason of a start-up error: config and artifact errors are told apart, the rest failed to load. */
 export function failureReason(error: unknown): FailureReason {
   if (error instanceof ConfigError) return 'ConfigInvalid';
   if (error instanceof ArtifactInvalidError) return 'ArtifactInvalid';
+  if (error instanceof ArtifactUnavailableError) return 'ArtifactUnavailable';
   return 'ModelLoadFailed';
 }
 

@@ -1,9 +1,10 @@
 /**
  * Runtime entry point: `node --import tsx runtime/src/main.ts` (or `node dist/runtime/src/main.js`).
  *
- * Order matters: bind first, so health checks answer NOT_SERVING while the model loads; then load; on
- * SIGTERM/SIGINT turn NOT_SERVING, let in-flight requests finish, and exit 0. Start-up failures are logged,
- * written to the termination message, sent over IPC when forked, and exit with a code per reason.
+ * Order matters: bind first, so health checks answer NOT_SERVING while the model is fetched and loaded; then
+ * load; on SIGTERM/SIGINT turn NOT_SERVING, keep serving for DRAIN_DELAY_SECONDS, refuse new work, let
+ * in-flight requests finish for up to DRAIN_GRACE_SECONDS, and exit 0. Start-up failures are logged, written
+ * to the termination message, sent over IPC when forked, and exit with a code per reason.
  * @module
  */
 import { loadConfig, type RuntimeConfig } from './config.js';
@@ -15,6 +16,8 @@ import {
   writeTerminationMessage,
 } from './lifecycle.js';
 import { createLogger } from './logger.js';
+import { RuntimeMetrics } from './metrics.js';
+import { type RunningHttpServer, startHttpServer } from './server/http.js';
 import { RuntimeServer } from './server/server.js';
 
 const DEFAULT_TERMINATION_MESSAGE_PATH = '/dev/termination-log';
@@ -37,7 +40,12 @@ async function start(): Promise<void> {
     return failStartup(failureReason(error), message, path);
   }
   const logger = createLogger(config);
-  const server = new RuntimeServer({ config, logger });
+  const server = new RuntimeServer({ config, logger, metrics: new RuntimeMetrics({ defaultMetrics: true }) });
+  let http: RunningHttpServer | undefined;
+  // Fetch progress for a forking parent (local mode); file:// artifacts have nothing to report.
+  server.manager.on('download', (status) => {
+    if (status.state !== 'local') void sendToParent({ type: 'download', ...status });
+  });
 
   let stopping = false;
   const stop = (signal: string) => {
@@ -47,13 +55,16 @@ async function start(): Promise<void> {
     }
     stopping = true;
     logger.info({ signal }, 'Shutting down');
-    server.shutdown().then(
-      () => process.exit(EXIT_CODES.ok),
-      (error: unknown) => {
-        logger.error({ err: error }, 'Shutdown failed');
-        process.exit(1);
-      },
-    );
+    server
+      .shutdown(config.drain.graceMs, config.drain.delayMs)
+      .then(() => http?.close())
+      .then(
+        () => process.exit(EXIT_CODES.ok),
+        (error: unknown) => {
+          logger.error({ err: error }, 'Shutdown failed');
+          process.exit(1);
+        },
+      );
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
@@ -68,6 +79,18 @@ async function start(): Promise<void> {
     return failStartup('BindFailed', (error as Error).message, config.terminationMessagePath);
   }
   await sendToParent({ type: 'listening', port });
+  try {
+    http = await startHttpServer({ ...config.metrics, metrics: server.metrics, manager: server.manager });
+    logger.info({ port: http.port }, 'Metrics and probes listening');
+    await sendToParent({ type: 'metrics', port: http.port });
+  } catch (error) {
+    // Metrics are for watching the runtime, not for serving: a taken port (several forked runtimes on one
+    // machine with the default port) costs the scrape, never the model.
+    logger.warn(
+      { err: error, port: config.metrics.port },
+      'Cannot bind the metrics port; serving without /metrics',
+    );
+  }
 
   try {
     await server.load();

@@ -19,6 +19,13 @@ describe('runtime config', () => {
       grpcPort: 8001,
       logLevel: 'info',
       terminationMessagePath: '/dev/termination-log',
+      cache: { dir: '/tmp/paissive-model-cache', maxBytes: 10 * 2 ** 30 },
+      download: { maxAttempts: 5, stallTimeoutMs: 30_000 },
+      s3: { region: 'us-east-1', forcePathStyle: false },
+      engine: { executionProvider: 'auto', cudaDeviceId: 0 },
+      batching: { maxBatchSize: 32, maxBatchWaitMs: 2, maxQueueSize: 512 },
+      drain: { graceMs: 10_000, delayMs: 0 },
+      metrics: { host: '0.0.0.0', port: 8002 },
     });
   });
 
@@ -36,6 +43,71 @@ describe('runtime config', () => {
       { configuration: { task: 'embed', defaultMaxTokens: 8, intraOpNumThreads: 1, note: { x: 1 } } },
     ],
     ['LOG_LEVEL=silent', { LOG_LEVEL: 'silent' }, { logLevel: 'silent' }],
+    [
+      'a cache directory and a Kubernetes quantity',
+      { MODEL_CACHE_DIR: '/cache', MODEL_CACHE_MAX_BYTES: '2Gi' },
+      { cache: { dir: '/cache', maxBytes: 2 * 2 ** 30 } },
+    ],
+    [
+      'TMPDIR=/scratch/',
+      { TMPDIR: '/scratch/' },
+      { cache: { dir: '/scratch/paissive-model-cache', maxBytes: 10 * 2 ** 30 } },
+    ],
+    [
+      'an S3 endpoint with credentials',
+      {
+        S3_ENDPOINT: 'http://minio.storage:9000',
+        AWS_REGION: 'eu-west-1',
+        AWS_ACCESS_KEY_ID: 'k',
+        AWS_SECRET_ACCESS_KEY: 's',
+      },
+      {
+        s3: {
+          region: 'eu-west-1',
+          endpoint: 'http://minio.storage:9000',
+          forcePathStyle: true,
+          credentials: { accessKeyId: 'k', secretAccessKey: 's' },
+        },
+      },
+    ],
+    [
+      'the SDK endpoint variable and virtual-hosted style',
+      {
+        AWS_ENDPOINT_URL_S3: 'https://s3.example',
+        S3_FORCE_PATH_STYLE: 'false',
+        AWS_DEFAULT_REGION: 'ap-south-1',
+      },
+      { s3: { region: 'ap-south-1', endpoint: 'https://s3.example', forcePathStyle: false } },
+    ],
+    [
+      'EXECUTION_PROVIDER=CUDA and thread counts',
+      { EXECUTION_PROVIDER: 'CUDA', CUDA_DEVICE_ID: '1', INTRA_OP_THREADS: '4', INTER_OP_THREADS: '2' },
+      { engine: { executionProvider: 'cuda', cudaDeviceId: 1, intraOpThreads: 4, interOpThreads: 2 } },
+    ],
+    [
+      'INTRA_OP_THREADS and a ModelVersion intraOpNumThreads (the ModelVersion wins)',
+      { INTRA_OP_THREADS: '4', MODEL_CONFIGURATION: '{"intraOpNumThreads":2}' },
+      { engine: { executionProvider: 'auto', cudaDeviceId: 0, intraOpThreads: 2 } },
+    ],
+    [
+      'batching and drain settings',
+      {
+        MAX_BATCH_SIZE: '1',
+        MAX_BATCH_WAIT_MS: '0',
+        MAX_QUEUE_SIZE: '10',
+        DRAIN_GRACE_SECONDS: '30',
+        DRAIN_DELAY_SECONDS: '2.5',
+      },
+      {
+        batching: { maxBatchSize: 1, maxBatchWaitMs: 0, maxQueueSize: 10 },
+        drain: { graceMs: 30_000, delayMs: 2500 },
+      },
+    ],
+    [
+      'METRICS_PORT=0',
+      { METRICS_PORT: '0', METRICS_HOST: '127.0.0.1' },
+      { metrics: { host: '127.0.0.1', port: 0 } },
+    ],
   ];
   for (const [given, env, expected] of valid) {
     it(`given ${given}, returns ${JSON.stringify(expected)}`, () => {
@@ -69,6 +141,33 @@ describe('runtime config', () => {
       { MODEL_CONFIGURATION: '{"task":"draw"}' },
       'MODEL_CONFIGURATION.task: must be one of generate, classify, embed',
     ],
+    [
+      'MODEL_CACHE_MAX_BYTES=lots',
+      { MODEL_CACHE_MAX_BYTES: 'lots' },
+      'MODEL_CACHE_MAX_BYTES: must be a size in bytes',
+    ],
+    [
+      'EXECUTION_PROVIDER=tpu',
+      { EXECUTION_PROVIDER: 'tpu' },
+      'EXECUTION_PROVIDER: must be one of auto, cpu, cuda',
+    ],
+    ['MAX_BATCH_SIZE=0', { MAX_BATCH_SIZE: '0' }, 'MAX_BATCH_SIZE: must be an integer from 1 to 4096'],
+    [
+      'DRAIN_GRACE_SECONDS=-1',
+      { DRAIN_GRACE_SECONDS: '-1' },
+      'DRAIN_GRACE_SECONDS: must be a number of seconds',
+    ],
+    [
+      'S3_ENDPOINT without a scheme',
+      { S3_ENDPOINT: 'minio:9000' },
+      'S3_ENDPOINT: must be an http:// or https:// URL',
+    ],
+    [
+      'an access key without its secret',
+      { AWS_ACCESS_KEY_ID: 'k' },
+      'AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: must be set together',
+    ],
+    ['METRICS_PORT=99999', { METRICS_PORT: '99999' }, 'METRICS_PORT: must be an integer from 0 to 65535'],
     [
       'defaultMaxTokens 0',
       { MODEL_CONFIGURATION: '{"defaultMaxTokens":0}' },

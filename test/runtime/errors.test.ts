@@ -2,6 +2,8 @@ import { status } from '@grpc/grpc-js';
 import { expect } from 'chai';
 import {
   ArtifactInvalidError,
+  ArtifactUnavailableError,
+  ConfigError,
   ContextWindowExceededError,
   EngineError,
   InvalidParameterError,
@@ -10,8 +12,12 @@ import {
   ModelLoadFailedError,
   ModelNotFoundError,
   ModelNotReadyError,
+  QueueFullError,
+  RequestCancelledError,
   RuntimeCallError,
+  type RuntimeError,
   ShuttingDownError,
+  statusOfDetails,
   toGrpcStatus,
   UnsupportedTaskError,
 } from '../../runtime/src/errors.js';
@@ -48,6 +54,18 @@ describe('runtime errors', () => {
       false,
     ],
     [new EngineError('ort failed'), status.INTERNAL, 'EngineFailure: ort failed', true],
+    [
+      new ArtifactUnavailableError('s3://b/k', 'GET s3://b/k: timed out (5 tries)'),
+      status.UNAVAILABLE,
+      'ArtifactUnavailable: GET s3://b/k: timed out (5 tries)',
+      true,
+    ],
+    [
+      new QueueFullError(512, 512, 1),
+      status.RESOURCE_EXHAUSTED,
+      "QueueFull: the model's queue is full: 512 rows wait and this request adds 1 (MAX_QUEUE_SIZE=512); retry later or on another replica",
+      true,
+    ],
     [new Error('boom'), status.INTERNAL, 'Internal: boom', false],
   ];
   for (const [error, code, details, retryable] of cases) {
@@ -76,4 +94,29 @@ describe('runtime errors', () => {
       expect(error.retryable).to.equal(retryable);
     });
   }
+
+  it('reads the status back from every code a stream error message can carry, and UNKNOWN from others', () => {
+    const samples: RuntimeError[] = [
+      new ConfigError(['X: bad']),
+      new ArtifactInvalidError('u', 'x'),
+      new ArtifactUnavailableError('u', 'x'),
+      new QueueFullError(1, 1, 1),
+      new ModelLoadFailedError('x'),
+      new ModelNotFoundError({ name: 'a', version: '' }, { name: 'b', version: 'v1' }),
+      new ModelNotReadyError('x'),
+      new ShuttingDownError(),
+      new InvalidTensorError('x'),
+      new InvalidParameterError('p', 'x'),
+      new UnsupportedTaskError('x'),
+      new ContextWindowExceededError(2, 1, 'x'),
+      new EngineError('x'),
+      new RequestCancelledError(),
+    ];
+    for (const error of samples) {
+      const { code, details } = toGrpcStatus(error);
+      expect(statusOfDetails(details), error.code).to.equal(code);
+    }
+    expect(statusOfDetails('Internal: boom')).to.equal(status.INTERNAL);
+    expect(statusOfDetails('model not found')).to.equal(status.UNKNOWN);
+  });
 });

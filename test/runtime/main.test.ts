@@ -6,6 +6,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { expect } from 'chai';
 import { RuntimeClient } from '../../runtime/src/client/index.js';
 import type { IpcMessage } from '../../runtime/src/lifecycle.js';
+import { archiveOf } from './helpers/artifacts.js';
+import { startFileServer } from './helpers/file-server.js';
 import { modelDir, type TestModel } from './helpers/runtime.js';
 
 const MAIN = fileURLToPath(new URL('../../runtime/src/main.ts', import.meta.url));
@@ -22,7 +24,15 @@ interface Started {
 function startMain(env: Record<string, string>): Started {
   const child = fork(MAIN, [], {
     execArgv: ['--import', 'tsx'],
-    env: { PATH: process.env.PATH ?? '', GRPC_HOST: '127.0.0.1', GRPC_PORT: '0', LOG_LEVEL: 'error', ...env },
+    env: {
+      PATH: process.env.PATH ?? '',
+      GRPC_HOST: '127.0.0.1',
+      GRPC_PORT: '0',
+      METRICS_HOST: '127.0.0.1',
+      METRICS_PORT: '0',
+      LOG_LEVEL: 'error',
+      ...env,
+    },
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
   });
   let stderr = '';
@@ -61,19 +71,23 @@ describe('runtime process (child_process.fork of runtime/src/main.ts)', () => {
   });
   after(() => rm(dir, { recursive: true, force: true }));
 
-  it('sends listening then ready over IPC, serves, and exits 0 on SIGTERM', async () => {
+  it('sends listening, metrics and ready over IPC, serves, and exits 0 on SIGTERM', async () => {
     const started = startMain(artifact('sentiment-v1'));
     try {
       const listening = await started.next('listening');
       expect(listening).to.have.property('port').that.is.above(0);
       await started.next('ready');
-      expect(started.messages.map((m) => m.type)).to.deep.equal(['listening', 'ready']);
+      expect(started.messages.map((m) => m.type)).to.deep.equal(['listening', 'metrics', 'ready']);
       const client = new RuntimeClient(`127.0.0.1:${(listening as { port: number }).port}`);
       try {
         expect(await client.health()).to.equal('SERVING');
       } finally {
         client.close();
       }
+      const metrics = started.messages.find((m) => m.type === 'metrics') as { port: number };
+      const scrape = await (await fetch(`http://127.0.0.1:${metrics.port}/metrics`)).text();
+      expect(scrape).to.include('runtime_ready 1');
+      expect(scrape).to.include('process_cpu_user_seconds_total');
       started.child.kill('SIGTERM');
       expect(await started.exited).to.equal(0);
     } finally {
@@ -107,7 +121,7 @@ describe('runtime process (child_process.fork of runtime/src/main.ts)', () => {
         TERMINATION_MESSAGE_PATH: terminationPath,
       });
       expect(await started.exited, started.stderr()).to.equal(code);
-      const bound = reason === 'ConfigInvalid' ? [] : ['listening'];
+      const bound = reason === 'ConfigInvalid' ? [] : ['listening', 'metrics'];
       expect(started.messages.map((m) => m.type)).to.deep.equal([...bound, 'failed']);
       const failed = started.messages.find((m) => m.type === 'failed');
       expect(failed).to.include({ type: 'failed', reason });
@@ -117,4 +131,56 @@ describe('runtime process (child_process.fork of runtime/src/main.ts)', () => {
       expect(written).to.include(detail);
     });
   }
+
+  it('reports the fetch of a remote artifact over IPC before ready, then serves it', async () => {
+    const server = await startFileServer();
+    const archive = await archiveOf('sentiment-v1');
+    server.put('/sentiment.tar.gz', archive.bytes);
+    const started = startMain({
+      ...artifact('sentiment-v1'),
+      MODEL_ARTIFACT_URI: `${server.url}/sentiment.tar.gz`,
+      MODEL_ARTIFACT_SHA256: archive.sha256,
+      MODEL_CACHE_DIR: join(dir, 'cache'),
+    });
+    try {
+      await started.next('ready');
+      const downloads = started.messages.filter((m) => m.type === 'download');
+      expect(downloads.map((m) => m.state)).to.include.members([
+        'downloading',
+        'verifying',
+        'extracting',
+        'ready',
+      ]);
+      expect(downloads.at(-1)).to.deep.equal({
+        type: 'download',
+        state: 'ready',
+        bytesDownloaded: archive.bytes.length,
+        bytesTotal: archive.bytes.length,
+      });
+      expect(started.messages.findIndex((m) => m.type === 'ready')).to.be.above(
+        started.messages.lastIndexOf(downloads.at(-1) as IpcMessage),
+      );
+      started.child.kill('SIGTERM');
+      expect(await started.exited).to.equal(0);
+    } finally {
+      started.child.kill('SIGKILL');
+      await server.close();
+    }
+  });
+
+  it('given a store that never answers, reports ArtifactUnavailable and exits 5', async () => {
+    const started = startMain({
+      ...artifact('sentiment-v1'),
+      // Port 9 (discard) on loopback: nothing listens, every connection is refused.
+      MODEL_ARTIFACT_URI: 'http://127.0.0.1:9/sentiment.tar.gz',
+      MODEL_CACHE_DIR: join(dir, 'cache'),
+      DOWNLOAD_MAX_ATTEMPTS: '1',
+      TERMINATION_MESSAGE_PATH: join(dir, 'unavailable.log'),
+    });
+    expect(await started.exited, started.stderr()).to.equal(5);
+    expect(started.messages.find((m) => m.type === 'failed')).to.include({ reason: 'ArtifactUnavailable' });
+    expect(await readFile(join(dir, 'unavailable.log'), 'utf8')).to.match(
+      /^ArtifactUnavailable: cannot fetch http:\/\/127\.0\.0\.1:9\/sentiment\.tar\.gz: GET .* failed: fetch failed \(1 tries without progress, 0 bytes kept\)$/,
+    );
+  });
 });

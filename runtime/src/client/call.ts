@@ -16,6 +16,18 @@ export interface CallOptions {
   readonly requestId?: string;
 }
 
+/** The gRPC metadata (request id) and call options (deadline) of one call. */
+export function callSetup(options: CallOptions): { metadata: Metadata; callOptions: { deadline?: Date } } {
+  const metadata = new Metadata();
+  if (options.requestId) metadata.set(REQUEST_ID_METADATA, options.requestId);
+  const { deadline } = options;
+  const callOptions =
+    deadline === undefined
+      ? {}
+      : { deadline: typeof deadline === 'number' ? new Date(Date.now() + deadline) : deadline };
+  return { metadata, callOptions };
+}
+
 type UnaryMethod = (
   request: unknown,
   metadata: Metadata,
@@ -33,18 +45,13 @@ export function unaryCall<Res>(
   request: unknown,
   options: CallOptions = {},
 ): Promise<Res> {
-  const { signal, requestId, deadline } = options;
+  const { signal } = options;
   if (signal?.aborted) {
     return Promise.reject(
       new RuntimeCallError(status.CANCELLED, 'cancelled by the caller before the call started'),
     );
   }
-  const metadata = new Metadata();
-  if (requestId) metadata.set(REQUEST_ID_METADATA, requestId);
-  const callOptions =
-    deadline === undefined
-      ? {}
-      : { deadline: typeof deadline === 'number' ? new Date(Date.now() + deadline) : deadline };
+  const { metadata, callOptions } = callSetup(options);
   const fn = (client as unknown as Record<string, UnaryMethod>)[method] as UnaryMethod;
   return new Promise<Res>((resolve, reject) => {
     const onAbort = () => call.cancel();

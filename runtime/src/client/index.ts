@@ -3,6 +3,7 @@
  * @module
  */
 export { RuntimeCallError } from '../errors.js';
+export type { DownloadState, DownloadStatus } from '../model-store/progress.js';
 export type {
   ModelIndexEntry,
   ModelInferRequest,
@@ -19,6 +20,7 @@ export type {
 } from './results.js';
 export {
   type ClassifyRequest,
+  downloadProgressOf,
   type EmbedRequest,
   type GenerateRequest,
   type ModelMetadata,
@@ -27,3 +29,4 @@ export {
   type TensorSpec,
   type TokenizeRequest,
 } from './runtime-client.js';
+export type { GenerateChunk } from './stream.js';

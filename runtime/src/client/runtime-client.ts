@@ -4,7 +4,8 @@
  * @module
  */
 import { type Client, credentials } from '@grpc/grpc-js';
-import { param } from '../protocol/parameters.js';
+import { type DownloadStatus, parseDownloadReason } from '../model-store/progress.js';
+import { param, readIntParameter, readStringParameter } from '../protocol/parameters.js';
 import { healthClientConstructor, inferenceClientConstructor } from '../protocol/proto.js';
 import { bytesTensor } from '../protocol/tensors.js';
 import type {
@@ -28,6 +29,7 @@ import {
   type GenerateResult,
   type TokenizeResult,
 } from './results.js';
+import { type GenerateChunk, streamGenerate } from './stream.js';
 
 /** Names the model (and optionally the version) a task call goes to. */
 export interface ModelTarget {
@@ -74,6 +76,23 @@ export interface ModelMetadata {
   readonly platform: string;
   readonly inputs: TensorSpec[];
   readonly outputs: TensorSpec[];
+  /** The artifact fetch behind the loaded model (a paissive runtime's extension; absent from other servers). */
+  readonly download?: DownloadStatus;
+}
+
+function downloadOf(parameters: InferParameters | undefined): DownloadStatus | undefined {
+  const state = readStringParameter(parameters, 'download_state');
+  if (state === undefined) return undefined;
+  return {
+    state: state as DownloadStatus['state'],
+    bytesDownloaded: Number(readIntParameter(parameters, 'bytes_downloaded') ?? 0n),
+    bytesTotal: Number(readIntParameter(parameters, 'bytes_total') ?? 0n),
+  };
+}
+
+/** The fetch progress a RepositoryIndex entry's reason carries while its model downloads, if it does. */
+export function downloadProgressOf(entry: ModelIndexEntry): DownloadStatus | undefined {
+  return parseDownloadReason(entry.reason);
 }
 
 function textRequest(
@@ -89,6 +108,17 @@ function textRequest(
     inputs: [input.tensor],
     raw_input_contents: [input.raw],
   };
+}
+
+function generateRequest(request: GenerateRequest): ModelInferRequest {
+  const parameters: InferParameters = { task: param.string('generate') };
+  if (request.maxTokens !== undefined) parameters.max_tokens = param.int64(request.maxTokens);
+  if (request.temperature !== undefined) parameters.temperature = param.double(request.temperature);
+  if (request.topP !== undefined) parameters.top_p = param.double(request.topP);
+  if (request.topK !== undefined) parameters.top_k = param.int64(request.topK);
+  if (request.seed !== undefined) parameters.seed = param.int64(request.seed);
+  if (request.stop !== undefined) parameters.stop = param.string(JSON.stringify(request.stop));
+  return textRequest(request, [request.prompt], parameters);
 }
 
 export class RuntimeClient {
@@ -140,7 +170,14 @@ export class RuntimeClient {
       ...t,
       shape: t.shape.map(Number),
     });
-    return { ...metadata, inputs: metadata.inputs.map(numeric), outputs: metadata.outputs.map(numeric) };
+    const { parameters, ...rest } = metadata;
+    const download = downloadOf(parameters);
+    return {
+      ...rest,
+      inputs: metadata.inputs.map(numeric),
+      outputs: metadata.outputs.map(numeric),
+      ...(download ? { download } : {}),
+    };
   }
 
   /** `grpc.health.v1.Health/Check` for `service` ("" = the whole server). */
@@ -154,14 +191,16 @@ export class RuntimeClient {
   }
 
   async generate(request: GenerateRequest, options?: CallOptions): Promise<GenerateResult> {
-    const parameters: InferParameters = { task: param.string('generate') };
-    if (request.maxTokens !== undefined) parameters.max_tokens = param.int64(request.maxTokens);
-    if (request.temperature !== undefined) parameters.temperature = param.double(request.temperature);
-    if (request.topP !== undefined) parameters.top_p = param.double(request.topP);
-    if (request.topK !== undefined) parameters.top_k = param.int64(request.topK);
-    if (request.seed !== undefined) parameters.seed = param.int64(request.seed);
-    if (request.stop !== undefined) parameters.stop = param.string(JSON.stringify(request.stop));
-    return decodeGenerate(await this.infer(textRequest(request, [request.prompt], parameters), options));
+    return decodeGenerate(await this.infer(generateRequest(request), options));
+  }
+
+  /**
+   * Generates token by token over ModelStreamInfer: each chunk holds the new text, the last one the finish
+   * reason and token counts. Leaving the loop early (or aborting `options.signal`) cancels the call, and the
+   * runtime stops generating. Failures throw RuntimeCallError, as for every other call.
+   */
+  generateStream(request: GenerateRequest, options?: CallOptions): AsyncIterable<GenerateChunk> {
+    return streamGenerate(this.inference, generateRequest(request), options);
   }
 
   async classify(request: ClassifyRequest, options?: CallOptions): Promise<ClassifyResult> {

@@ -1,19 +1,16 @@
 /**
- * Text generation: a decode loop over a GPT-2-layout ONNX graph with a KV cache.
+ * One batched forward step of a GPT-2-layout ONNX decoder with a KV cache.
  *
- * Each prompt runs on its own (batch of one): the first step feeds the whole prompt with an empty cache,
- * every later step feeds one token and the cache the previous step returned. That keeps rows of a request
- * independent of each other (no padding effects) and lets each row stop on its own.
+ * Rows of a step may be at different lengths: each row's cache is right-aligned in the batch's past (left
+ * padding), its new tokens are right-aligned in the step's input, padded positions get attention-mask 0, and
+ * position ids count each row's own tokens. The graph builds its causal and padding masks from the attention
+ * mask, so a padded row computes what it would alone (to float rounding). After the step each row keeps only
+ * its own cache, so rows can join and leave between steps (continuous batching, see `decode-scheduler.ts`).
  * @module
  */
 import * as ort from 'onnxruntime-node';
-import { EngineError, RequestCancelledError } from '../errors.js';
-import type { GenerationPlan } from './generation-plan.js';
+import { EngineError } from '../errors.js';
 import type { DecoderLayout } from './layout.js';
-import { createRandom } from './prng.js';
-import { argmax, sampleToken } from './sampling.js';
-import { findStop } from './stop.js';
-import type { TextTokenizer } from './tokenizer.js';
 
 /** Why generation ended: a stop string or the end-of-sequence token, or the token budget. */
 export type FinishReason = 'stop' | 'length';
@@ -25,114 +22,98 @@ export interface GeneratedText {
   readonly completionTokens: number;
 }
 
-type Feeds = Record<string, ort.Tensor>;
+/** A row's KV cache: per layer a key and a value, each `[heads, length, headDim]` row-major. */
+export interface SequenceCache {
+  readonly length: number;
+  readonly keys: readonly Float32Array[];
+  readonly values: readonly Float32Array[];
+}
 
-const int64Tensor = (values: readonly number[], dims: number[]) =>
-  new ort.Tensor(
-    'int64',
-    BigInt64Array.from(values, (v) => BigInt(v)),
-    dims,
-  );
+/** One row of a step: the tokens to feed and the cache from the row's previous step (none at first). */
+export interface StepRow {
+  readonly input: readonly number[];
+  readonly cache: SequenceCache | undefined;
+}
 
-export class Generator {
-  private readonly eos: ReadonlySet<number>;
+export interface StepResult {
+  /** Per row, the logits of its last position. */
+  readonly logits: Float32Array[];
+  /** Per row, its cache after the step. */
+  readonly caches: SequenceCache[];
+}
 
+export class Decoder {
   constructor(
     private readonly session: ort.InferenceSession,
     private readonly layout: DecoderLayout,
-    private readonly tokenizer: TextTokenizer,
-    eosIds: readonly number[],
-  ) {
-    this.eos = new Set(eosIds);
-  }
+    private readonly padId: number,
+  ) {}
 
-  /** Generates a continuation of `promptIds` following `plan`; checks `signal` between steps. */
-  async generate(
-    promptIds: readonly number[],
-    plan: GenerationPlan,
-    signal?: AbortSignal,
-  ): Promise<GeneratedText> {
-    const random = plan.sampling ? createRandom(plan.seed) : undefined;
-    const generated: number[] = [];
-    let cache = this.emptyCache();
-    let step: readonly number[] = promptIds;
-    let seen = promptIds.length;
-    for (;;) {
-      if (signal?.aborted) throw new RequestCancelledError();
-      const outputs = await this.run(this.feeds(step, seen, cache));
-      const logits = lastPosition(outputs.logits as ort.Tensor);
-      const next = plan.sampling && random ? sampleToken(logits, plan.sampling, random) : argmax(logits);
-      generated.push(next);
-      const completionTokens = generated.length;
-      if (this.eos.has(next)) {
-        return {
-          text: this.tokenizer.decode(generated.slice(0, -1)),
-          finishReason: 'stop',
-          completionTokens,
-        };
-      }
-      // Decoding every step is only needed to watch for stop strings; without them, decode once at the end.
-      if (plan.stop.length > 0) {
-        const text = this.tokenizer.decode(generated);
-        const hit = findStop(text, plan.stop);
-        if (hit) return { text: text.slice(0, hit.index), finishReason: 'stop', completionTokens };
-      }
-      if (completionTokens >= plan.maxNewTokens) {
-        return { text: this.tokenizer.decode(generated), finishReason: 'length', completionTokens };
-      }
-      cache = this.nextCache(outputs);
-      step = [next];
-      seen += 1;
-    }
-  }
-
-  private emptyCache(): Feeds {
+  /**
+   * Runs one step for `rows`. A row with a cache must feed as many tokens as the longest row (decoding rows
+   * feed one each); rows without one (prompts) may differ in length.
+   */
+  async step(rows: readonly StepRow[]): Promise<StepResult> {
     const { layers, heads, headDim } = this.layout;
-    const cache: Feeds = {};
-    for (let i = 0; i < layers; i++) {
-      cache[`past_key_values.${i}.key`] = new ort.Tensor('float32', new Float32Array(0), [
-        1,
-        heads,
-        0,
-        headDim,
-      ]);
-      cache[`past_key_values.${i}.value`] = new ort.Tensor('float32', new Float32Array(0), [
-        1,
-        heads,
-        0,
-        headDim,
-      ]);
-    }
-    return cache;
-  }
-
-  private nextCache(outputs: ort.InferenceSession.OnnxValueMapType): Feeds {
-    const cache: Feeds = {};
-    for (let i = 0; i < this.layout.layers; i++) {
-      cache[`past_key_values.${i}.key`] = outputs[`present.${i}.key`] as ort.Tensor;
-      cache[`past_key_values.${i}.value`] = outputs[`present.${i}.value`] as ort.Tensor;
-    }
-    return cache;
-  }
-
-  /** Feeds for one step: `step` new tokens after `seen - step.length` cached ones. */
-  private feeds(step: readonly number[], seen: number, cache: Feeds): Feeds {
-    const offset = seen - step.length;
-    const feeds: Feeds = {
-      ...cache,
-      input_ids: int64Tensor(step, [1, step.length]),
-      attention_mask: int64Tensor(new Array<number>(seen).fill(1), [1, seen]),
+    const batch = rows.length;
+    const width = Math.max(...rows.map((r) => r.input.length));
+    const past = Math.max(0, ...rows.map((r) => r.cache?.length ?? 0));
+    const total = past + width;
+    const inputIds = new BigInt64Array(batch * width).fill(BigInt(this.padId));
+    const positionIds = new BigInt64Array(batch * width);
+    const mask = new BigInt64Array(batch * total);
+    rows.forEach((row, r) => {
+      const own = row.cache?.length ?? 0;
+      const fed = row.input.length;
+      if (own > 0 && fed !== width)
+        throw new Error('a cached row must feed as many tokens as the step is wide');
+      for (let t = 0; t < own; t++) mask[r * total + past - own + t] = 1n;
+      for (let k = 0; k < fed; k++) {
+        const column = width - fed + k;
+        inputIds[r * width + column] = BigInt(row.input[k] as number);
+        positionIds[r * width + column] = BigInt(own + k);
+        mask[r * total + past + column] = 1n;
+      }
+    });
+    const feeds: Record<string, ort.Tensor> = {
+      input_ids: new ort.Tensor('int64', inputIds, [batch, width]),
+      attention_mask: new ort.Tensor('int64', mask, [batch, total]),
     };
-    if (this.layout.usesPositionIds) {
-      feeds.position_ids = int64Tensor(
-        step.map((_, i) => offset + i),
-        [1, step.length],
-      );
+    if (this.layout.usesPositionIds)
+      feeds.position_ids = new ort.Tensor('int64', positionIds, [batch, width]);
+    const plane = heads * past * headDim;
+    for (let i = 0; i < layers; i++) {
+      const keys = new Float32Array(batch * plane);
+      const values = new Float32Array(batch * plane);
+      rows.forEach((row, r) => {
+        if (!row.cache || row.cache.length === 0) return;
+        const at = { row: r, past, length: row.cache.length };
+        placeRow(keys, row.cache.keys[i] as Float32Array, at, this.layout);
+        placeRow(values, row.cache.values[i] as Float32Array, at, this.layout);
+      });
+      feeds[`past_key_values.${i}.key`] = new ort.Tensor('float32', keys, [batch, heads, past, headDim]);
+      feeds[`past_key_values.${i}.value`] = new ort.Tensor('float32', values, [batch, heads, past, headDim]);
     }
-    return feeds;
+    const outputs = await this.run(feeds);
+    const logits = outputs.logits as ort.Tensor;
+    const vocab = logits.dims[2] as number;
+    const data = logits.data as Float32Array;
+    return {
+      logits: rows.map((_, r) => data.slice((r * width + width - 1) * vocab, (r * width + width) * vocab)),
+      caches: rows.map((row, r) => {
+        const length = (row.cache?.length ?? 0) + row.input.length;
+        const take = (name: string) =>
+          takeRow((outputs[name] as ort.Tensor).data as Float32Array, r, total, length, this.layout);
+        return {
+          length,
+          keys: Array.from({ length: layers }, (_, i) => take(`present.${i}.key`)),
+          values: Array.from({ length: layers }, (_, i) => take(`present.${i}.value`)),
+        };
+      }),
+    };
   }
 
-  private async run(feeds: Feeds): Promise<ort.InferenceSession.OnnxValueMapType> {
+  private async run(feeds: Record<string, ort.Tensor>): Promise<ort.InferenceSession.OnnxValueMapType> {
     try {
       return await this.session.run(feeds);
     } catch (error) {
@@ -143,8 +124,37 @@ export class Generator {
   }
 }
 
-/** The logits of the last position of a `[1, sequence, vocab]` tensor. */
-function lastPosition(logits: ort.Tensor): Float32Array {
-  const [, sequence, vocab] = logits.dims as [number, number, number];
-  return (logits.data as Float32Array).subarray((sequence - 1) * vocab, sequence * vocab);
+/** Copies a row's cache `[heads, length, headDim]` into batch row `r` of `[batch, heads, past, headDim]`, right-aligned. */
+function placeRow(
+  target: Float32Array,
+  cache: Float32Array,
+  at: { row: number; past: number; length: number },
+  layout: DecoderLayout,
+) {
+  const { heads, headDim } = layout;
+  const { row: r, past, length } = at;
+  for (let h = 0; h < heads; h++) {
+    const from = h * length * headDim;
+    target.set(
+      cache.subarray(from, from + length * headDim),
+      ((r * heads + h) * past + past - length) * headDim,
+    );
+  }
+}
+
+/** The last `length` positions of batch row `r` of `[batch, heads, total, headDim]`, as `[heads, length, headDim]`. */
+function takeRow(
+  source: Float32Array,
+  r: number,
+  total: number,
+  length: number,
+  layout: DecoderLayout,
+): Float32Array {
+  const { heads, headDim } = layout;
+  const out = new Float32Array(heads * length * headDim);
+  for (let h = 0; h < heads; h++) {
+    const from = ((r * heads + h) * total + total - length) * headDim;
+    out.set(source.subarray(from, from + length * headDim), h * length * headDim);
+  }
+  return out;
 }

@@ -5,10 +5,12 @@
  */
 import { join } from 'node:path';
 import type * as ort from 'onnxruntime-node';
-import type { ModelConfiguration } from '../config.js';
+import type { BatchingConfig, EngineConfig, ModelConfiguration } from '../config.js';
 import { ModelLoadFailedError } from '../errors.js';
+import { type BatchHooks, RowBatcher } from './batcher.js';
+import { DecodeScheduler } from './decode-scheduler.js';
 import { Encoder } from './encoder.js';
-import { Generator } from './generator.js';
+import { Decoder } from './generator.js';
 import { checkEncoder, decoderLayout } from './layout.js';
 import { LoadedModel, type TaskEngine } from './model.js';
 import {
@@ -28,19 +30,35 @@ export const ONNX_MODEL_FILE = 'onnx/model.onnx';
 
 const concrete = (dim: number | string | undefined) => (typeof dim === 'number' && dim > 0 ? dim : undefined);
 
+/** How a model is served: where its session runs, how requests are batched, and who hears about it. */
+export interface LoadOptions {
+  readonly engine: EngineConfig;
+  readonly batching: BatchingConfig;
+  readonly hooks?: BatchHooks;
+}
+
 function buildEngine(
   task: TaskEngine['task'],
   session: ort.InferenceSession,
   files: ModelFiles,
   tokenizer: TextTokenizer,
+  options: LoadOptions,
 ): TaskEngine {
   const io = describeSession(session);
   const padId = tokenizer.padId ?? files.config.pad_token_id ?? 0;
+  const hooks = options.hooks ?? {};
   switch (task) {
     case 'generate': {
       const layout = decoderLayout(io, decoderDims(files.config));
-      const generator = new Generator(session, layout, tokenizer, eosTokenIds(files, tokenizer.eosId));
-      return { task, generator, generationConfig: files.generationConfig };
+      const eos = new Set(eosTokenIds(files, tokenizer.eosId));
+      const scheduler = new DecodeScheduler(
+        new Decoder(session, layout, padId),
+        tokenizer,
+        eos,
+        options.batching,
+        hooks,
+      );
+      return { task, scheduler, generationConfig: files.generationConfig };
     }
     case 'classify': {
       checkEncoder(io, task);
@@ -48,7 +66,13 @@ function buildEngine(
       const count = concrete(logits?.shape[1]) ?? Object.keys(files.config.id2label ?? {}).length;
       if (count === 0)
         throw new ModelLoadFailedError('cannot tell the number of classes: no id2label in config.json');
-      return { task, encoder: new Encoder(session, padId), labels: labelsOf(files.config, count) };
+      const encoder = new Encoder(session, padId);
+      const batcher = new RowBatcher(
+        (rows: (readonly number[])[]) => encoder.classify(rows),
+        options.batching,
+        hooks,
+      );
+      return { task, batcher, labels: labelsOf(files.config, count) };
     }
     case 'embed': {
       checkEncoder(io, task);
@@ -56,7 +80,14 @@ function buildEngine(
       const dim = concrete(hidden?.shape[2]) ?? files.config.hidden_size ?? undefined;
       if (!dim)
         throw new ModelLoadFailedError('cannot tell the embedding size: no hidden_size in config.json');
-      return { task, encoder: new Encoder(session, padId), dim };
+      const encoder = new Encoder(session, padId);
+      // Pooled vectors come back raw: whether to normalise is each request's own choice.
+      const batcher = new RowBatcher(
+        (rows: (readonly number[])[]) => encoder.embed(rows, false),
+        options.batching,
+        hooks,
+      );
+      return { task, batcher, dim };
     }
   }
 }
@@ -65,7 +96,11 @@ function buildEngine(
  * Loads the model in `modelDir` for the configured task (else the one its architecture implies).
  * @throws {ModelLoadFailedError} when a file is unreadable or the graph does not fit the task.
  */
-export async function loadModel(modelDir: string, configuration: ModelConfiguration): Promise<LoadedModel> {
+export async function loadModel(
+  modelDir: string,
+  configuration: ModelConfiguration,
+  options: LoadOptions,
+): Promise<LoadedModel> {
   const files = await readModelFiles(modelDir);
   const task = configuration.task ?? inferTask(files.config);
   let tokenizer: TextTokenizer;
@@ -76,13 +111,17 @@ export async function loadModel(modelDir: string, configuration: ModelConfigurat
       cause: error,
     });
   }
-  const session = await openSession(join(modelDir, ONNX_MODEL_FILE), {
-    intraOpNumThreads: configuration.intraOpNumThreads,
-  });
+  const opened = await openSession(join(modelDir, ONNX_MODEL_FILE), options.engine);
+  const { session } = opened;
   try {
-    const engine = buildEngine(task, session, files, tokenizer);
+    const engine = buildEngine(task, session, files, tokenizer, options);
     return new LoadedModel({
       session,
+      execution: {
+        provider: opened.provider,
+        requested: opened.requested,
+        ...(opened.fallback ? { fallback: opened.fallback } : {}),
+      },
       tokenizer,
       engine,
       contextWindow: contextWindow(files.config),

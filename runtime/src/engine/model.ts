@@ -8,25 +8,39 @@
 import type * as ort from 'onnxruntime-node';
 import type { ModelTask } from '../config.js';
 import { ContextWindowExceededError, InvalidTensorError } from '../errors.js';
-import type { Encoder } from './encoder.js';
+import type { RowBatcher } from './batcher.js';
+import type { DecodeScheduler } from './decode-scheduler.js';
 import { type GenerateParams, planGeneration } from './generation-plan.js';
-import type { GeneratedText, Generator } from './generator.js';
+import type { GeneratedText } from './generator.js';
 import type { GenerationConfig } from './model-files.js';
 import { randomSeed, rowSeed } from './prng.js';
+import type { ExecutionProvider } from './session.js';
 import type { TextTokenizer } from './tokenizer.js';
+import { l2Normalize } from './vectors.js';
+
+/** Token rows in, one vector per row out: class probabilities, or pooled (not yet normalised) embeddings. */
+export type EncoderBatcher = RowBatcher<readonly number[], number[]>;
 
 /** The task-specific engine of a model. */
 export type TaskEngine =
   | {
       readonly task: 'generate';
-      readonly generator: Generator;
+      readonly scheduler: DecodeScheduler;
       readonly generationConfig: GenerationConfig | undefined;
     }
-  | { readonly task: 'classify'; readonly encoder: Encoder; readonly labels: readonly string[] }
-  | { readonly task: 'embed'; readonly encoder: Encoder; readonly dim: number };
+  | { readonly task: 'classify'; readonly batcher: EncoderBatcher; readonly labels: readonly string[] }
+  | { readonly task: 'embed'; readonly batcher: EncoderBatcher; readonly dim: number };
+
+/** Where the session runs, and why not on CUDA when it could have. */
+export interface ExecutionInfo {
+  readonly provider: ExecutionProvider;
+  readonly requested: string;
+  readonly fallback?: string;
+}
 
 export interface LoadedModelParts {
   readonly session: ort.InferenceSession;
+  readonly execution: ExecutionInfo;
   readonly tokenizer: TextTokenizer;
   readonly engine: TaskEngine;
   readonly contextWindow: number | undefined;
@@ -55,16 +69,25 @@ export class LoadedModel {
     return this.parts.engine;
   }
 
+  get execution(): ExecutionInfo {
+    return this.parts.execution;
+  }
+
   /** Token ids and vocabulary entries of one text, special tokens included (what the model would see). */
   tokenize(text: string): { ids: number[]; tokens: string[] } {
     const ids = this.parts.tokenizer.encode(text);
     return { ids, tokens: this.parts.tokenizer.tokens(ids) };
   }
 
+  /**
+   * Generates a continuation of every prompt. With `onText` (one prompt only), new text is handed over as it
+   * becomes final, for streaming.
+   */
   async generate(
     prompts: readonly string[],
     params: GenerateParams,
     signal?: AbortSignal,
+    onText?: (delta: string) => void,
   ): Promise<GenerateResult> {
     const engine = this.parts.engine;
     if (engine.task !== 'generate') throw new Error(`generate called on a ${engine.task} model`);
@@ -87,9 +110,30 @@ export class LoadedModel {
         subject: textSubject(row),
       }),
     );
-    const rows: GeneratedText[] = [];
-    for (const [row, ids] of encoded.entries()) {
-      rows.push(await engine.generator.generate(ids, plans[row]!, signal));
+    // One failing row (cancelled, engine error) stops its siblings instead of letting them run for nobody.
+    const siblings = new AbortController();
+    const onAbort = () => siblings.abort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    let rows: GeneratedText[];
+    try {
+      const pending = engine.scheduler.submit(
+        encoded.map((promptIds, row) => ({
+          promptIds,
+          plan: plans[row]!,
+          signal: siblings.signal,
+          ...(onText && prompts.length === 1 ? { onText } : {}),
+        })),
+      );
+      rows = await Promise.all(
+        pending.map((p) =>
+          p.catch((error: unknown) => {
+            siblings.abort();
+            throw error;
+          }),
+        ),
+      );
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
     }
     return {
       rows,
@@ -98,21 +142,28 @@ export class LoadedModel {
     };
   }
 
-  async classify(texts: readonly string[]): Promise<{ probs: number[][]; promptTokens: number }> {
+  /** Class probabilities per text; the texts join the model's dynamic batches. */
+  async classify(
+    texts: readonly string[],
+    signal?: AbortSignal,
+  ): Promise<{ probs: number[][]; promptTokens: number }> {
     const engine = this.parts.engine;
     if (engine.task !== 'classify') throw new Error(`classify called on a ${engine.task} model`);
     const encoded = this.encodeForEncoder(texts);
-    return { probs: await engine.encoder.classify(encoded), promptTokens: sum(encoded) };
+    return { probs: await engine.batcher.submit(encoded, signal), promptTokens: sum(encoded) };
   }
 
+  /** One embedding per text; the texts join the model's dynamic batches, then are normalised per request. */
   async embed(
     texts: readonly string[],
     normalize: boolean,
+    signal?: AbortSignal,
   ): Promise<{ embeddings: number[][]; promptTokens: number }> {
     const engine = this.parts.engine;
     if (engine.task !== 'embed') throw new Error(`embed called on a ${engine.task} model`);
     const encoded = this.encodeForEncoder(texts);
-    return { embeddings: await engine.encoder.embed(encoded, normalize), promptTokens: sum(encoded) };
+    const pooled = await engine.batcher.submit(encoded, signal);
+    return { embeddings: normalize ? pooled.map(l2Normalize) : pooled, promptTokens: sum(encoded) };
   }
 
   /** Frees the onnxruntime session; callers make sure no request still uses it. */

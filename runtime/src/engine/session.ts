@@ -1,11 +1,16 @@
 /**
- * onnxruntime-node sessions: opening one, and describing its inputs and outputs in plain data.
+ * onnxruntime-node sessions: choosing the execution provider, opening one, and describing its inputs and
+ * outputs in plain data.
  *
  * onnxruntime-node runs each `session.run` synchronously on the main thread (inside a setImmediate), so runs
  * of concurrent requests interleave between steps rather than overlap; no locking is needed around a session.
  * @module
  */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
+import type { EngineConfig, ExecutionProviderChoice } from '../config.js';
 import { ModelLoadFailedError } from '../errors.js';
 
 /** One graph input or output: name, element type, and shape (symbolic dims as strings, unknown as -1). */
@@ -21,22 +26,77 @@ export interface SessionIO {
   readonly outputs: readonly TensorInfo[];
 }
 
-/** Opens `modelPath` on the CPU execution provider. */
-export async function openSession(
+export type ExecutionProvider = 'cpu' | 'cuda';
+
+/** An open session and how it came to run where it runs. */
+export interface OpenedSession {
+  readonly session: ort.InferenceSession;
+  readonly provider: ExecutionProvider;
+  readonly requested: ExecutionProviderChoice;
+  /** Why CUDA was not used although the configuration allowed or asked for it. */
+  readonly fallback?: string;
+}
+
+/**
+ * Whether the CUDA provider library sits beside onnxruntime-node's binding. The npm package ships the CPU
+ * build only; the container image installs the CUDA build, which adds `libonnxruntime_providers_cuda.so`.
+ * Looking first keeps `auto` on a CPU machine from making onnxruntime log a failed library load.
+ */
+export function cudaProviderInstalled(): boolean {
+  try {
+    const entry = createRequire(import.meta.url).resolve('onnxruntime-node');
+    const bin = join(dirname(entry), '..', 'bin', 'napi-v6', process.platform, process.arch);
+    return existsSync(join(bin, 'libonnxruntime_providers_cuda.so'));
+  } catch {
+    return false;
+  }
+}
+
+function sessionOptions(
+  engine: EngineConfig,
+  provider: ExecutionProvider,
+): ort.InferenceSession.SessionOptions {
+  return {
+    executionProviders: provider === 'cuda' ? [{ name: 'cuda', deviceId: engine.cudaDeviceId }] : ['cpu'],
+    graphOptimizationLevel: 'all',
+    ...(engine.intraOpThreads ? { intraOpNumThreads: engine.intraOpThreads } : {}),
+    ...(engine.interOpThreads ? { interOpNumThreads: engine.interOpThreads } : {}),
+  };
+}
+
+async function create(
   modelPath: string,
-  options: { intraOpNumThreads?: number | undefined },
+  options: ort.InferenceSession.SessionOptions,
 ): Promise<ort.InferenceSession> {
   try {
-    return await ort.InferenceSession.create(modelPath, {
-      executionProviders: ['cpu'],
-      graphOptimizationLevel: 'all',
-      ...(options.intraOpNumThreads ? { intraOpNumThreads: options.intraOpNumThreads } : {}),
-    });
+    return await ort.InferenceSession.create(modelPath, options);
   } catch (error) {
     throw new ModelLoadFailedError(`onnxruntime cannot load ${modelPath}: ${(error as Error).message}`, {
       cause: error,
     });
   }
+}
+
+/**
+ * Opens `modelPath` on the provider the configuration chooses: `cpu`; `cuda` (falling back to the CPU when
+ * the CUDA provider cannot start); `auto` (CUDA when its library is installed, else the CPU).
+ * @throws {ModelLoadFailedError} when the graph cannot be loaded on the CPU either.
+ */
+export async function openSession(modelPath: string, engine: EngineConfig): Promise<OpenedSession> {
+  const requested = engine.executionProvider;
+  let fallback: string | undefined;
+  if (requested === 'cuda' || (requested === 'auto' && cudaProviderInstalled())) {
+    try {
+      const session = await create(modelPath, sessionOptions(engine, 'cuda'));
+      return { session, provider: 'cuda', requested };
+    } catch (error) {
+      fallback = `the CUDA execution provider cannot start: ${((error as Error).cause as Error | undefined)?.message ?? (error as Error).message}`;
+    }
+  } else if (requested === 'auto') {
+    fallback = 'the CUDA execution provider is not installed (CPU build of onnxruntime-node)';
+  }
+  const session = await create(modelPath, sessionOptions(engine, 'cpu'));
+  return { session, provider: 'cpu', requested, ...(fallback ? { fallback } : {}) };
 }
 
 function info(metadata: ort.InferenceSession.ValueMetadata): TensorInfo {

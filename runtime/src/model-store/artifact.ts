@@ -1,15 +1,13 @@
 /**
- * Resolves a ModelVersion's artifact URI to a local model directory and verifies it before anything loads it.
- *
- * This version reads `file:///abs/path` directories only; other schemes are refused with an ArtifactInvalid
- * error that says so (https and s3 come with the download cache).
+ * Local model directories: a `file://` artifact used in place, and the layout check every artifact passes
+ * (remote ones after they land in the cache, see `store.ts`).
  * @module
  */
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { ArtifactInvalidError } from '../errors.js';
 import { artifactDigest } from './digest.js';
+import { parseArtifactUri } from './uri.js';
 
 /** Files every model directory must hold (the Hugging Face layout transformers.js and the engines read). */
 export const REQUIRED_FILES = [
@@ -31,28 +29,11 @@ export interface ResolvedArtifact {
  * @throws {ArtifactInvalidError} for a malformed URI, another scheme, or a host part.
  */
 export function artifactPath(uri: string): string {
-  let url: URL;
-  try {
-    url = new URL(uri);
-  } catch {
-    throw new ArtifactInvalidError(
-      uri,
-      `artifact URI '${uri}' is not a valid URI (expected file:///absolute/path)`,
-    );
+  const location = parseArtifactUri(uri);
+  if (location.scheme !== 'file') {
+    throw new ArtifactInvalidError(uri, `artifact URI '${uri}' is not a file:// URI`);
   }
-  if (url.protocol !== 'file:') {
-    throw new ArtifactInvalidError(
-      uri,
-      `artifact URI scheme '${url.protocol.replace(/:$/, '')}' is not supported; this runtime loads file:///absolute/path directories only`,
-    );
-  }
-  if (url.host !== '' && url.host !== 'localhost') {
-    throw new ArtifactInvalidError(
-      uri,
-      `artifact URI '${uri}' names host '${url.host}'; file URIs must be local`,
-    );
-  }
-  return fileURLToPath(url);
+  return location.path;
 }
 
 async function kindOf(path: string): Promise<'file' | 'directory' | 'other' | 'missing'> {
@@ -65,12 +46,10 @@ async function kindOf(path: string): Promise<'file' | 'directory' | 'other' | 'm
 }
 
 /**
- * Resolves `uri` and verifies the directory: it exists, holds {@link REQUIRED_FILES}, and, when `sha256` is
- * given, its digest (see `digest.ts`) matches.
- * @throws {ArtifactInvalidError} naming what is wrong (for a digest, the expected and the actual value).
+ * Checks that `dir` is a directory holding {@link REQUIRED_FILES}.
+ * @throws {ArtifactInvalidError} naming what is missing.
  */
-export async function resolveArtifact(uri: string, sha256?: string): Promise<ResolvedArtifact> {
-  const dir = artifactPath(uri);
+export async function checkModelDirectory(uri: string, dir: string): Promise<void> {
   const kind = await kindOf(dir);
   if (kind !== 'directory') {
     const what = kind === 'missing' ? 'does not exist' : 'is not a directory';
@@ -81,6 +60,16 @@ export async function resolveArtifact(uri: string, sha256?: string): Promise<Res
   if (missing.length > 0) {
     throw new ArtifactInvalidError(uri, `artifact directory ${dir} lacks ${missing.join(', ')}`);
   }
+}
+
+/**
+ * Resolves `uri` and verifies the directory: it exists, holds {@link REQUIRED_FILES}, and, when `sha256` is
+ * given, its digest (see `digest.ts`) matches.
+ * @throws {ArtifactInvalidError} naming what is wrong (for a digest, the expected and the actual value).
+ */
+export async function resolveArtifact(uri: string, sha256?: string): Promise<ResolvedArtifact> {
+  const dir = artifactPath(uri);
+  await checkModelDirectory(uri, dir);
   if (sha256 === undefined) return { dir };
   const actual = await artifactDigest(dir);
   if (actual !== sha256) {

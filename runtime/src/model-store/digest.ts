@@ -29,14 +29,26 @@ async function listFiles(root: string, dir: string, out: string[]): Promise<void
   }
 }
 
+/** Manifest text of files whose digests are known: sorted bytewise by path, one `<hex>  <path>` a line. */
+export function manifestText(entries: readonly { path: string; sha256: string }[]): string {
+  return [...entries]
+    .sort((a, b) => Buffer.compare(Buffer.from(a.path), Buffer.from(b.path)))
+    .map((e) => `${e.sha256}  ${e.path}\n`)
+    .join('');
+}
+
+/** The digest of a directory from its files' digests, without reading the files again. */
+export function manifestDigest(entries: readonly { path: string; sha256: string }[]): string {
+  return createHash('sha256').update(manifestText(entries)).digest('hex');
+}
+
 /** The manifest lines of a directory, in the order the digest hashes them. */
 export async function directoryManifest(root: string): Promise<string> {
   const files: string[] = [];
   await listFiles(root, root, files);
-  files.sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
-  const lines: string[] = [];
-  for (const file of files) lines.push(`${await fileDigest(join(root, file))}  ${file}\n`);
-  return lines.join('');
+  const entries: { path: string; sha256: string }[] = [];
+  for (const path of files) entries.push({ path, sha256: await fileDigest(join(root, path)) });
+  return manifestText(entries);
 }
 
 /** sha256 hex of a model artifact: a directory (via its manifest) or a single file. */

@@ -67,6 +67,14 @@ export interface ModelInferResponse {
   raw_output_contents: Uint8Array[];
 }
 
+/** One message of ModelStreamInfer: an error for one request, or one of its responses. */
+export interface ModelStreamInferResponse {
+  /** `<Code>: <message>` when the request failed; empty otherwise. */
+  error_message: string;
+  /** On an error, only names the request (model, version, id). */
+  infer_response?: Partial<ModelInferResponse> | null;
+}
+
 export interface TensorMetadata {
   name: string;
   datatype: string;
@@ -79,6 +87,8 @@ export interface ModelMetadataResponse {
   platform: string;
   inputs: TensorMetadata[];
   outputs: TensorMetadata[];
+  /** The OIP's optional model parameters; paissive puts the artifact fetch's state here. */
+  parameters?: InferParameters;
 }
 
 export interface ServerMetadataResponse {

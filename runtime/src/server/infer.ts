@@ -4,7 +4,8 @@
  * @module
  */
 import type { LoadedModel } from '../engine/model.js';
-import { InvalidTensorError, ModelNotFoundError } from '../errors.js';
+import { InvalidTensorError, ModelNotFoundError, statusName, toGrpcStatus } from '../errors.js';
+import type { RuntimeMetrics } from '../metrics.js';
 import type { InferParameters, ModelInferRequest, ModelInferResponse } from '../protocol/types.js';
 import { readTexts } from './infer-request.js';
 import {
@@ -50,13 +51,26 @@ export function modelShape(model: LoadedModel): ModelShape {
   return {};
 }
 
+/** What one inference needs besides the request. */
+export interface InferContext {
+  readonly manager: ModelManager;
+  readonly served: Served;
+  readonly signal: AbortSignal;
+  readonly metrics?: RuntimeMetrics;
+  /** The RPC, for `runtime_requests_total{method}`. */
+  readonly method?: string;
+  /** Streaming generation: receives new text as it becomes final. */
+  readonly onText?: (delta: string) => void;
+}
+
 async function runTask(
   task: InferTask,
   model: LoadedModel,
   texts: string[],
   params: InferParameters | undefined,
-  signal: AbortSignal,
+  context: InferContext,
 ): Promise<TaskOutput> {
+  const { signal, metrics } = context;
   const engine = model.engine;
   if (task === 'tokenize') {
     if (texts.length !== 1) {
@@ -68,27 +82,52 @@ async function runTask(
     return tokenizeOutput(ids, tokens);
   }
   if (engine.task === 'generate') {
-    return generateOutput(await model.generate(texts, parseGenerateParams(params), signal));
+    const started = performance.now();
+    const result = await model.generate(texts, parseGenerateParams(params), signal, context.onText);
+    if (metrics) {
+      const seconds = (performance.now() - started) / 1000;
+      metrics.promptTokens.inc(result.promptTokens);
+      metrics.generatedTokens.inc(result.completionTokens);
+      if (seconds > 0) metrics.tokensPerSecond.observe(result.completionTokens / seconds);
+    }
+    return generateOutput(result);
   }
   if (engine.task === 'classify') {
     parseClassifyParams(params, engine.labels.length);
-    const { probs, promptTokens } = await model.classify(texts);
+    const { probs, promptTokens } = await model.classify(texts, signal);
     return classifyOutput(probs, engine.labels, promptTokens);
   }
   const { normalize } = parseEmbedParams(params);
-  const { embeddings, promptTokens } = await model.embed(texts, normalize);
+  const { embeddings, promptTokens } = await model.embed(texts, normalize, signal);
   return embedOutput(embeddings, engine.dim, promptTokens);
 }
 
-/** Serves one ModelInfer request. */
-export async function infer(
+/**
+ * Serves one inference request (ModelInfer, or one request of a ModelStreamInfer stream), counting it in
+ * `runtime_requests_total` and, when it succeeds, timing it in `runtime_inference_duration_seconds`.
+ */
+export async function infer(request: ModelInferRequest, context: InferContext): Promise<ModelInferResponse> {
+  const started = performance.now();
+  const method = context.method ?? 'ModelInfer';
+  try {
+    const { response, task } = await inferOnce(request, context);
+    context.metrics?.requests.inc({ method, code: 'OK' });
+    context.metrics?.inferenceDuration.observe({ task }, (performance.now() - started) / 1000);
+    return response;
+  } catch (error) {
+    context.metrics?.requests.inc({ method, code: statusName(toGrpcStatus(error).code) });
+    throw error;
+  }
+}
+
+/** Checks the request, takes a lease on the model, runs the task. */
+export async function inferOnce(
   request: ModelInferRequest,
-  manager: ModelManager,
-  served: Served,
-  signal: AbortSignal,
-): Promise<ModelInferResponse> {
+  context: InferContext,
+): Promise<{ response: ModelInferResponse; task: InferTask }> {
+  const { served } = context;
   checkModelRef(request.model_name, request.model_version, served);
-  const lease = manager.acquire();
+  const lease = context.manager.acquire();
   try {
     const model = lease.model;
     const texts = readTexts(request);
@@ -96,7 +135,8 @@ export async function infer(
     const task = parseTask(request.parameters, model.task, served.name);
     const produced = taskOutputs(task, modelShape(model)).map((t) => t.name);
     checkRequestedOutputs(request, produced, task);
-    return buildResponse(request, served, await runTask(task, model, texts, request.parameters, signal));
+    const output = await runTask(task, model, texts, request.parameters, context);
+    return { response: buildResponse(request, served, output), task };
   } finally {
     lease.release();
   }

@@ -6,7 +6,10 @@
 import type { UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { ModelNotFoundError, ModelNotReadyError } from '../errors.js';
+import type { RuntimeMetrics } from '../metrics.js';
+import { param } from '../protocol/parameters.js';
 import type {
+  InferParameters,
   ModelIndexEntry,
   ModelInferRequest,
   ModelInferResponse,
@@ -20,7 +23,26 @@ import { checkModelRef, infer, modelShape, type Served } from './infer.js';
 import { PLATFORM, taskInputs, taskOutputs } from './metadata.js';
 import type { ModelManager } from './model-manager.js';
 import { SERVER_EXTENSIONS, SERVER_NAME, serverVersion } from './package-info.js';
+import { streamInferHandler } from './stream.js';
 import { unary } from './unary.js';
+
+export interface InferenceServiceOptions {
+  readonly manager: ModelManager;
+  readonly served: Served;
+  readonly logger: Logger;
+  readonly metrics?: RuntimeMetrics;
+}
+
+/** ModelMetadata's parameters: the latest artifact fetch (state `local` for file:// directories). */
+function downloadParameters(manager: ModelManager): InferParameters {
+  const status = manager.downloadStatus;
+  if (!status) return {};
+  return {
+    download_state: param.string(status.state),
+    bytes_downloaded: param.int64(status.bytesDownloaded),
+    bytes_total: param.int64(status.bytesTotal),
+  };
+}
 
 function checkRepositoryModel(request: RepositoryModelRequest, served: Served): void {
   if (request.model_name !== served.name) {
@@ -29,11 +51,8 @@ function checkRepositoryModel(request: RepositoryModelRequest, served: Served): 
 }
 
 /** Handlers for `server.addService(inferenceServiceDefinition(), ...)`. */
-export function inferenceHandlers(
-  manager: ModelManager,
-  served: Served,
-  logger: Logger,
-): UntypedServiceImplementation {
+export function inferenceHandlers(options: InferenceServiceOptions): UntypedServiceImplementation {
+  const { manager, served, logger, metrics } = options;
   return {
     ServerLive: unary(logger, 'ServerLive', async () => ({ live: true }), 'debug'),
 
@@ -75,6 +94,7 @@ export function inferenceHandlers(
           platform: PLATFORM,
           inputs: taskInputs(),
           outputs: taskOutputs(model.task, modelShape(model)),
+          parameters: downloadParameters(manager),
         };
       },
       'debug',
@@ -84,8 +104,10 @@ export function inferenceHandlers(
       logger,
       'ModelInfer',
       (request: ModelInferRequest, context): Promise<ModelInferResponse> =>
-        infer(request, manager, served, context.signal),
+        infer(request, { manager, served, signal: context.signal, ...(metrics ? { metrics } : {}) }),
     ),
+
+    ModelStreamInfer: streamInferHandler(options),
 
     RepositoryIndex: unary(
       logger,

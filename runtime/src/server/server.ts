@@ -8,6 +8,8 @@
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { RuntimeConfig } from '../config.js';
+import { RuntimeMetrics } from '../metrics.js';
+import { ModelStore } from '../model-store/store.js';
 import { healthServiceDefinition, inferenceServiceDefinition } from '../protocol/proto.js';
 import { HealthService } from './health.js';
 import { inferenceHandlers } from './inference-service.js';
@@ -18,13 +20,19 @@ export interface RuntimeServerOptions {
   readonly logger: Logger;
   /** How the model is resolved and loaded; defaults to the configured artifact. */
   readonly loader?: ModelLoader;
+  /** Where metrics go; a fresh registry by default (several servers in one test process must not share). */
+  readonly metrics?: RuntimeMetrics;
+  /** The model store; one on the configured cache by default. */
+  readonly store?: ModelStore;
 }
 
-/** How long shutdown waits for in-flight requests unless told otherwise. */
+/** How long shutdown waits for in-flight requests unless told otherwise (DRAIN_GRACE_SECONDS's default). */
 export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
 
 export class RuntimeServer {
   readonly manager: ModelManager;
+  readonly metrics: RuntimeMetrics;
+  readonly store: ModelStore;
   private readonly grpc = new Server();
   private readonly health: HealthService;
   private readonly logger: Logger;
@@ -33,12 +41,20 @@ export class RuntimeServer {
   constructor(options: RuntimeServerOptions) {
     this.config = options.config;
     this.logger = options.logger;
-    this.manager = new ModelManager(options.config, options.logger, options.loader);
+    this.metrics = options.metrics ?? new RuntimeMetrics();
+    this.store =
+      options.store ??
+      new ModelStore({ config: options.config, logger: options.logger, metrics: this.metrics });
+    this.manager = new ModelManager(options.config, options.logger, {
+      store: this.store,
+      metrics: this.metrics,
+      ...(options.loader ? { loader: options.loader } : {}),
+    });
     this.health = new HealthService(this.manager, options.config.modelName);
     const served = { name: options.config.modelName, version: options.config.modelVersion };
     this.grpc.addService(
       inferenceServiceDefinition(),
-      inferenceHandlers(this.manager, served, options.logger),
+      inferenceHandlers({ manager: this.manager, served, logger: options.logger, metrics: this.metrics }),
     );
     this.grpc.addService(healthServiceDefinition(), this.health.handlers());
   }
@@ -64,19 +80,29 @@ export class RuntimeServer {
   }
 
   /**
-   * Health goes NOT_SERVING, new requests get UNAVAILABLE, in-flight ones get up to `graceMs` to finish,
-   * then the server closes and the session is released.
+   * Health goes NOT_SERVING; for `delayMs` requests are still taken (routers and Kubernetes endpoints need a
+   * moment to stop sending); then new requests get UNAVAILABLE, in-flight ones (queued, running and streaming)
+   * get up to `graceMs` to finish, then the server closes and the session is released.
    */
-  async shutdown(graceMs = DEFAULT_SHUTDOWN_GRACE_MS): Promise<{ drained: boolean }> {
+  async shutdown(
+    graceMs = this.config.drain?.graceMs ?? DEFAULT_SHUTDOWN_GRACE_MS,
+    delayMs = 0,
+  ): Promise<{ drained: boolean }> {
+    this.manager.markDraining();
+    this.health.endWatches();
+    if (delayMs > 0) {
+      this.logger.info({ delayMs }, 'Readiness is false; still serving while routers notice');
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+    }
     const started = Date.now();
     this.manager.beginShutdown();
-    this.health.endWatches();
     const drained = await this.manager.drain(graceMs);
     if (!drained) this.logger.warn({ graceMs }, 'Shutdown grace ran out with requests still in flight');
     await this.close(Math.max(0, graceMs - (Date.now() - started)));
     // A straggler may still be inside session.run; releasing under it could crash onnxruntime, and the
     // process is about to exit anyway, so only a drained server frees its session.
     if (drained) await this.manager.close();
+    this.store.close();
     this.logger.info({ ms: Date.now() - started, drained }, 'Stopped');
     return { drained };
   }

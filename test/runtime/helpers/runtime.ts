@@ -35,6 +35,10 @@ export interface StartOptions {
   readonly dir?: string;
   readonly sha256?: string;
   readonly configuration?: Record<string, unknown>;
+  /** Any other runtime variable (batching, cache, drain, ...). */
+  readonly env?: Record<string, string>;
+  /** Artifact URI to serve instead of the built model's directory (remote stores). */
+  readonly uri?: string;
 }
 
 /** Starts a runtime serving `model` and waits until it is loaded. */
@@ -42,12 +46,13 @@ export async function startRuntime(model: TestModel, options: StartOptions = {})
   const config = loadConfig({
     MODEL_NAME: options.name ?? model.replace(/-v\d+$/, ''),
     MODEL_VERSION: 'v1',
-    MODEL_ARTIFACT_URI: pathToFileURL(options.dir ?? modelDir(model)).href,
+    MODEL_ARTIFACT_URI: options.uri ?? pathToFileURL(options.dir ?? modelDir(model)).href,
     MODEL_ARTIFACT_SHA256: options.sha256,
     MODEL_CONFIGURATION: options.configuration ? JSON.stringify(options.configuration) : undefined,
     GRPC_HOST: '127.0.0.1',
     GRPC_PORT: '0',
     LOG_LEVEL: process.env.RUNTIME_TEST_LOG_LEVEL ?? 'silent',
+    ...options.env,
   });
   const server = new RuntimeServer({ config, logger: createLogger(config) });
   const port = await server.listen();

@@ -14,15 +14,9 @@ describe('model artifacts', () => {
       expect(artifactPath('file://localhost/models/a%20b')).to.equal('/models/a b');
     });
     const invalid: [string, string][] = [
-      [
-        'https://example.com/m.tar.gz',
-        "artifact URI scheme 'https' is not supported; this runtime loads file:///absolute/path directories only",
-      ],
-      ['s3://bucket/m', "artifact URI scheme 's3' is not supported"],
-      [
-        'models/story-writer',
-        "artifact URI 'models/story-writer' is not a valid URI (expected file:///absolute/path)",
-      ],
+      ['https://example.com/m.tar.gz', "artifact URI 'https://example.com/m.tar.gz' is not a file:// URI"],
+      ['ftp://host/m', "artifact URI scheme 'ftp' is not supported; use file://, https://, http:// or s3://"],
+      ['models/story-writer', "artifact URI 'models/story-writer' is not a valid URI (expected file:///dir"],
       [
         'file://server/share/m',
         "artifact URI 'file://server/share/m' names host 'server'; file URIs must be local",

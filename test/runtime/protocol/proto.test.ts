@@ -14,7 +14,15 @@ const protoPath = (relative: string) =>
 const UPSTREAM_FIELDS: Record<string, Record<string, number>> = {
   'inference.ModelReadyRequest': { name: 1, version: 2 },
   'inference.ServerMetadataResponse': { name: 1, version: 2, extensions: 3 },
-  'inference.ModelMetadataResponse': { name: 1, versions: 2, platform: 3, inputs: 4, outputs: 5 },
+  'inference.ModelMetadataResponse': {
+    name: 1,
+    versions: 2,
+    platform: 3,
+    inputs: 4,
+    outputs: 5,
+    parameters: 6,
+  },
+  'inference.ModelStreamInferResponse': { error_message: 1, infer_response: 2 },
   'inference.ModelMetadataResponse.TensorMetadata': { name: 1, datatype: 2, shape: 3 },
   'inference.InferParameter': {
     bool_param: 1,
@@ -96,6 +104,7 @@ describe('proto files', () => {
       'ServerMetadata',
       'ModelMetadata',
       'ModelInfer',
+      'ModelStreamInfer',
       'RepositoryIndex',
       'RepositoryModelLoad',
       'RepositoryModelUnload',
@@ -105,6 +114,10 @@ describe('proto files', () => {
     );
     expect(Object.keys(healthServiceDefinition())).to.have.members(['Check', 'Watch']);
     expect(healthServiceDefinition().Watch?.responseStream).to.equal(true);
+    expect(inferenceServiceDefinition().ModelStreamInfer).to.include({
+      requestStream: true,
+      responseStream: true,
+    });
   });
 
   it('decodes int64 as decimal strings and names the oneof member set', () => {

@@ -18,9 +18,9 @@ function gatedLoader() {
       });
     },
     open: () => open(),
-    loader: async (config: Parameters<typeof loadConfiguredModel>[0]) => {
+    loader: async (...args: Parameters<typeof loadConfiguredModel>) => {
       await gate;
-      return loadConfiguredModel(config);
+      return loadConfiguredModel(...args);
     },
   };
 }

@@ -1,0 +1,103 @@
+import { expect } from 'chai';
+import { checkQueueRoom, RowBatcher } from '../../../runtime/src/engine/batcher.js';
+import { QueueFullError, RequestCancelledError } from '../../../runtime/src/errors.js';
+
+/** A batcher whose runs are recorded and resolve when the test says. */
+function recorder(limits: { maxBatchSize: number; maxBatchWaitMs: number; maxQueueSize: number }) {
+  const runs: number[][] = [];
+  let release: () => void = () => {};
+  let gate: Promise<void> = Promise.resolve();
+  const batcher = new RowBatcher(async (rows: number[]) => {
+    runs.push(rows);
+    await gate;
+    return rows.map((x) => x * 10);
+  }, limits);
+  return {
+    batcher,
+    runs,
+    hold() {
+      gate = new Promise((resolve) => {
+        release = resolve;
+      });
+    },
+    release: () => release(),
+  };
+}
+
+describe('RowBatcher', () => {
+  it('runs the rows of requests that arrive together as one batch and hands each its own results', async () => {
+    const r = recorder({ maxBatchSize: 8, maxBatchWaitMs: 20, maxQueueSize: 100 });
+    const results = await Promise.all([
+      r.batcher.submit([1, 2]),
+      r.batcher.submit([3]),
+      r.batcher.submit([4, 5]),
+    ]);
+    expect(results).to.deep.equal([[10, 20], [30], [40, 50]]);
+    expect(r.runs).to.deep.equal([[1, 2, 3, 4, 5]]);
+  });
+
+  it('splits rows past the maximum batch size into the next batch; each request still gets all its results', async () => {
+    const r = recorder({ maxBatchSize: 3, maxBatchWaitMs: 0, maxQueueSize: 100 });
+    const results = await Promise.all([r.batcher.submit([1, 2]), r.batcher.submit([3, 4, 5])]);
+    expect(results).to.deep.equal([
+      [10, 20],
+      [30, 40, 50],
+    ]);
+    expect(r.runs).to.deep.equal([
+      [1, 2, 3],
+      [4, 5],
+    ]);
+  });
+
+  it('runs a lone request after the maximum wait, not before', async () => {
+    const r = recorder({ maxBatchSize: 8, maxBatchWaitMs: 40, maxQueueSize: 100 });
+    const started = Date.now();
+    await r.batcher.submit([1]);
+    expect(Date.now() - started).to.be.at.least(35);
+  });
+
+  it('queues what arrives during a run and runs it next, as one batch', async () => {
+    const r = recorder({ maxBatchSize: 8, maxBatchWaitMs: 0, maxQueueSize: 100 });
+    r.hold();
+    const first = r.batcher.submit([1]);
+    await new Promise((resolve) => setImmediate(resolve));
+    const later = [r.batcher.submit([2]), r.batcher.submit([3])];
+    r.release();
+    await Promise.all([first, ...later]);
+    expect(r.runs).to.deep.equal([[1], [2, 3]]);
+  });
+
+  it('refuses rows past the queue limit with QueueFullError, saying how full it is', async () => {
+    const r = recorder({ maxBatchSize: 2, maxBatchWaitMs: 0, maxQueueSize: 3 });
+    r.hold();
+    const running = r.batcher.submit([1, 2]);
+    await new Promise((resolve) => setImmediate(resolve));
+    const queued = r.batcher.submit([3, 4]);
+    expect(() => r.batcher.submit([5, 6])).to.throw(
+      QueueFullError,
+      "the model's queue is full: 2 rows wait and this request adds 2 (MAX_QUEUE_SIZE=3)",
+    );
+    r.release();
+    await Promise.all([running, queued]);
+  });
+
+  it('drops the queued rows of a cancelled request and rejects it as cancelled', async () => {
+    const r = recorder({ maxBatchSize: 1, maxBatchWaitMs: 0, maxQueueSize: 10 });
+    r.hold();
+    const running = r.batcher.submit([1]);
+    const controller = new AbortController();
+    const cancelled = r.batcher.submit([2, 3], controller.signal);
+    controller.abort();
+    expect(await cancelled.catch((e: unknown) => e)).to.be.instanceOf(RequestCancelledError);
+    expect(r.batcher.depth).to.equal(0);
+    r.release();
+    await running;
+    expect(r.runs).to.deep.equal([[1]]);
+  });
+
+  it('given room for the rows, checkQueueRoom passes; given one row too many, it throws', () => {
+    const limits = { maxBatchSize: 1, maxBatchWaitMs: 0, maxQueueSize: 4 };
+    expect(() => checkQueueRoom(2, 2, limits, {})).not.to.throw();
+    expect(() => checkQueueRoom(2, 3, limits, {})).to.throw(QueueFullError);
+  });
+});
