@@ -1,14 +1,18 @@
 /**
  * The router's HTTP application: every route of the REST API, the operational endpoints, and the
- * middleware that gives each request an id, a log line, metrics and the one error shape.
+ * middleware that gives each request an id, a log line, metrics and the one error shape. Inference routes
+ * (`hot`) are served on the lean path (http/hot-routes.ts); Express serves the rest.
  * @module
  */
 import { readFileSync } from 'node:fs';
+import type { RequestListener } from 'node:http';
 import express, { type Express, type Request, type Response } from 'express';
 import { findUp } from '../../runtime/src/find-up.js';
 import type { AppDeps } from './deps.js';
 import { MethodNotAllowedError, ValidationError } from './errors.js';
+import { hotRoutes } from './http/hot-routes.js';
 import { accessLog, errorHandler, jsonBody, notFound, requestId } from './http/middleware.js';
+import { sendResult } from './http/respond.js';
 import { type AnyRoute, validated } from './http/route.js';
 import { openApiDocument } from './openapi.js';
 import { inferenceRoutes } from './routes/inference.js';
@@ -31,50 +35,30 @@ export function apiRoutes(deps: AppDeps): AnyRoute[] {
   ];
 }
 
-/** Relays server-sent events, honouring back-pressure; stops early when the client goes away. */
-async function writeEvents(res: Response, events: AsyncIterable<string>): Promise<void> {
-  res.writeHead(200, {
-    'content-type': 'text/event-stream; charset=utf-8',
-    'cache-control': 'no-cache',
-    connection: 'keep-alive',
-    'x-accel-buffering': 'no',
-  });
-  res.flushHeaders();
-  for await (const chunk of events) {
-    if (res.destroyed) break;
-    if (!res.write(chunk)) await new Promise((resolve) => res.once('drain', resolve));
-  }
-  res.end();
-}
-
-function handlerFor(def: AnyRoute) {
+function handlerFor(def: AnyRoute, deps: AppDeps) {
   return async function routeHandler(req: Request, res: Response): Promise<void> {
+    const receivedAt = performance.now();
     if (def.body && req.body === undefined) {
       throw new ValidationError('Request body is required: send a JSON object', {
         problems: [{ path: 'body', message: 'required' }],
       });
     }
-    const { body, query } = validated(def, req);
+    const { body, query } = validated(def, req.body, { ...req.query });
     const abort = new AbortController();
     res.on('close', () => {
       if (!res.writableEnded) abort.abort();
     });
     const result = await def.handler({
-      req,
-      res,
+      headers: req.headers,
       body,
       query,
       params: req.params as Record<string, string>,
       requestId: req.id,
       log: req.log,
       signal: abort.signal,
+      receivedAt,
     });
-    if (result.headers) res.set(result.headers);
-    if (result.events) {
-      await writeEvents(res, result.events);
-      return;
-    }
-    res.status(result.status ?? 200).json(result.body);
+    await sendResult(res, result, receivedAt, deps.metrics);
   };
 }
 
@@ -95,16 +79,32 @@ function operationalRoutes(app: Express, deps: AppDeps, routes: readonly AnyRout
   });
 }
 
-export function createApp(deps: AppDeps): Express {
+/** The HTTP entry point: hot inference routes on the lean path, everything else through Express. */
+export function createApp(deps: AppDeps): RequestListener {
+  const routes = apiRoutes(deps);
+  const app = expressApp(deps, routes);
+  const hot = hotRoutes({
+    routes,
+    logger: deps.logger,
+    metrics: deps.metrics,
+    maxBodyBytes: deps.config.MAX_BODY_BYTES,
+  });
+  return (req, res) => {
+    if (!hot(req, res)) app(req, res);
+  };
+}
+
+function expressApp(deps: AppDeps, routes: readonly AnyRoute[]): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
   app.use(requestId(deps.logger));
   app.use(accessLog(deps.metrics));
 
-  const routes = apiRoutes(deps);
   const body = jsonBody(deps.config.MAX_BODY_BYTES);
-  for (const def of routes) app[def.method](def.path, ...(def.body ? body : []), handlerFor(def));
+  for (const def of routes) {
+    if (!def.hot) app[def.method](def.path, ...(def.body ? body : []), handlerFor(def, deps));
+  }
   operationalRoutes(app, deps, routes);
 
   // A known path with the wrong method is a 405 that says which methods exist, not a 404.

@@ -4,7 +4,7 @@
  * router the same way through this.
  * @module
  */
-import type { Express } from 'express';
+import type { RequestListener } from 'node:http';
 import type { Logger } from 'pino';
 import { createApp } from './app.js';
 import { type ApiKeyResolver, OpenAIBackend } from './backends/openai-backend.js';
@@ -25,7 +25,8 @@ import { batchItemRunner } from './routes/jobs.js';
 import { CircuitBreakers } from './routing/circuit-breaker.js';
 
 export interface RouterParts {
-  readonly app: Express;
+  /** The HTTP entry point (node:http request listener). */
+  readonly app: RequestListener;
   readonly runtimes: RuntimeBackend;
   readonly metrics: Metrics;
   /** Stops background work and closes backend channels (not the HTTP server). */
@@ -75,9 +76,10 @@ export function composeRouter(options: ComposeOptions): RouterParts {
   const cache =
     options.cache ??
     new MemoryResponseCache({ maxEntries: config.CACHE_MAX_ENTRIES, maxBytes: config.CACHE_MAX_BYTES });
+  const upstreams = new OpenAIBackend(options.apiKeys, breakers);
   const inference = new InferenceService({
     catalog,
-    backends: new BackendRegistry({ onnx: runtimes, openai: new OpenAIBackend(options.apiKeys, breakers) }),
+    backends: new BackendRegistry({ onnx: runtimes, openai: upstreams }),
     cache,
     observer: new Observer(metrics, usage, logger),
     logger,
@@ -120,6 +122,7 @@ export function composeRouter(options: ComposeOptions): RouterParts {
       await cache.close();
       await usage.close?.();
       runtimes.close();
+      upstreams.close();
     },
   };
 }

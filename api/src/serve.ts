@@ -2,8 +2,8 @@
  * Puts an app on a port and gives back how to stop it: stop accepting, let requests in flight finish.
  * @module
  */
+import { createServer, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Express } from 'express';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 
@@ -14,12 +14,12 @@ export interface Listening {
 }
 
 export async function listen(
-  app: Express,
+  app: RequestListener,
   config: Config,
   logger: Logger,
   extra: Record<string, unknown> = {},
 ): Promise<Listening> {
-  const server = app.listen(config.PORT, config.HOST);
+  const server = createServer(app).listen(config.PORT, config.HOST);
   await new Promise<void>((ok, fail) => server.once('listening', ok).once('error', fail));
   // Upstream keep-alive from load balancers: stay open a little longer than they do, so they close first.
   server.keepAliveTimeout = 65_000;

@@ -48,6 +48,8 @@ const { values: opts } = parseArgs({
     'paced-seconds': { type: 'string' },
     'upstream-latency-ms': { type: 'string', default: '0' },
     'router-root': { type: 'string' },
+    // The router runs compiled (dist/, as the container image runs it); --router-source runs it through tsx.
+    'router-source': { type: 'boolean', default: false },
     out: { type: 'string', default: join(tmpdir(), `router-bench-${Date.now()}.json`) },
   },
 });
@@ -96,7 +98,13 @@ function sourceHash(): string {
 const cleanup: string[] = [];
 
 async function main(): Promise<void> {
+  const compiled = !opts['router-source'];
+  if (compiled && only.includes('router')) {
+    log(`building the router (tsc -p tsconfig.build.json in ${routerRoot})`);
+    execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: routerRoot, stdio: 'inherit' });
+  }
   const meta = {
+    routerRuns: compiled ? 'compiled (node dist/api/src/main.js)' : 'from source (node --import tsx)',
     date: new Date().toISOString(),
     commit: git('rev-parse', '--short', 'HEAD') || '(not a git checkout)',
     uncommittedFiles: git('status', '--porcelain').split('\n').filter(Boolean).length,
@@ -116,7 +124,7 @@ async function main(): Promise<void> {
     routerRoute: undefined as string | undefined,
     mainRunXCache: undefined as string | undefined,
   };
-  log(`router bench: ${meta.cores} cores (${meta.cpu}), node ${meta.node}, router at ${meta.commit}`);
+  log(`router bench: ${meta.cores} cores (${meta.cpu}), node ${meta.node}, router at ${meta.commit}, ${meta.routerRuns}`);
   log(`load average at start: ${meta.loadavgAtStart.join(' ')}`);
 
   const upstream = await startServer({
@@ -130,7 +138,13 @@ async function main(): Promise<void> {
       .filter((n): n is Exclude<Name, 'direct'> => n !== 'direct')
       .map(async (n) =>
         startServer(
-          serverOptions(n, { upstream: upstream.port, port: await freePort(), modelsDir, routerRoot }),
+          serverOptions(n, {
+            upstream: upstream.port,
+            port: await freePort(),
+            modelsDir,
+            routerRoot,
+            compiled,
+          }),
         ),
       ),
   );

@@ -43,6 +43,8 @@ export interface Ports {
   readonly modelsDir: string;
   /** Where the router's source is (a checkout of another commit, to compare); the repository by default. */
   readonly routerRoot?: string;
+  /** Run the router from dist/ (compiled by the bench first) rather than through tsx. */
+  readonly compiled?: boolean;
 }
 
 export function serverOptions(name: Exclude<Name, 'direct'>, p: Ports): StartOptions {
@@ -66,7 +68,7 @@ export function serverOptions(name: Exclude<Name, 'direct'>, p: Ports): StartOpt
     case 'router':
       return {
         name,
-        args: [...tsx, 'api/src/main.ts'],
+        args: p.compiled ? ['dist/api/src/main.js'] : [...tsx, 'api/src/main.ts'],
         port,
         ...(p.routerRoot ? { cwd: p.routerRoot } : {}),
         env: {
@@ -74,10 +76,8 @@ export function serverOptions(name: Exclude<Name, 'direct'>, p: Ports): StartOpt
           HOST: '127.0.0.1',
           // warn, not info: info logs a line per request, which the other targets do not pay for.
           LOG_LEVEL: 'warn',
-          // true, not false: the AIModel status (Ready) of an openai model is written by the local
-          // operator, which LOCAL_RUNTIMES=false does not start, so the model would never be routable.
-          // With no onnx ModelVersion in the folder no runtime process is started either way.
-          LOCAL_RUNTIMES: 'true',
+          // The folder has no onnx ModelVersion, so no runtime process would start anyway.
+          LOCAL_RUNTIMES: 'false',
           LOCAL_RUNTIME_OUTPUT: 'ignore',
           MODELS_DIR: p.modelsDir,
           BENCH_KEY: 'sk-bench',

@@ -17,6 +17,17 @@ export interface CallContext {
   readonly deadline: number;
   readonly requestId: string;
   readonly signal?: AbortSignal;
+  /** Where a backend that can see its transport records the time spent on the wire (see UpstreamClock). */
+  readonly upstream?: UpstreamClock;
+}
+
+/**
+ * Time one attempt spent waiting on the upstream itself: from the request handed to the socket to the
+ * answer read off it. A backend that measures this sets `measured`; otherwise the whole call counts.
+ */
+export interface UpstreamClock {
+  ms: number;
+  measured: boolean;
 }
 
 export interface ChatMessage {

@@ -20,7 +20,9 @@ import {
   type RouteTarget,
   type StreamEvent,
   type TokenizeOutput,
+  type UpstreamClock,
 } from './backend.js';
+import { createUpstreamFetch, type UpstreamFetchInit } from './upstream-fetch.js';
 
 /** Finds the API key of a model: an environment variable locally, a Secret in a cluster. */
 export type ApiKeyResolver = (target: RouteTarget) => string | undefined;
@@ -74,6 +76,12 @@ export function toBackendError(err: unknown, baseURL: string): BackendError {
   });
 }
 
+/** The SDK spreads `fetchOptions` into the init it hands its fetch; ours reads the clock from there. */
+function clockOption(clock: UpstreamClock): NonNullable<OpenAI.RequestOptions['fetchOptions']> {
+  const init: Pick<UpstreamFetchInit, 'upstreamClock'> = { upstreamClock: clock };
+  return init as NonNullable<OpenAI.RequestOptions['fetchOptions']>;
+}
+
 const COUNTS_AGAINST_ENDPOINT: ReadonlySet<FailureKind> = new Set([
   'unavailable',
   'timeout',
@@ -91,10 +99,17 @@ export class OpenAIBackend implements InferenceBackend {
   readonly #resolveKey: ApiKeyResolver;
   readonly #breakers: CircuitBreakers;
   readonly #clients = new Map<string, OpenAI>();
+  readonly #transport = createUpstreamFetch();
 
   constructor(resolveKey: ApiKeyResolver, breakers: CircuitBreakers) {
     this.#resolveKey = resolveKey;
     this.#breakers = breakers;
+  }
+
+  /** Closes pooled upstream connections. */
+  close(): void {
+    this.#transport.close();
+    this.#clients.clear();
   }
 
   /** A self-hosted version (protocol openai) is reached at its Service; otherwise the AIModel's endpoint. */
@@ -111,7 +126,7 @@ export class OpenAIBackend implements InferenceBackend {
     const cacheKey = `${baseURL}\u0000${apiKey}`;
     let client = this.#clients.get(cacheKey);
     if (!client) {
-      client = new OpenAI({ apiKey, baseURL, maxRetries: 0 });
+      client = new OpenAI({ apiKey, baseURL, maxRetries: 0, fetch: this.#transport.fetch });
       this.#clients.set(cacheKey, client);
     }
     return { client, model: endpoint?.model ?? target.model.name, baseURL, breaker };
@@ -122,6 +137,8 @@ export class OpenAIBackend implements InferenceBackend {
       timeout: Math.max(1, ctx.deadline - Date.now()),
       signal: ctx.signal,
       headers: { 'x-request-id': ctx.requestId },
+      // The SDK spreads fetchOptions into the init it hands its fetch (ours reads the clock from there).
+      ...(ctx.upstream ? { fetchOptions: clockOption(ctx.upstream) } : {}),
     };
   }
 

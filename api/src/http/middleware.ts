@@ -17,10 +17,10 @@ import {
   MalformedJsonError,
   PayloadTooLargeError,
   RouteNotFoundError,
-  toApiError,
   UnsupportedMediaTypeError,
 } from '../errors.js';
 import type { Metrics } from '../metrics/registry.js';
+import { sendError } from './respond.js';
 
 declare global {
   namespace Express {
@@ -34,15 +34,44 @@ declare global {
 const PROBES = new Set(['/healthz', '/readyz', '/metrics']);
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
+/** A caller's `x-request-id` when it is safe to log, else a new one. */
+export function requestIdFrom(given: string | string[] | undefined): string {
+  return typeof given === 'string' && SAFE_REQUEST_ID.test(given) ? given : randomUUID();
+}
+
 /** Honours a caller's `x-request-id` when it is safe to log, else makes one; echoes it on the response. */
 export function requestId(logger: Logger): RequestHandler {
   return function requestIdMiddleware(req, res, next) {
-    const given = req.get('x-request-id');
-    req.id = given && SAFE_REQUEST_ID.test(given) ? given : randomUUID();
+    req.id = requestIdFrom(req.headers['x-request-id']);
     req.log = logger.child({ requestId: req.id });
     res.setHeader('x-request-id', req.id);
     next();
   };
+}
+
+/** The access log line and HTTP metrics of one answered request (both serving paths). */
+export interface Finished {
+  readonly method: string;
+  readonly path: string;
+  /** The route template (bounded, for metric labels). */
+  readonly route: string;
+  readonly status: number;
+  readonly startedAt: number;
+}
+
+export function logFinished(metrics: Metrics, log: () => Logger, finished: Finished): void {
+  const { method, path, route, status, startedAt } = finished;
+  const seconds = (performance.now() - startedAt) / 1000;
+  metrics.httpRequests.inc({ route, method, status: String(status) });
+  metrics.httpDuration.observe({ route, method }, seconds);
+  // Probes and scrapes arrive every few seconds; logging them at info would bury the traffic.
+  const level = PROBES.has(path) ? 'debug' : status >= 500 ? 'error' : 'info';
+  const logger = log();
+  if (!logger.isLevelEnabled(level)) return;
+  logger[level](
+    { method, path, route, status, durationMs: Math.round(seconds * 1e5) / 100 },
+    'Request finished',
+  );
 }
 
 /** The route template (`/api/models/:model_id`), so metric labels stay bounded. */
@@ -55,22 +84,13 @@ export function accessLog(metrics: Metrics): RequestHandler {
   return function accessLogMiddleware(req, res, next) {
     const started = performance.now();
     res.on('finish', () => {
-      const seconds = (performance.now() - started) / 1000;
-      const route = routeLabel(req);
-      metrics.httpRequests.inc({ route, method: req.method, status: String(res.statusCode) });
-      metrics.httpDuration.observe({ route, method: req.method }, seconds);
-      // Probes and scrapes arrive every few seconds; logging them at info would bury the traffic.
-      const level = PROBES.has(req.path) ? 'debug' : res.statusCode >= 500 ? 'error' : 'info';
-      req.log[level](
-        {
-          method: req.method,
-          path: req.path,
-          route,
-          status: res.statusCode,
-          durationMs: Math.round(seconds * 1e5) / 100,
-        },
-        'Request finished',
-      );
+      logFinished(metrics, () => req.log, {
+        method: req.method,
+        path: req.path,
+        route: routeLabel(req),
+        status: res.statusCode,
+        startedAt: started,
+      });
     });
     next();
   };
@@ -138,13 +158,6 @@ export function errorHandler(metrics: Metrics): ErrorRequestHandler {
       next(err);
       return;
     }
-    const apiError = fromBodyParser(err as BodyParserError) ?? toApiError(err);
-    const log = req.log ?? undefined;
-    if (apiError.status >= 500 && apiError.code === 'internal_error') log?.error({ err }, 'Unexpected error');
-    else log?.debug({ code: apiError.code, message: apiError.message }, 'Request failed');
-    metrics.errors.inc({ code: apiError.code });
-    if (apiError.retryAfterSeconds !== undefined)
-      res.setHeader('retry-after', String(apiError.retryAfterSeconds));
-    res.status(apiError.status).json(apiError.toBody());
+    sendError(res, fromBodyParser(err as BodyParserError) ?? err, metrics, req.log);
   };
 }

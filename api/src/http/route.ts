@@ -1,9 +1,9 @@
 /**
- * A route is declared once, as data: method, path, schemas and handler. The same declaration registers
- * the Express handler (with validation) and describes the route in /openapi.json.
+ * A route is declared once, as data: method, path, schemas and handler. The same declaration is served
+ * (by Express, or by the lean inference path when `hot`) and describes the route in /openapi.json.
  * @module
  */
-import type { Request, Response } from 'express';
+import type { IncomingHttpHeaders } from 'node:http';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import { parseOrThrow } from './validate.js';
@@ -11,8 +11,7 @@ import { parseOrThrow } from './validate.js';
 export type Method = 'get' | 'post' | 'delete';
 
 export interface RouteContext<B, Q> {
-  readonly req: Request;
-  readonly res: Response;
+  readonly headers: IncomingHttpHeaders;
   readonly body: B;
   readonly query: Q;
   readonly params: Readonly<Record<string, string>>;
@@ -20,6 +19,8 @@ export interface RouteContext<B, Q> {
   readonly log: Logger;
   /** Aborted when the client goes away before the answer. */
   readonly signal: AbortSignal;
+  /** When the request arrived (performance.now()). */
+  readonly receivedAt: number;
 }
 
 export interface RouteResult {
@@ -28,6 +29,10 @@ export interface RouteResult {
   readonly headers?: Readonly<Record<string, string>>;
   /** Server-sent events to write (already framed), instead of a JSON body. */
   readonly events?: AsyncIterable<string>;
+  /** Inference answers: time spent waiting on backends, so the router's own time can be told apart. */
+  readonly upstreamMs?: number;
+  /** Inference answers: the operation (generate, classify, embed, tokens), the overhead metric's label. */
+  readonly operation?: string;
 }
 
 export interface ResponseDoc {
@@ -39,6 +44,11 @@ export interface RouteDef<B = undefined, Q = undefined> {
   readonly method: Method;
   /** Express path, e.g. `/api/models/:model_id`. */
   readonly path: string;
+  /**
+   * Served on the lean path (node:http, no framework) rather than by Express: the inference routes, where
+   * the router's own time per request matters. Only POST routes with a body and no path parameters.
+   */
+  readonly hot?: boolean;
   readonly summary: string;
   readonly tag: string;
   readonly body?: z.ZodType<B>;
@@ -56,9 +66,13 @@ export function route<B = undefined, Q = undefined>(def: RouteDef<B, Q>): AnyRou
   return def as AnyRoute;
 }
 
-/** Validates the parts a route declares, then runs it. */
-export function validated(def: AnyRoute, req: Request): { body: unknown; query: unknown } {
-  const body = def.body ? parseOrThrow(def.body, req.body ?? undefined, 'body') : undefined;
-  const query = def.query ? parseOrThrow(def.query, { ...req.query }, 'query') : undefined;
+/** Validates the parts a route declares. */
+export function validated(
+  def: AnyRoute,
+  rawBody: unknown,
+  rawQuery: unknown,
+): { body: unknown; query: unknown } {
+  const body = def.body ? parseOrThrow(def.body, rawBody, 'body') : undefined;
+  const query = def.query ? parseOrThrow(def.query, rawQuery, 'query') : undefined;
   return { body, query };
 }

@@ -44,16 +44,30 @@ export function cachePlan(input: CachePlanInput): CachePlan {
 
 /** sha256 over a canonical JSON of the fields (key order does not matter; absent and undefined are equal). */
 export function cacheKey(input: Pick<CachePlanInput, 'model' | 'version' | 'operation' | 'fields'>): string {
-  const canonical = JSON.stringify(
-    [input.model, input.version ?? '', input.operation, input.fields],
-    (_, value) =>
-      value && typeof value === 'object' && !Array.isArray(value)
-        ? Object.fromEntries(
-            Object.entries(value)
-              .filter(([, v]) => v !== undefined)
-              .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
-          )
-        : value,
-  );
+  const canonical = canonicalJson([input.model, input.version ?? '', input.operation, input.fields]);
   return createHash('sha256').update(canonical).digest('hex');
+}
+
+/** JSON with object keys sorted and undefined members left out (as JSON.stringify leaves them out). */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value)) {
+    let out = '[';
+    for (let i = 0; i < value.length; i++) {
+      const item = value[i];
+      out += `${i > 0 ? ',' : ''}${item === undefined || typeof item === 'function' ? 'null' : canonicalJson(item)}`;
+    }
+    return `${out}]`;
+  }
+  const record = value as Record<string, unknown>;
+  const keys = Object.keys(record).sort();
+  let out = '{';
+  let first = true;
+  for (const key of keys) {
+    const item = record[key];
+    if (item === undefined || typeof item === 'function') continue;
+    out += `${first ? '' : ','}${JSON.stringify(key)}:${canonicalJson(item)}`;
+    first = false;
+  }
+  return `${out}}`;
 }

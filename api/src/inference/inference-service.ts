@@ -32,6 +32,8 @@ export interface RequestContext {
   /** Overrides the configured timeout for this request (epoch ms). */
   readonly deadline?: number;
   readonly cache?: CacheMode;
+  /** When the request arrived (performance.now()), so latency counts the HTTP work before the service. */
+  readonly receivedAt?: number;
 }
 
 export interface InferenceServiceOptions {
@@ -77,7 +79,7 @@ export class InferenceService {
   }
 
   #prepare<T>(op: Operation<T>, req: RoutingRequest, ctx: RequestContext): Prepared<T> {
-    const started = performance.now();
+    const started = ctx.receivedAt ?? performance.now();
     const model = this.#model(req.modelId, op as Operation<unknown>);
     const chain = buildFallbackChain({
       model,
@@ -140,11 +142,12 @@ export class InferenceService {
       const compute = () =>
         this.#walk<T>(
           p,
-          (target, attemptDeadline) =>
+          (target, attemptDeadline, upstream) =>
             op.call(this.#o.backends.for(target), target, {
               deadline: attemptDeadline,
               requestId: ctx.requestId,
               signal: ctx.signal,
+              upstream,
             }),
           ctx,
         );

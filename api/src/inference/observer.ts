@@ -60,7 +60,6 @@ export class Observer {
       outcome: hit ? 'cache_hit' : 'success',
     });
     m.inferenceDuration.observe({ operation: o.operation, model: o.requestedModel }, o.latencyMs / 1000);
-    m.overhead.observe({ operation: o.operation }, Math.max(0, o.latencyMs - o.upstreamMs) / 1000);
     if (o.cache === 'HIT' || o.cache === 'MISS' || o.cache === 'ERROR')
       m.cacheLookups.inc({ result: o.cache.toLowerCase() });
     if (o.ttftMs !== undefined) m.timeToFirstToken.observe({ model: served }, o.ttftMs / 1000);

@@ -4,6 +4,7 @@
  * @module
  */
 import type { GenerateParams, StreamEvent } from '../backends/backend.js';
+import type { RouteResult } from '../http/route.js';
 import type { AnalyzeRequest, TextRequest } from '../schemas/inference.js';
 import type { RoutingRequest } from './inference-service.js';
 import {
@@ -73,11 +74,9 @@ export function servedFields(s: Omit<Served<unknown>, 'value'>) {
   };
 }
 
-/** Who served, how, and how much of the latency was the router's. */
+/** Who served and how (the HTTP layer adds `x-router-overhead-ms` when it writes the answer). */
 export function servedHeaders(
-  s: Pick<Served<unknown>, 'modelId' | 'version' | 'fallbackUsed' | 'attempts' | 'cache'> & {
-    overheadMs?: number;
-  },
+  s: Pick<Served<unknown>, 'modelId' | 'version' | 'fallbackUsed' | 'attempts' | 'cache'>,
 ): Record<string, string> {
   return {
     'x-model-id': s.modelId,
@@ -85,8 +84,16 @@ export function servedHeaders(
     'x-fallback-used': String(s.fallbackUsed),
     'x-router-attempts': String(s.attempts.length),
     'x-cache': s.cache,
-    ...(s.overheadMs === undefined ? {} : { 'x-router-overhead-ms': s.overheadMs.toFixed(3) }),
   };
+}
+
+/** A route's answer for an inference: the body, who served, and the upstream time for the overhead. */
+export function servedResult(
+  s: Pick<Served<unknown>, 'modelId' | 'version' | 'fallbackUsed' | 'attempts' | 'cache' | 'upstreamMs'>,
+  operation: string,
+  answer: { body: unknown } | { events: AsyncIterable<string> },
+): RouteResult {
+  return { ...answer, headers: servedHeaders(s), upstreamMs: s.upstreamMs, operation };
 }
 
 export function textBody(s: Served<GenerationResult>) {

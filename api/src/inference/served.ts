@@ -23,13 +23,13 @@ export interface Served<T> {
   readonly usage: { readonly input: number; readonly output: number };
   readonly cost?: { readonly amount: number; readonly currency: string };
   readonly latencyMs: number;
-  /** Router time: total minus time waiting on backends. */
-  readonly overheadMs: number;
+  /** Time spent waiting on backends (the HTTP layer turns total minus this into the router's overhead). */
+  readonly upstreamMs: number;
   readonly cache: CacheStatus;
 }
 
 /** A stream once committed: who serves it, and the events still to come. */
-export type StreamServed = Omit<Served<unknown>, 'value' | 'usage' | 'cost' | 'latencyMs' | 'overheadMs'> & {
+export type StreamServed = Omit<Served<unknown>, 'value' | 'usage' | 'cost' | 'latencyMs'> & {
   readonly events: AsyncIterable<StreamEvent>;
 };
 
@@ -63,7 +63,7 @@ export function servedFromCache<T>(
       attempts: [],
       usage: { input: entry.inputTokens, output: entry.outputTokens },
       latencyMs: round(latencyMs),
-      overheadMs: latencyMs,
+      upstreamMs: 0,
       cache: 'HIT',
     },
     observed: {
@@ -106,7 +106,7 @@ export function servedFromChain<T>(
       usage: tokens,
       ...(cost ? { cost } : {}),
       latencyMs: round(latencyMs),
-      overheadMs: Math.max(0, latencyMs - result.upstreamMs),
+      upstreamMs: result.upstreamMs,
       cache,
     },
     observed: {

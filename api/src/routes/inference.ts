@@ -10,7 +10,7 @@ import {
   analyzeBody,
   analyzeOperation,
   routing,
-  servedHeaders,
+  servedResult,
   textBody,
   textEvents,
   textOperation,
@@ -26,14 +26,15 @@ import {
 
 /** Identity, cancellation and cache directives of a request (`cache-control: no-cache`, `x-router-cache: force`). */
 export function requestContext(ctx: RouteContext<unknown, unknown>): RequestContext {
-  const control = ctx.req.headers['cache-control'];
-  const force = ctx.req.headers['x-router-cache'] === 'force';
+  const control = ctx.headers['cache-control'];
+  const force = ctx.headers['x-router-cache'] === 'force';
   const bypass = typeof control === 'string' && /no-cache|no-store/i.test(control);
   return {
     requestId: ctx.requestId,
     caller: 'anonymous',
     signal: ctx.signal,
     cache: bypass ? 'bypass' : force ? 'force' : 'default',
+    receivedAt: ctx.receivedAt,
   };
 }
 
@@ -42,6 +43,7 @@ export function inferenceRoutes(deps: AppDeps): AnyRoute[] {
     route<TextRequest>({
       method: 'post',
       path: '/api/inference/text',
+      hot: true,
       summary: 'Generate text with a model (default version unless one is named), falling back when allowed',
       tag: 'inference',
       body: textRequest,
@@ -55,29 +57,26 @@ export function inferenceRoutes(deps: AppDeps): AnyRoute[] {
         const op = textOperation(ctx.body);
         if (ctx.body.stream) {
           const served = await deps.inference.stream(op, routing(ctx.body), requestContext(ctx));
-          return {
-            headers: servedHeaders(served),
+          return servedResult(served, op.name, {
             events: textEvents(served, (err) => toApiError(err).toBody()),
-          };
+          });
         }
         const served = await deps.inference.run(op, routing(ctx.body), requestContext(ctx));
-        return { body: textBody(served), headers: servedHeaders(served) };
+        return servedResult(served, op.name, { body: textBody(served) });
       },
     }),
     route<AnalyzeRequest>({
       method: 'post',
       path: '/api/inference/analyze',
+      hot: true,
       summary: 'Classify texts, embed them, or tokenize them',
       tag: 'inference',
       body: analyzeRequest,
       responses: { 200: { description: 'One result per input text, in order', schema: analyzeResponse } },
       handler: async (ctx) => {
-        const served = await deps.inference.run(
-          analyzeOperation(ctx.body),
-          routing(ctx.body),
-          requestContext(ctx),
-        );
-        return { body: analyzeBody(ctx.body.task, served), headers: servedHeaders(served) };
+        const op = analyzeOperation(ctx.body);
+        const served = await deps.inference.run(op, routing(ctx.body), requestContext(ctx));
+        return servedResult(served, op.name, { body: analyzeBody(ctx.body.task, served) });
       },
     }),
   ];

@@ -17,7 +17,7 @@ import {
   textCompletionBody,
 } from '../inference/openai-format.js';
 import { embedding, generation } from '../inference/operations.js';
-import { servedHeaders } from '../inference/rest.js';
+import { servedResult } from '../inference/rest.js';
 import {
   type ChatCompletionRequest,
   type CompletionRequest,
@@ -33,7 +33,7 @@ import {
 import { requestContext } from './inference.js';
 
 function routingOf(ctx: RouteContext<{ model: string }, unknown>) {
-  const version = ctx.req.headers['x-model-version'];
+  const version = ctx.headers['x-model-version'];
   return {
     modelId: ctx.body.model,
     version: typeof version === 'string' ? version : undefined,
@@ -65,6 +65,7 @@ export function openAIRoutes(deps: AppDeps): AnyRoute[] {
     route<ChatCompletionRequest>({
       method: 'post',
       path: '/v1/chat/completions',
+      hot: true,
       summary: 'OpenAI-compatible chat completions, streamed as server-sent events when `stream` is true',
       tag: 'openai',
       body: chatCompletionRequest,
@@ -76,15 +77,16 @@ export function openAIRoutes(deps: AppDeps): AnyRoute[] {
         if (ctx.body.stream) {
           const served = await deps.inference.stream(op, routingOf(ctx), requestContext(ctx));
           const usage = ctx.body.stream_options?.include_usage ?? false;
-          return { headers: servedHeaders(served), events: openAIEvents(served, 'chat', usage, streamError) };
+          return servedResult(served, op.name, { events: openAIEvents(served, 'chat', usage, streamError) });
         }
         const served = await deps.inference.run(op, routingOf(ctx), requestContext(ctx));
-        return { body: chatCompletionBody(served), headers: servedHeaders(served) };
+        return servedResult(served, op.name, { body: chatCompletionBody(served) });
       },
     }),
     route<CompletionRequest>({
       method: 'post',
       path: '/v1/completions',
+      hot: true,
       summary: 'OpenAI-compatible (legacy) text completions',
       tag: 'openai',
       body: completionRequest,
@@ -94,26 +96,27 @@ export function openAIRoutes(deps: AppDeps): AnyRoute[] {
         if (ctx.body.stream) {
           const served = await deps.inference.stream(op, routingOf(ctx), requestContext(ctx));
           const usage = ctx.body.stream_options?.include_usage ?? false;
-          return {
-            headers: servedHeaders(served),
+          return servedResult(served, op.name, {
             events: openAIEvents(served, 'completion', usage, streamError),
-          };
+          });
         }
         const served = await deps.inference.run(op, routingOf(ctx), requestContext(ctx));
-        return { body: textCompletionBody(served), headers: servedHeaders(served) };
+        return servedResult(served, op.name, { body: textCompletionBody(served) });
       },
     }),
     route<EmbeddingRequest>({
       method: 'post',
       path: '/v1/embeddings',
+      hot: true,
       summary: 'OpenAI-compatible embeddings (float or base64)',
       tag: 'openai',
       body: embeddingRequest,
       responses: { 200: { description: 'An embedding list', schema: embeddingList } },
       handler: async (ctx) => {
         const texts = typeof ctx.body.input === 'string' ? [ctx.body.input] : ctx.body.input;
-        const served = await deps.inference.run(embedding(texts, true), routingOf(ctx), requestContext(ctx));
-        return { body: embeddingListBody(served, ctx.body.encoding_format), headers: servedHeaders(served) };
+        const op = embedding(texts, true);
+        const served = await deps.inference.run(op, routingOf(ctx), requestContext(ctx));
+        return servedResult(served, op.name, { body: embeddingListBody(served, ctx.body.encoding_format) });
       },
     }),
   ];

@@ -4,7 +4,7 @@
  * may not share, and never past the request's deadline.
  * @module
  */
-import { BackendError, type FailureKind, type RouteTarget } from '../backends/backend.js';
+import { BackendError, type FailureKind, type RouteTarget, type UpstreamClock } from '../backends/backend.js';
 import {
   ModelUnavailableError,
   RequestCancelledError,
@@ -44,7 +44,7 @@ export interface ChainOptions {
   readonly onRetry?: (target: RouteTarget, error: BackendError) => void;
 }
 
-type Call<T> = (target: RouteTarget, attemptDeadline: number) => Promise<T>;
+type Call<T> = (target: RouteTarget, attemptDeadline: number, upstream: UpstreamClock) => Promise<T>;
 
 const where = (t: RouteTarget): { model: string; version?: string } => ({
   model: t.model.name,
@@ -111,10 +111,11 @@ class Walk<T> {
     const attemptDeadline = Math.min(deadline, Date.now() + (attemptTimeoutMs ?? Number.POSITIVE_INFINITY));
     const started = performance.now();
     const retry = attempt > 1 ? { try: attempt } : {};
+    const upstream: UpstreamClock = { ms: 0, measured: false };
     try {
-      const value = await this.#call(step.target, attemptDeadline);
+      const value = await this.#call(step.target, attemptDeadline, upstream);
       const ms = performance.now() - started;
-      this.upstreamMs += ms;
+      this.upstreamMs += upstream.measured ? upstream.ms : ms;
       this.attempts.push({
         ...where(step.target),
         outcome: 'succeeded',
@@ -124,7 +125,7 @@ class Walk<T> {
       return { value };
     } catch (err) {
       const ms = performance.now() - started;
-      this.upstreamMs += ms;
+      this.upstreamMs += upstream.measured ? upstream.ms : ms;
       const fatal = terminal(err, step.target);
       if (fatal) throw fatal;
       const failure = err as BackendError;

@@ -1,5 +1,6 @@
 import { request } from 'node:http';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { expect } from 'chai';
 import { startTestRouter, type TestRouter } from '../support/app.js';
 
@@ -7,7 +8,7 @@ interface Case {
   what: string;
   method: string;
   path: string;
-  body?: string;
+  body?: string | Buffer;
   headers?: Record<string, string>;
   status: number;
   code: string;
@@ -347,6 +348,77 @@ const CORPUS: Case[] = [
     code: 'version_not_found',
   },
   { what: 'a wrong method', method: 'PUT', path: '/api/models', status: 405, code: 'method_not_allowed' },
+  // The inference routes are served on the lean path (http/hot-routes.ts): the same answers as Express's.
+  {
+    what: 'a body over the limit sent in chunks (no content-length)',
+    method: 'POST',
+    path: '/v1/chat/completions',
+    body: json({ model: 'story-writer', messages: [{ role: 'user', content: big.repeat(6) }] }),
+    headers: { 'transfer-encoding': 'chunked' },
+    status: 413,
+    code: 'payload_too_large',
+  },
+  {
+    what: 'a chat completion without a body',
+    method: 'POST',
+    path: '/v1/chat/completions',
+    status: 400,
+    code: 'invalid_request',
+  },
+  {
+    what: 'an empty chunked body',
+    method: 'POST',
+    path: '/v1/embeddings',
+    body: '',
+    headers: { 'transfer-encoding': 'chunked' },
+    status: 400,
+    code: 'invalid_request',
+  },
+  {
+    what: 'JSON in a charset other than UTF-8',
+    method: 'POST',
+    path: '/v1/completions',
+    body: json({ model: 'story-writer', prompt: 'hi' }),
+    headers: { 'content-type': 'application/json; charset=latin1' },
+    status: 415,
+    code: 'unsupported_media_type',
+  },
+  {
+    what: 'an unknown content-encoding',
+    method: 'POST',
+    path: '/api/inference/analyze',
+    body: json({ model_id: 'sentiment', input: 'hi', task: 'classify' }),
+    headers: { 'content-encoding': 'zstd' },
+    status: 415,
+    code: 'unsupported_media_type',
+  },
+  {
+    what: 'a gzip body that does not inflate',
+    method: 'POST',
+    path: '/api/inference/text',
+    body: 'not gzip at all',
+    headers: { 'content-encoding': 'gzip' },
+    status: 400,
+    code: 'malformed_json',
+  },
+  {
+    // Inflated and parsed: the schema then names the problem (proves the body was read through gzip).
+    what: 'a gzip body with an invalid request',
+    method: 'POST',
+    path: '/api/inference/text',
+    body: gzipSync(json({ model_id: 'story-writer', input: '' })),
+    headers: { 'content-encoding': 'gzip' },
+    status: 400,
+    code: 'invalid_request',
+    message: 'body.input',
+  },
+  {
+    what: 'a GET on an inference route',
+    method: 'GET',
+    path: '/v1/chat/completions',
+    status: 405,
+    code: 'method_not_allowed',
+  },
   { what: 'an unknown route', method: 'GET', path: '/api/modelz', status: 404, code: 'not_found' },
 ];
 

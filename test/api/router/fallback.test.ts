@@ -67,6 +67,20 @@ describe('api/router: fallback chains, retries and circuit breakers', function (
     expect(Number(res.headers.get('x-router-overhead-ms'))).to.be.at.least(0);
   });
 
+  it('reports its own overhead apart from the time spent waiting on the upstream', async () => {
+    a.delayMs = 150;
+    const count = await router.metric('router_overhead_seconds_count');
+    const started = performance.now();
+    const res = await ask('gamma');
+    const total = performance.now() - started;
+    expect(res.status).to.equal(200);
+    const overhead = Number(res.headers.get('x-router-overhead-ms'));
+    // The 150 ms the upstream sat on the request are not the router's; the rest of the round trip is.
+    expect(total).to.be.at.least(150);
+    expect(overhead).to.be.at.least(0).and.below(50);
+    expect(await router.metric('router_overhead_seconds_count')).to.equal(count + 1);
+  });
+
   it('never falls back on a 4xx caused by the request', async () => {
     a.fault = 'http400';
     const before = b.requests.length;

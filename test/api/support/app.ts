@@ -3,6 +3,7 @@
  * in-memory usage and jobs) the way local mode does, and serves it on a loopback port.
  */
 import { once } from 'node:events';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import { envApiKeyResolver } from '../../../api/src/backends/openai-backend.js';
@@ -38,7 +39,7 @@ export async function startTestRouter(
     metrics: createMetrics({ defaultMetrics: false }),
     readiness: (runtimes) => localReadiness(catalog, runtimes),
   });
-  const server = router.app.listen(0, '127.0.0.1');
+  const server = createServer(router.app).listen(0, '127.0.0.1');
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;
   return {
