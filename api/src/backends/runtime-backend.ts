@@ -165,20 +165,40 @@ export class RuntimeBackend implements InferenceBackend, ModelRepository {
     });
   }
 
+  /**
+   * Token by token over ModelStreamInfer. The address is chosen (and its circuit consulted) once; a failure
+   * before the first chunk can still move the request to another target, one after it ends the stream.
+   */
   async *stream(
     target: RouteTarget,
     input: GenerationInput,
     params: GenerateParams,
     ctx: CallContext,
   ): AsyncIterable<StreamEvent> {
-    // Until the runtime streams token by token (ModelStreamInfer), the whole answer arrives as one event.
-    const out = await this.generate(target, input, params, ctx);
-    if (out.text) yield { type: 'text', text: out.text };
+    const address = this.#pick(target);
+    const key = `runtime:${address}`;
+    const chunks = this.client(address).generateStream(
+      { ...this.#ids(target), prompt: prompt(input), ...params },
+      this.#options(ctx),
+    );
+    let last: { finishReason?: string; promptTokens?: number; completionTokens?: number } = {};
+    try {
+      for await (const chunk of chunks) {
+        if (chunk.text) yield { type: 'text', text: chunk.text };
+        if (chunk.finishReason) last = chunk;
+      }
+      this.#breakers.success(key);
+    } catch (err) {
+      const failure = runtimeFailure(err, address);
+      if (COUNTS_AGAINST_ENDPOINT.has(failure.kind)) this.#breakers.failure(key);
+      else this.#breakers.success(key);
+      throw failure;
+    }
     yield {
       type: 'done',
-      finishReason: out.finishReason,
-      inputTokens: out.inputTokens,
-      outputTokens: out.outputTokens,
+      finishReason: last.finishReason ?? 'stop',
+      inputTokens: last.promptTokens ?? 0,
+      outputTokens: last.completionTokens ?? 0,
     };
   }
 

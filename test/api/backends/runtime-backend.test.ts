@@ -48,6 +48,38 @@ describe('api/backends: RuntimeBackend (real runtime processes over gRPC)', func
   const ctx = () => ({ deadline: Date.now() + 5000, requestId: 'r' });
   const chat = { kind: 'chat', messages: [{ role: 'user', content: 'Mia found a blue' }] } as const;
 
+  it('streams token by token: text arrives in several events before the done event', async () => {
+    const t = target('story-writer', ['text-generation'], [writer.address]);
+    const events: string[] = [];
+    for await (const event of backend.stream(t, chat, { maxTokens: 12, temperature: 0 }, ctx()))
+      events.push(event.type);
+    expect(events.filter((e) => e === 'text').length).to.be.greaterThan(1);
+    expect(events.at(-1)).to.equal('done');
+  });
+
+  it('reads a full runtime queue (RESOURCE_EXHAUSTED) as overloaded, which the router may retry elsewhere', async () => {
+    const small = await startRuntimeProcess('story-writer-v2', 'story-writer', 'v1', {
+      MAX_QUEUE_SIZE: '1',
+      MAX_BATCH_SIZE: '1',
+    });
+    try {
+      const t = target('story-writer', ['text-generation'], [small.address]);
+      const outcomes = await Promise.all(
+        Array.from({ length: 12 }, () =>
+          backend.generate(t, chat, { maxTokens: 24 }, ctx()).then(
+            () => 'ok',
+            (e: BackendError) => e.kind,
+          ),
+        ),
+      );
+      expect(outcomes).to.include('ok');
+      expect(outcomes).to.include('overloaded');
+      expect(outcomes.filter((o) => o !== 'ok' && o !== 'overloaded')).to.deep.equal([]);
+    } finally {
+      await small.stop();
+    }
+  });
+
   it('balances round robin across the ready runtimes of a version', async () => {
     const t = target('story-writer', ['text-generation'], [writer.address, writer2.address]);
     const seen = new Set<string>();

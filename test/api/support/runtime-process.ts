@@ -19,6 +19,7 @@ export async function startRuntimeProcess(
   artifact: string,
   model: string,
   version: string,
+  env: Record<string, string> = {},
 ): Promise<RuntimeProcess> {
   const child = fork(join(ROOT, 'runtime/src/main.ts'), [], {
     execArgv: ['--import', 'tsx'],
@@ -30,6 +31,8 @@ export async function startRuntimeProcess(
       GRPC_HOST: '127.0.0.1',
       GRPC_PORT: '0',
       LOG_LEVEL: 'warn',
+      METRICS_PORT: '0',
+      ...env,
     },
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
