@@ -21,6 +21,15 @@ export const dnsLabel = (what: string): z.ZodString =>
       `${what} must be a DNS-1123 label: lowercase letters, digits and '-', at most 63 characters`,
     );
 
+/** DNS-1123 subdomain: what Kubernetes accepts for Secret and PersistentVolumeClaim names. */
+export const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+export const dnsSubdomain = (what: string): z.ZodString =>
+  z
+    .string()
+    .min(1)
+    .max(253)
+    .regex(DNS_SUBDOMAIN, `${what} must be a DNS-1123 subdomain: lowercase letters, digits, '-' and '.'`);
+
 /**
  * An invariant of a resource, written once: `rule` is the CEL expression the API server evaluates at
  * admission, `check` is the same predicate for local mode, where no API server exists.

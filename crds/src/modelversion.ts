@@ -3,7 +3,15 @@
  * @module
  */
 import { z } from 'zod';
-import { API_VERSION, conditions, dnsLabel, immutable, objectMeta, withInvariants } from './meta.js';
+import {
+  API_VERSION,
+  conditions,
+  dnsLabel,
+  dnsSubdomain,
+  immutable,
+  objectMeta,
+  withInvariants,
+} from './meta.js';
 
 export const MODELVERSION_KIND = 'ModelVersion';
 export const MODELVERSION_PLURAL = 'modelversions';
@@ -11,17 +19,56 @@ export const MODELVERSION_PLURAL = 'modelversions';
 /** file:///abs/dir, file:relative/dir (local mode, relative to the manifest), https://, s3:// */
 export const ARTIFACT_URI = /^(file:|https?:\/\/|s3:\/\/)\S+$/;
 
-export const artifact = z.object({
-  uri: z
-    .string()
-    .max(2048)
-    .regex(ARTIFACT_URI, 'artifact.uri must start with file:, https://, http:// or s3://'),
-  sha256: z
-    .string()
-    .regex(/^[a-f0-9]{64}$/, 'artifact.sha256 must be 64 lowercase hex digits')
-    .optional()
-    .describe('sha256 of an archive, or of the sha256sum manifest of a directory (docs/models.md)'),
-});
+/** The standard AWS variable names; a Secret that uses them needs no key names in the reference. */
+export const S3_SECRET_KEYS = {
+  accessKeyId: 'AWS_ACCESS_KEY_ID',
+  secretAccessKey: 'AWS_SECRET_ACCESS_KEY',
+  sessionToken: 'AWS_SESSION_TOKEN',
+} as const;
+
+const secretKey = z
+  .string()
+  .regex(/^[-._a-zA-Z0-9]+$/, 'a Secret key')
+  .max(253);
+
+export const credentialsSecretRef = z
+  .object({
+    name: dnsSubdomain('credentialsSecret.name').describe('Secret in the ModelVersion namespace'),
+    accessKeyIdKey: secretKey
+      .optional()
+      .describe(`Key of the access key id (default ${S3_SECRET_KEYS.accessKeyId})`),
+    secretAccessKeyKey: secretKey
+      .optional()
+      .describe(`Key of the secret access key (default ${S3_SECRET_KEYS.secretAccessKey})`),
+    sessionTokenKey: secretKey
+      .optional()
+      .describe(`Key of an optional session token (default ${S3_SECRET_KEYS.sessionToken}; may be absent)`),
+  })
+  .describe('S3 credentials, passed to the runtime as secretKeyRef environment variables (never copied)');
+export type CredentialsSecretRef = z.infer<typeof credentialsSecretRef>;
+
+export const artifact = withInvariants(
+  z.object({
+    uri: z
+      .string()
+      .max(2048)
+      .regex(ARTIFACT_URI, 'artifact.uri must start with file:, https://, http:// or s3://'),
+    sha256: z
+      .string()
+      .regex(/^[a-f0-9]{64}$/, 'artifact.sha256 must be 64 lowercase hex digits')
+      .optional()
+      .describe('sha256 of an archive, or of the sha256sum manifest of a directory (docs/models.md)'),
+    credentialsSecret: credentialsSecretRef.optional(),
+  }),
+  [
+    {
+      rule: "!has(self.credentialsSecret) || self.uri.startsWith('s3://')",
+      message: 'artifact.credentialsSecret is for s3:// artifacts only',
+      fieldPath: '.credentialsSecret',
+      check: (a) => a.credentialsSecret === undefined || a.uri.startsWith('s3://'),
+    },
+  ],
+);
 export type Artifact = z.infer<typeof artifact>;
 
 const quantity = z
@@ -95,6 +142,52 @@ export const resources = z.object({
 });
 export type Resources = z.infer<typeof resources>;
 
+export const CACHE_ACCESS_MODES = ['ReadWriteOnce', 'ReadWriteOncePod', 'ReadWriteMany'] as const;
+
+export const cacheClaim = withInvariants(
+  z.object({
+    claimName: dnsSubdomain('cache.persistentVolumeClaim.claimName')
+      .optional()
+      .describe('An existing claim in the namespace; absent: the operator creates <name>-model-cache'),
+    storageClassName: z
+      .string()
+      .max(253)
+      .optional()
+      .describe('Storage class of the claim the operator creates (absent: the cluster default)'),
+    accessMode: z
+      .enum(CACHE_ACCESS_MODES)
+      .default('ReadWriteOnce')
+      .describe(
+        'Of the created claim, or what the existing one allows. ReadWriteOnce/ReadWriteOncePod: one replica, replaced with Recreate; ReadWriteMany: replicas share the cache',
+      ),
+  }),
+  [
+    {
+      rule: '!has(self.claimName) || !has(self.storageClassName)',
+      message: 'storageClassName is for the claim the operator creates, not for an existing claimName',
+      fieldPath: '.storageClassName',
+      check: (c) => c.claimName === undefined || c.storageClassName === undefined,
+    },
+  ],
+);
+export type CacheClaim = z.infer<typeof cacheClaim>;
+
+export const modelCache = z
+  .object({
+    sizeLimit: quantity
+      .optional()
+      .describe(
+        'Bound of the model cache (MODEL_CACHE_MAX_BYTES), the emptyDir sizeLimit, the created claim size',
+      ),
+    persistentVolumeClaim: cacheClaim
+      .optional()
+      .describe(
+        'Keep the cache on a PVC (survives the pod); absent: an emptyDir unless the operator config names a claim',
+      ),
+  })
+  .describe('Where runtime pods keep fetched artifacts (mounted at MODEL_CACHE_DIR)');
+export type ModelCache = z.infer<typeof modelCache>;
+
 const specObject = z.object({
   model: immutable(dnsLabel('spec.model'), 'spec.model').describe('Name of the AIModel this is a version of'),
   version: immutable(
@@ -121,6 +214,7 @@ const specObject = z.object({
   runtime: runtimeSpec
     .optional()
     .describe('How the version is served in a cluster (image, protocol, port, args)'),
+  cache: modelCache.optional(),
 });
 
 export const modelVersionSpec = withInvariants(specObject, [
@@ -129,13 +223,28 @@ export const modelVersionSpec = withInvariants(specObject, [
     message: 'a deprecated version cannot be the default',
     check: (s) => !(s.default && s.deprecated),
   },
+  {
+    rule: "self.replicas <= 1 || !has(self.cache) || !has(self.cache.persistentVolumeClaim) || self.cache.persistentVolumeClaim.accessMode == 'ReadWriteMany'",
+    message:
+      'a ReadWriteOnce cache claim serves one replica: set cache.persistentVolumeClaim.accessMode ReadWriteMany (a storage class that supports it) or drop the claim (emptyDir per pod)',
+    fieldPath: '.cache.persistentVolumeClaim.accessMode',
+    check: (s) =>
+      s.replicas <= 1 ||
+      !s.cache?.persistentVolumeClaim ||
+      s.cache.persistentVolumeClaim.accessMode === 'ReadWriteMany',
+  },
 ]);
 export type ModelVersionSpec = z.infer<typeof modelVersionSpec>;
 
 export const artifactStatus = z.strictObject({
-  state: z.enum(['Pending', 'Downloading', 'Verifying', 'Ready', 'Invalid']).optional(),
+  state: z
+    .enum(['Pending', 'Downloading', 'Verifying', 'Ready', 'Invalid', 'Unavailable'])
+    .optional()
+    .describe(
+      'Of the replica furthest from serving; Invalid: refused (fix the artifact); Unavailable: the store is unreachable (retried)',
+    ),
   digest: z.string().optional().describe('sha256 the runtime computed for the artifact it loaded'),
-  bytesTotal: z.number().int().min(0).optional(),
+  bytesTotal: z.number().int().min(0).optional().describe('0 or absent while the store has not said'),
   bytesDownloaded: z.number().int().min(0).optional(),
   message: z.string().max(4096).optional(),
 });

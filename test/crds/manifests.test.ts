@@ -38,6 +38,24 @@ describe('crds: parseManifests', () => {
     ['bad sha256', version('{model: m, version: v1, artifact: {uri: "file:///x", sha256: "abc"}}'), 'sha256'],
     ['ftp artifact', version('{model: m, version: v1, artifact: {uri: "ftp://x/y"}}'), 'artifact.uri'],
     ['bad quantity', version('{model: m, version: v1, resources: {memory: lots}}'), 'resources.memory'],
+    [
+      'S3 credentials on an https artifact',
+      version('{model: m, version: v1, artifact: {uri: "https://x/m.tgz", credentialsSecret: {name: s3}}}'),
+      'credentialsSecret is for s3:// artifacts only',
+    ],
+    [
+      'a ReadWriteOnce cache claim for two replicas',
+      version('{model: m, version: v1, replicas: 2, cache: {persistentVolumeClaim: {}}}'),
+      'a ReadWriteOnce cache claim serves one replica',
+    ],
+    [
+      'a storage class for an existing claim',
+      version(
+        '{model: m, version: v1, cache: {persistentVolumeClaim: {claimName: c, storageClassName: fast}}}',
+      ),
+      'storageClassName is for the claim the operator creates',
+    ],
+    ['a bad cache size', version('{model: m, version: v1, cache: {sizeLimit: big}}'), 'cache.sizeLimit'],
     ['not YAML', 'kind: [unclosed', 'invalid YAML'],
   ];
   for (const [what, text, expected] of rejected) {
@@ -58,6 +76,23 @@ describe('crds: parseManifests', () => {
     expect(result.errors).to.deep.equal([]);
     expect(result.modelVersions[0]?.spec).to.include({ replicas: 1, default: false, deprecated: false });
     expect(result.aiModels[0]?.spec.pricing?.currency).to.equal('USD');
+  });
+
+  it('accepts S3 credentials on an s3 artifact, a shared ReadWriteMany cache claim, an existing claim', () => {
+    const result = parseManifests(
+      [
+        version(
+          '{model: m, version: v1, replicas: 3, artifact: {uri: "s3://b/m.tgz", credentialsSecret: {name: s3, accessKeyIdKey: id}}, cache: {sizeLimit: 20Gi, persistentVolumeClaim: {storageClassName: nfs, accessMode: ReadWriteMany}}}',
+        ),
+        version('{model: m, version: v2, cache: {persistentVolumeClaim: {claimName: models}}}', 'm-v2'),
+      ].join('---\n'),
+      'x.yaml',
+    );
+    expect(result.errors).to.deep.equal([]);
+    expect(result.modelVersions[1]?.spec.cache?.persistentVolumeClaim).to.deep.equal({
+      claimName: 'models',
+      accessMode: 'ReadWriteOnce',
+    });
   });
 
   it('ignores other kinds and empty documents', () => {
