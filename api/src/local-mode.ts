@@ -40,6 +40,8 @@ export async function startLocalMode(
     logger: logger.child({ component: 'supervisor' }),
     entry: runtimeEntry(),
     output: config.LOCAL_RUNTIME_OUTPUT,
+    // Runtimes read their store settings (S3_ENDPOINT, AWS_*, MODEL_CACHE_*, DRAIN_*) from this environment.
+    env: { ...process.env, ...env },
   });
   const operator = new LocalOperator({
     store,

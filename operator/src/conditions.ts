@@ -14,6 +14,11 @@ export const Reason = {
   MinimumReplicasUnavailable: 'MinimumReplicasUnavailable',
   /** The artifact failed to download or verify (sha256 mismatch, missing files, bad URI). */
   ArtifactInvalid: 'ArtifactInvalid',
+  /**
+   * The artifact store could not be reached or kept failing after every retry (runtime exit code 5). Unlike
+   * ArtifactInvalid nothing is wrong with the spec: the runtime is restarted and fetches again.
+   */
+  ArtifactUnavailable: 'ArtifactUnavailable',
   /** The runtime rejected its configuration (ModelVersion spec.configuration or the operator's settings). */
   ConfigInvalid: 'ConfigInvalid',
   /** The model files are valid but the runtime could not load them. */
@@ -35,7 +40,7 @@ export const Reason = {
   ModelNotFound: 'ModelNotFound',
   /** The version serves through an external endpoint and needs no runtime. */
   ExternalEndpoint: 'ExternalEndpoint',
-  /** The API key for an external endpoint is missing. */
+  /** The API key for an external endpoint is missing, or a Secret the runtime needs (S3 credentials) is. */
   CredentialsMissing: 'CredentialsMissing',
   /** Several versions of one model claim `default: true`. */
   MultipleDefaults: 'MultipleDefaults',

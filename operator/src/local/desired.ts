@@ -74,6 +74,11 @@ function runtimesFor(mv: ModelVersion, input: DesiredInput): LocalRuntimeSpec[] 
     MODEL_CONFIGURATION: JSON.stringify(mv.spec.configuration ?? {}),
     GRPC_HOST: input.host,
     GRPC_PORT: '0',
+    // Several runtimes share this machine: each binds a free metrics port and reports it over IPC.
+    METRICS_HOST: input.host,
+    METRICS_PORT: '0',
+    // The router in this process drops a stopping runtime's address at once: no need to keep serving.
+    DRAIN_DELAY_SECONDS: '0',
   };
   if (mv.spec.artifact.sha256) env.MODEL_ARTIFACT_SHA256 = mv.spec.artifact.sha256;
   const hash = createHash('sha256').update(JSON.stringify(env)).digest('hex').slice(0, 16);

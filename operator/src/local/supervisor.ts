@@ -6,14 +6,39 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
+import type { IpcMessage } from '../../../runtime/src/lifecycle.js';
+import type { DownloadStatus } from '../../../runtime/src/model-store/progress.js';
 import { Reason } from '../conditions.js';
 import type { LocalRuntimeSpec } from './desired.js';
 
-/** Exit codes of the runtime process (runtime/src/main.ts) that carry a reason. */
+/** Exit codes of the runtime process (runtime/src/lifecycle.ts EXIT_CODES) that carry a reason. */
 const EXIT_REASONS: Readonly<Record<number, Reason>> = {
+  2: Reason.ConfigInvalid,
   3: Reason.ArtifactInvalid,
   4: Reason.ModelLoadFailed,
+  5: Reason.ArtifactUnavailable,
 };
+
+/** The runtime's drain defaults (runtime/src/config.ts), for a child whose environment sets none. */
+const RUNTIME_DRAIN_DELAY_SECONDS = 0;
+const RUNTIME_DRAIN_GRACE_SECONDS = 10;
+/** Time past the drain for the runtime to close its servers and exit before it is killed. */
+const STOP_MARGIN_MS = 5000;
+
+const secondsOr = (value: string | undefined, fallback: number): number => {
+  const n = value === undefined || value.trim() === '' ? Number.NaN : Number(value);
+  return Number.isFinite(n) && n >= 0 ? n : fallback;
+};
+
+/**
+ * How long a stopping runtime with this environment gets between SIGTERM and SIGKILL: its drain delay plus
+ * grace (DRAIN_DELAY_SECONDS, DRAIN_GRACE_SECONDS) plus a margin, so a clean drain is never cut short.
+ */
+export function stopGraceMsFor(env: Readonly<Record<string, string | undefined>>): number {
+  const delay = secondsOr(env.DRAIN_DELAY_SECONDS, RUNTIME_DRAIN_DELAY_SECONDS);
+  const grace = secondsOr(env.DRAIN_GRACE_SECONDS, RUNTIME_DRAIN_GRACE_SECONDS);
+  return Math.round((delay + grace) * 1000) + STOP_MARGIN_MS;
+}
 
 export type RuntimePhase = 'Starting' | 'Ready' | 'BackOff';
 
@@ -28,7 +53,11 @@ export interface RuntimeState {
   readonly hash: string;
   readonly phase: RuntimePhase;
   readonly port?: number;
+  /** Port of the runtime's /metrics, /healthz and /readyz server, once bound. */
+  readonly metricsPort?: number;
   readonly pid?: number;
+  /** The artifact fetch the runtime reported last (remote artifacts only), for this process. */
+  readonly download?: DownloadStatus;
   readonly restarts: number;
   readonly lastFailure?: RuntimeFailure;
   readonly nextStartAt?: Date;
@@ -43,8 +72,13 @@ export interface SupervisorOptions {
   readonly output?: 'inherit' | 'ignore';
   readonly initialBackoffMs?: number;
   readonly maxBackoffMs?: number;
-  /** How long a stopping child gets between SIGTERM and SIGKILL (longer than the runtime's 10 s drain). */
+  /**
+   * How long a stopping child gets between SIGTERM and SIGKILL. Default: its drain delay plus grace plus 5 s,
+   * read from the child's environment (stopGraceMsFor).
+   */
   readonly stopGraceMs?: number;
+  /** Environment the children inherit (under each spec's own variables); default process.env. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
 interface Managed {
@@ -54,16 +88,16 @@ interface Managed {
   failures: number;
   timer?: NodeJS.Timeout;
   lastMessage?: string;
+  stopGraceMs: number;
 }
 
-type RuntimeMessage =
-  | { type: 'listening'; port: number }
-  | { type: 'ready' }
-  | { type: 'failed'; reason: string; message: string };
+/** What may come over IPC: the runtime's messages, or a type a later runtime adds (ignored). */
+type RuntimeMessage = IpcMessage | { type?: unknown };
 
 /** Events: `update` (RuntimeState) on every transition, `removed` (key) when a runtime is gone for good. */
 export class RuntimeSupervisor extends EventEmitter {
-  readonly #options: Required<SupervisorOptions>;
+  readonly #options: Required<Omit<SupervisorOptions, 'stopGraceMs'>> &
+    Pick<SupervisorOptions, 'stopGraceMs'>;
   readonly #managed = new Map<string, Managed>();
   #stopping = false;
 
@@ -74,7 +108,7 @@ export class RuntimeSupervisor extends EventEmitter {
       output: 'inherit',
       initialBackoffMs: 1000,
       maxBackoffMs: 30_000,
-      stopGraceMs: 15_000,
+      env: process.env,
       ...options,
     };
   }
@@ -105,8 +139,9 @@ export class RuntimeSupervisor extends EventEmitter {
 
   #start(spec: LocalRuntimeSpec, restarts: number, failures: number, lastFailure?: RuntimeFailure): void {
     const { entry, execArgv, output, logger } = this.#options;
+    const env = { ...this.#options.env, ...spec.env };
     const child = fork(entry, [], {
-      env: { ...process.env, ...spec.env },
+      env,
       execArgv: [...execArgv],
       stdio:
         output === 'inherit'
@@ -117,6 +152,7 @@ export class RuntimeSupervisor extends EventEmitter {
       spec,
       child,
       failures,
+      stopGraceMs: this.#options.stopGraceMs ?? stopGraceMsFor(env),
       state: { key: spec.key, hash: spec.hash, phase: 'Starting', pid: child.pid, restarts, lastFailure },
     };
     this.#managed.set(spec.key, managed);
@@ -132,13 +168,32 @@ export class RuntimeSupervisor extends EventEmitter {
     this.emit('update', managed.state);
   }
 
-  #onMessage(managed: Managed, message: RuntimeMessage): void {
-    if (message.type === 'listening') this.#update(managed, { port: message.port });
-    else if (message.type === 'ready') {
-      managed.failures = 0;
-      this.#update(managed, { phase: 'Ready' });
-      this.#options.logger.info({ runtime: managed.spec.key, port: managed.state.port }, 'Runtime ready');
-    } else if (message.type === 'failed') managed.lastMessage = `${message.reason}: ${message.message}`;
+  #onMessage(managed: Managed, raw: RuntimeMessage): void {
+    if (typeof raw !== 'object' || raw === null) return;
+    const message = raw as IpcMessage;
+    switch (message.type) {
+      case 'listening':
+        this.#update(managed, { port: message.port });
+        break;
+      case 'metrics':
+        this.#update(managed, { metricsPort: message.port });
+        break;
+      case 'download': {
+        const { state, bytesDownloaded, bytesTotal } = message;
+        this.#update(managed, { download: { state, bytesDownloaded, bytesTotal } });
+        break;
+      }
+      case 'ready':
+        managed.failures = 0;
+        this.#update(managed, { phase: 'Ready' });
+        this.#options.logger.info({ runtime: managed.spec.key, port: managed.state.port }, 'Runtime ready');
+        break;
+      case 'failed':
+        managed.lastMessage = `${message.reason}: ${message.message}`;
+        break;
+      default:
+      // A type a later runtime added: the protocol says to ignore it.
+    }
   }
 
   #onExit(managed: Managed, code: number | null, signal: NodeJS.Signals | null): void {
@@ -159,6 +214,7 @@ export class RuntimeSupervisor extends EventEmitter {
     this.#update(managed, {
       phase: 'BackOff',
       port: undefined,
+      metricsPort: undefined,
       pid: undefined,
       lastFailure: failure,
       nextStartAt: new Date(Date.now() + delay),
@@ -177,7 +233,13 @@ export class RuntimeSupervisor extends EventEmitter {
     if (child && child.exitCode === null && child.signalCode === null) {
       const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
       child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), this.#options.stopGraceMs);
+      const timer = setTimeout(() => {
+        this.#options.logger.warn(
+          { runtime: key, afterMs: managed.stopGraceMs },
+          'Runtime did not drain in time; killing it',
+        );
+        child.kill('SIGKILL');
+      }, managed.stopGraceMs);
       await exited;
       clearTimeout(timer);
       this.#options.logger.info({ runtime: key }, 'Stopped runtime');

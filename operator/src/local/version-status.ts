@@ -4,6 +4,7 @@
  */
 import type { ModelVersion, ModelVersionStatus } from '../../../crds/src/index.js';
 import { type ConditionInput, Reason, setConditions } from '../conditions.js';
+import { artifactStatus } from '../status/artifact-status.js';
 import type { SkippedVersion } from './desired.js';
 import type { RuntimeState } from './supervisor.js';
 
@@ -112,5 +113,17 @@ export function localVersionStatus(input: LocalVersionInput): ModelVersionStatus
     status.protocol = 'oip-v2';
   }
   if (skipped?.reason === Reason.ExternalEndpoint) status.protocol = 'openai';
+  const artifact = skipped
+    ? undefined
+    : artifactStatus(
+        version,
+        runtimes.map((r) => ({
+          serving: r.phase === 'Ready',
+          download: r.download,
+          // A runtime serving again has put its failure behind it.
+          failure: r.phase === 'Ready' ? undefined : r.lastFailure,
+        })),
+      );
+  if (artifact) status.artifact = artifact;
   return status;
 }

@@ -54,6 +54,9 @@ describe('operator/local: desiredLocalState', () => {
       MODEL_CONFIGURATION: '{"task":"generate"}',
       GRPC_HOST: '127.0.0.1',
       GRPC_PORT: '0',
+      METRICS_HOST: '127.0.0.1',
+      METRICS_PORT: '0',
+      DRAIN_DELAY_SECONDS: '0',
     });
   });
 

@@ -63,6 +63,43 @@ describe('operator/local: localVersionStatus', () => {
     expect(ready(s)).to.include({ status: 'False', reason: Reason.ArtifactInvalid });
     expect(ready(s)?.message).to.include('sha256 mismatch').and.include('restarts: 2');
     expect(s.conditions?.find((c) => c.type === 'Degraded')?.status).to.equal('True');
+    expect(s.artifact).to.deep.equal({ state: 'Invalid', message: 'ArtifactInvalid: sha256 mismatch' });
+  });
+
+  it('given a runtime fetching its artifact, shows the fetch in status.artifact', () => {
+    const s = localVersionStatus({
+      version,
+      runtimes: [
+        runtime({ pid: 7, download: { state: 'downloading', bytesDownloaded: 10, bytesTotal: 40 } }),
+      ],
+      host: 'h',
+      now,
+      desired: 1,
+    });
+    expect(ready(s)).to.include({ status: 'False', reason: Reason.RuntimeStarting });
+    expect(s.artifact).to.deep.equal({
+      state: 'Downloading',
+      bytesDownloaded: 10,
+      bytesTotal: 40,
+      message: 'downloading: 10 of 40 bytes',
+    });
+  });
+
+  it('given a runtime whose store stayed unreachable (exit code 5), says ArtifactUnavailable: retried, not a bad spec', () => {
+    const failure = {
+      reason: Reason.ArtifactUnavailable,
+      message: 'ArtifactUnavailable: cannot fetch',
+      at: now,
+    };
+    const s = localVersionStatus({
+      version,
+      runtimes: [runtime({ phase: 'BackOff', restarts: 1, lastFailure: failure })],
+      host: 'h',
+      now,
+      desired: 1,
+    });
+    expect(ready(s)).to.include({ status: 'False', reason: Reason.ArtifactUnavailable });
+    expect(s.artifact?.state).to.equal('Unavailable');
   });
 
   it('given a version of an external model, is Ready without a runtime', () => {

@@ -15,6 +15,8 @@ export interface Fault {
   readonly status?: number;
   /** Send headers, then nothing at all (a stall). */
   readonly stall?: boolean;
+  /** Send this many body bytes, then hold the rest until `resume(path)` (a download caught mid-file). */
+  readonly pauseAfter?: number;
   readonly times: number;
 }
 
@@ -26,6 +28,8 @@ export interface FileServer {
   bytesSent: number;
   put(path: string, body: Buffer): void;
   fault(path: string, fault: Fault): void;
+  /** Sends the rest of every response paused by a `pauseAfter` fault on `path`. */
+  resume(path: string): void;
   /** When set, Range headers are ignored (a server without range support). */
   ignoreRanges: boolean;
   close(): Promise<void>;
@@ -34,6 +38,7 @@ export interface FileServer {
 export async function startFileServer(): Promise<FileServer> {
   const files = new Map<string, Buffer>();
   const faults = new Map<string, Fault & { left: number }>();
+  const paused = new Map<string, (() => void)[]>();
   const state: FileServer = {
     url: '',
     requests: [],
@@ -41,6 +46,9 @@ export async function startFileServer(): Promise<FileServer> {
     ignoreRanges: false,
     put: (path, body) => files.set(path, body),
     fault: (path, fault) => faults.set(path, { ...fault, left: fault.times }),
+    resume: (path) => {
+      for (const send of paused.get(path)?.splice(0) ?? []) send();
+    },
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
   const handle = (request: IncomingMessage, response: ServerResponse) => {
@@ -73,6 +81,17 @@ export async function startFileServer(): Promise<FileServer> {
     if (active?.stall) {
       response.flushHeaders();
       return; // the socket stays open with nothing on it until the client gives up
+    }
+    if (active?.pauseAfter !== undefined) {
+      const head = slice.subarray(0, active.pauseAfter);
+      state.bytesSent += head.length;
+      response.write(head);
+      const rest = () => {
+        state.bytesSent += slice.length - head.length;
+        response.end(slice.subarray(head.length));
+      };
+      paused.set(path, [...(paused.get(path) ?? []), rest]);
+      return;
     }
     const send = active?.cutAfter !== undefined ? slice.subarray(0, active.cutAfter) : slice;
     state.bytesSent += send.length;
