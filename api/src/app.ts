@@ -80,8 +80,8 @@ function operationalRoutes(app: Express, deps: AppDeps, routes: readonly AnyRout
 }
 
 /** The HTTP entry point: hot inference routes on the lean path, everything else through Express. */
-export function createApp(deps: AppDeps): RequestListener {
-  const routes = apiRoutes(deps);
+export function createApp(deps: AppDeps, options: { api?: boolean } = {}): RequestListener {
+  const routes = (options.api ?? true) ? apiRoutes(deps) : [];
   const app = expressApp(deps, routes);
   const hot = hotRoutes({
     routes,
@@ -103,7 +103,8 @@ function expressApp(deps: AppDeps, routes: readonly AnyRoute[]): Express {
 
   const body = jsonBody(deps.config.MAX_BODY_BYTES);
   for (const def of routes) {
-    if (!def.hot) app[def.method](def.path, ...(def.body ? body : []), handlerFor(def, deps));
+    const parse = def.maxBodyBytes ? jsonBody(def.maxBodyBytes) : body;
+    if (!def.hot) app[def.method](def.path, ...(def.body ? parse : []), handlerFor(def, deps));
   }
   operationalRoutes(app, deps, routes);
 

@@ -17,7 +17,7 @@ import type { Config } from './config.js';
 import type { ReadinessReport } from './deps.js';
 import { InferenceService } from './inference/inference-service.js';
 import { Observer } from './inference/observer.js';
-import { MemoryJobQueue } from './jobs/memory-job-queue.js';
+import { createJobQueue } from './jobs/create-job-queue.js';
 import { MemoryUsageStore } from './metering/memory-usage-store.js';
 import type { UsageStore } from './metering/usage.js';
 import { createMetrics, type Metrics } from './metrics/registry.js';
@@ -93,25 +93,28 @@ export function composeRouter(options: ComposeOptions): RouterParts {
     },
     defaultCacheTtlSeconds: config.CACHE_TTL_SECONDS,
   });
-  const jobs = new MemoryJobQueue({
+  const jobs = createJobQueue({
+    config,
     run: batchItemRunner(inference),
-    concurrency: config.BATCH_CONCURRENCY,
-    ttlMs: config.JOB_TTL_SECONDS * 1000,
     logger: logger.child({ component: 'jobs' }),
     metrics,
   });
-  const app = createApp({
-    config,
-    catalog,
-    inference,
-    jobs,
-    usage,
-    metrics,
-    logger,
-    repository: runtimes,
-    readiness: options.readiness(runtimes),
-    startedAt: new Date(),
-  });
+  const app = createApp(
+    {
+      config,
+      catalog,
+      inference,
+      jobs,
+      usage,
+      metrics,
+      logger,
+      repository: runtimes,
+      readiness: options.readiness(runtimes),
+      startedAt: new Date(),
+    },
+    // A worker serves only /healthz, /readyz and /metrics.
+    { api: config.ROUTER_MODE !== 'worker' },
+  );
   return {
     app,
     runtimes,

@@ -46,11 +46,29 @@ export const configSchema = z.object({
   /** Deadline of one inference request, across every fallback attempt. */
   REQUEST_TIMEOUT_MS: int(100, 600_000).default(30_000),
   MAX_BODY_BYTES: int(1024, 64 * 1024 * 1024).default(1024 * 1024),
+  /** What this process does: serve the API and run batch items (all), only serve (api), only run items (worker). */
+  ROUTER_MODE: z.enum(['all', 'api', 'worker']).default('all'),
   BATCH_MAX_ITEMS: int(1, 100_000).default(1000),
+  /** Largest batch request body (the other routes keep MAX_BODY_BYTES). */
+  BATCH_MAX_BYTES: int(1024, 256 * 1024 * 1024).default(16 * 1024 * 1024),
+  /** Batch items in flight in this process, and for one requested model (live requests are not counted). */
   BATCH_CONCURRENCY: int(1, 256).default(4),
+  BATCH_MODEL_CONCURRENCY: int(1, 256).default(2),
+  /** Tries per item for retryable failures, the first retry after BATCH_RETRY_DELAY_MS, doubling. */
+  BATCH_ITEM_ATTEMPTS: int(1, 20).default(3),
+  BATCH_RETRY_DELAY_MS: int(1, 600_000).default(1000),
+  /** A worker silent this long is presumed dead and its items run elsewhere (Redis queue only). */
+  BATCH_LOCK_MS: int(1000, 600_000).default(30_000),
+  /** Budget of the Redis work of one jobs API call; past it, or with Redis away, the call answers 503. */
+  JOBS_REDIS_TIMEOUT_MS: int(10, 60_000).default(5000),
   JOB_TTL_SECONDS: int(60, 30 * 86_400).default(86_400),
   /** How long hourly usage buckets are kept (the per-model metrics and cost reports read them). */
   USAGE_RETENTION_DAYS: int(1, 400).default(62),
+});
+
+const checkedSchema = configSchema.refine((c) => c.ROUTER_MODE === 'all' || c.REDIS_URL !== undefined, {
+  path: ['ROUTER_MODE'],
+  message: 'api and worker modes share the job queue through Redis: set REDIS_URL (or use ROUTER_MODE=all)',
 });
 
 export type Config = Readonly<z.infer<typeof configSchema>>;
@@ -59,7 +77,7 @@ export class ConfigError extends Error {}
 
 /** Parses the environment; throws ConfigError naming each bad variable and what it allows. */
 export function loadConfig(env: Readonly<Record<string, string | undefined>>): Config {
-  const parsed = configSchema.safeParse(env);
+  const parsed = checkedSchema.safeParse(env);
   if (!parsed.success) throw new ConfigError(`Invalid configuration: ${formatIssues(parsed.error)}`);
   return Object.freeze(parsed.data);
 }

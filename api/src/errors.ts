@@ -95,6 +95,20 @@ export class JobNotFoundError extends ApiError {
   readonly code = 'job_not_found';
 }
 
+/** An idempotency key was sent again with a different batch: the key is bound to the job it first made. */
+export class IdempotencyConflictError extends ApiError {
+  readonly status = 409;
+  readonly code = 'idempotency_conflict';
+}
+
+/** The job store (Redis) cannot be reached: nothing was accepted or read; try again shortly. */
+export class JobStoreUnavailableError extends ApiError {
+  readonly status = 503;
+  readonly code = 'job_store_unavailable';
+  override readonly retryable = true;
+  override readonly retryAfterSeconds = 1;
+}
+
 /** The request conflicts with the resource's state (e.g. downloading a model that has no artifact). */
 export class ConflictError extends ApiError {
   readonly status = 409;

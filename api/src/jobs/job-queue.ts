@@ -1,23 +1,60 @@
 /**
  * Batch jobs: accepted at once, run in the background through the same routing as live requests, and
- * read back by id. One interface; local mode keeps jobs in memory.
+ * read back by id. One interface, two implementations that pass one contract suite: BullMQ on Redis
+ * (shared by every replica, durable) and an in-process queue (local mode without Redis).
  * @module
  */
-import type { BatchItem, JobView } from '../schemas/jobs.js';
+import type { BatchItem, JobPriority, JobView } from '../schemas/jobs.js';
 
 export interface PageRequest {
   readonly offset: number;
   readonly limit: number;
 }
 
-/** Runs one item and returns its response body; throws an ApiError for a per-item failure. */
+export interface SubmitRequest {
+  readonly items: readonly BatchItem[];
+  readonly priority: JobPriority;
+  /** The same key (within the TTL) answers with the job it first made. */
+  readonly idempotencyKey?: string;
+}
+
+export interface Submitted {
+  /** The job with an empty page of results. */
+  readonly job: JobView;
+  /** False when the idempotency key named an existing job. */
+  readonly created: boolean;
+}
+
+/** Runs one item and returns its response body; throws (an ApiError) for a per-item failure. */
 export type ItemRunner = (item: BatchItem, ctx: { requestId: string }) => Promise<Record<string, unknown>>;
 
 export interface JobQueue {
-  submit(items: readonly BatchItem[]): Promise<JobView>;
+  /** Throws IdempotencyConflictError when the key names a job made from other items. */
+  submit(request: SubmitRequest): Promise<Submitted>;
   /** Undefined when no such job exists (or it expired). */
   get(id: string, page: PageRequest): Promise<JobView | undefined>;
   /** Cancels the items that have not started; returns the job, undefined when unknown. */
   cancel(id: string): Promise<JobView | undefined>;
+  /** Stops taking items, waits for those running, releases connections. */
   close(): Promise<void>;
 }
+
+/** What the queues need to run items: the runner and the bounds of this process's share of the work. */
+export interface WorkerSettings {
+  readonly run: ItemRunner;
+  /** Items in flight in this process. */
+  readonly concurrency: number;
+  /** Items in flight in this process for one requested model. */
+  readonly modelConcurrency: number;
+  /** Tries per item for retryable failures (model unavailable, timeouts, upstream errors). */
+  readonly attempts: number;
+  /** First retry delay; doubles each try. */
+  readonly retryDelayMs: number;
+}
+
+/** BullMQ priorities: lower runs first. */
+export const PRIORITY_RANK: Readonly<Record<JobPriority, number>> = {
+  critical: 1,
+  standard: 2,
+  background: 3,
+};

@@ -1,190 +1,257 @@
 /**
- * The in-process job queue of local mode: jobs live in memory, items run with bounded concurrency in
- * submission order, results expire after a TTL.
+ * The in-process job queue of local mode without Redis: jobs live in this process (and die with it),
+ * items run with bounded concurrency, critical before standard before background, oldest job first, and
+ * never more than the per-model bound at once (an item whose model is busy is skipped, not waited on).
+ * Results expire after the TTL.
  * @module
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { toApiError } from '../errors.js';
+import { IdempotencyConflictError } from '../errors.js';
 import type { Metrics } from '../metrics/registry.js';
-import type { BatchItem, ItemResult, JobState, JobView } from '../schemas/jobs.js';
-import type { ItemRunner, JobQueue, PageRequest } from './job-queue.js';
+import type { BatchItem, JobPriority, JobState, JobView } from '../schemas/jobs.js';
+import { onItemFailure, type StoredResult, succeeded } from './item-policy.js';
+import type { JobQueue, PageRequest, SubmitRequest, Submitted, WorkerSettings } from './job-queue.js';
+import {
+  finalState,
+  isTerminal,
+  type JobSnapshot,
+  jobView,
+  listedResult,
+  pageEnd,
+  requestDigest,
+} from './job-view.js';
+import { ModelSlots } from './model-slots.js';
 
-interface Job {
-  id: string;
-  items: readonly BatchItem[];
-  results: ItemResult[];
+interface Job extends JobSnapshot {
   state: JobState;
-  createdAt: Date;
-  startedAt?: Date;
-  completedAt?: Date;
-  next: number;
-  running: number;
+  startedAt?: number;
+  completedAt?: number;
+  succeeded: number;
+  failed: number;
+  cancelled: number;
+  cancelRequested: boolean;
+  readonly items: readonly BatchItem[];
+  readonly results: (StoredResult | undefined)[];
+  /** Indexes not started yet, per requested model, in order (`head` is the next one). */
+  readonly waiting: Map<string, { indexes: number[]; head: number }>;
+  readonly digest: string;
+  readonly idempotencyKey?: string;
 }
 
-export interface MemoryJobQueueOptions {
-  readonly run: ItemRunner;
-  readonly concurrency: number;
+export interface MemoryJobQueueOptions extends WorkerSettings {
   readonly ttlMs: number;
   readonly logger: Logger;
   readonly metrics: Metrics;
 }
 
+const PRIORITIES: readonly JobPriority[] = ['critical', 'standard', 'background'];
+
 export class MemoryJobQueue implements JobQueue {
   readonly #o: MemoryJobQueueOptions;
   readonly #jobs = new Map<string, Job>();
-  /** Jobs with items not yet started, oldest first. */
-  readonly #pending: Job[] = [];
-  #active = 0;
+  readonly #byKey = new Map<string, string>();
+  /** Jobs with items not started, oldest first, per priority. */
+  readonly #queued: Record<JobPriority, Job[]> = { critical: [], standard: [], background: [] };
+  readonly #slots: ModelSlots;
+  readonly #timers = new Set<NodeJS.Timeout>();
+  readonly #running = new Set<Promise<void>>();
   #closed = false;
   readonly #sweeper: NodeJS.Timeout;
 
   constructor(options: MemoryJobQueueOptions) {
     this.#o = options;
+    this.#slots = new ModelSlots(Math.min(options.modelConcurrency, options.concurrency));
     this.#sweeper = setInterval(() => this.#sweep(), Math.min(options.ttlMs, 60_000));
     this.#sweeper.unref();
+    options.metrics.queueDepth.read = async () => ({
+      waiting: [...this.#jobs.values()].reduce((n, job) => n + waitingCount(job), 0),
+      active: this.#slots.inFlight,
+    });
   }
 
-  submit(items: readonly BatchItem[]): Promise<JobView> {
+  async submit({ items, priority, idempotencyKey }: SubmitRequest): Promise<Submitted> {
+    const digest = requestDigest(items, priority);
+    const existing = idempotencyKey ? this.#live(this.#byKey.get(idempotencyKey) ?? '') : undefined;
+    if (existing) {
+      if (existing.digest !== digest) throw conflict(idempotencyKey as string, existing.id);
+      return { job: this.#view(existing, { offset: 0, limit: 0 }), created: false };
+    }
+    const waiting = new Map<string, { indexes: number[]; head: number }>();
+    items.forEach((item, index) => {
+      const list = waiting.get(item.model_id) ?? { indexes: [], head: 0 };
+      list.indexes.push(index);
+      waiting.set(item.model_id, list);
+    });
     const job: Job = {
       id: `job_${randomUUID()}`,
-      items,
-      results: items.map((item, index) => ({
-        index,
-        status: 'pending',
-        ...(item.custom_id ? { custom_id: item.custom_id } : {}),
-      })),
+      priority,
+      total: items.length,
       state: 'queued',
-      createdAt: new Date(),
-      next: 0,
-      running: 0,
+      createdAt: Date.now(),
+      succeeded: 0,
+      failed: 0,
+      cancelled: 0,
+      cancelRequested: false,
+      items,
+      results: new Array(items.length),
+      waiting,
+      digest,
+      ...(idempotencyKey ? { idempotencyKey } : {}),
     };
     this.#jobs.set(job.id, job);
-    this.#pending.push(job);
-    this.#updateGauge();
+    if (idempotencyKey) this.#byKey.set(idempotencyKey, job.id);
+    this.#queued[priority].push(job);
+    this.#o.metrics.batchJobsSubmitted.inc({ priority });
     this.#pump();
-    return Promise.resolve(this.#view(job, { offset: 0, limit: 0 }));
+    return { job: this.#view(job, { offset: 0, limit: 0 }), created: true };
   }
 
-  get(id: string, page: PageRequest): Promise<JobView | undefined> {
-    const job = this.#jobs.get(id);
-    return Promise.resolve(job ? this.#view(job, page) : undefined);
+  async get(id: string, page: PageRequest): Promise<JobView | undefined> {
+    const job = this.#live(id);
+    return job ? this.#view(job, page) : undefined;
   }
 
-  cancel(id: string): Promise<JobView | undefined> {
-    const job = this.#jobs.get(id);
-    if (!job) return Promise.resolve(undefined);
-    if (job.state === 'queued' || job.state === 'running') {
-      for (let i = job.next; i < job.items.length; i++) {
-        const result = job.results[i];
-        if (result) result.status = 'cancelled';
+  async cancel(id: string): Promise<JobView | undefined> {
+    const job = this.#live(id);
+    if (!job) return undefined;
+    if (!isTerminal(job.state)) {
+      job.cancelRequested = true;
+      for (const list of job.waiting.values()) {
+        for (const index of list.indexes.slice(list.head)) this.#record(job, index, { status: 'cancelled' });
+        list.head = list.indexes.length;
       }
-      job.next = job.items.length;
-      this.#finishIfDone(job, true);
+      this.#dequeue(job);
+      this.#finishIfDone(job);
     }
-    return Promise.resolve(this.#view(job, { offset: 0, limit: 0 }));
+    return this.#view(job, { offset: 0, limit: 0 });
   }
 
-  close(): Promise<void> {
+  async close(): Promise<void> {
     this.#closed = true;
     clearInterval(this.#sweeper);
-    return Promise.resolve();
+    for (const timer of this.#timers) clearTimeout(timer);
+    await Promise.allSettled([...this.#running]);
   }
 
+  /** Starts items while there are free slots: by priority, oldest job first, skipping busy models. */
   #pump(): void {
-    while (!this.#closed && this.#active < this.#o.concurrency) {
-      const job = this.#pending[0];
-      if (!job) return;
-      const index = job.next++;
-      if (job.next >= job.items.length) this.#pending.shift();
-      const item = job.items[index];
-      if (!item) continue;
-      job.state = 'running';
-      job.startedAt ??= new Date();
-      job.running += 1;
-      this.#active += 1;
-      void this.#runItem(job, index, item);
+    while (!this.#closed && this.#slots.inFlight < this.#o.concurrency) {
+      const next = this.#next();
+      if (!next) return;
+      const running = this.#runItem(next.job, next.index, 1).finally(() => this.#running.delete(running));
+      this.#running.add(running);
     }
   }
 
-  async #runItem(job: Job, index: number, item: BatchItem): Promise<void> {
-    const result = job.results[index] as ItemResult;
-    try {
-      result.response = await this.#o.run(item, { requestId: `${job.id}:${index}` });
-      result.status = 'succeeded';
-      this.#o.metrics.batchItems.inc({ outcome: 'succeeded' });
-    } catch (err) {
-      const apiError = toApiError(err);
-      if (apiError.status >= 500 && apiError.code === 'internal_error') {
-        this.#o.logger.error({ err, job: job.id, index }, 'Batch item failed unexpectedly');
+  #next(): { job: Job; index: number } | undefined {
+    for (const priority of PRIORITIES) {
+      for (const job of this.#queued[priority]) {
+        for (const [model, list] of job.waiting) {
+          if (list.head >= list.indexes.length || !this.#slots.tryAcquire(model)) continue;
+          const index = list.indexes[list.head++] as number;
+          if (waitingCount(job) === 0) this.#dequeue(job);
+          return { job, index };
+        }
       }
-      result.status = 'failed';
-      result.error = apiError.toBody().error;
-      this.#o.metrics.batchItems.inc({ outcome: 'failed' });
-    } finally {
-      job.running -= 1;
-      this.#active -= 1;
-      this.#finishIfDone(job, false);
-      this.#pump();
     }
+    return undefined;
   }
 
-  #finishIfDone(job: Job, cancelled: boolean): void {
-    if (job.running > 0 || job.next < job.items.length) return;
-    if (job.state === 'completed' || job.state === 'failed' || job.state === 'cancelled') return;
-    const index = this.#pending.indexOf(job);
-    if (index >= 0) this.#pending.splice(index, 1);
-    const anyCancelled = cancelled || job.results.some((r) => r.status === 'cancelled');
-    const allFailed = job.results.every((r) => r.status === 'failed');
-    job.state = anyCancelled ? 'cancelled' : allFailed ? 'failed' : 'completed';
-    job.completedAt = new Date();
-    this.#updateGauge();
+  async #runItem(job: Job, index: number, attempt: number): Promise<void> {
+    const item = job.items[index] as BatchItem;
+    if (job.state === 'queued') {
+      job.state = 'running';
+      job.startedAt = Date.now();
+    }
+    this.#o.metrics.batchItemsRunning.inc();
+    let result: StoredResult | undefined;
+    try {
+      result = succeeded(await this.#o.run(item, { requestId: `${job.id}:${index}` }));
+    } catch (err) {
+      const failure = onItemFailure(err, attempt, this.#o, { logger: this.#o.logger, job: job.id, index });
+      if (failure.retry) {
+        this.#o.metrics.batchItemRetries.inc();
+        this.#retryLater(job, index, attempt + 1, failure.delayMs);
+      } else result = failure.result;
+    } finally {
+      this.#o.metrics.batchItemsRunning.dec();
+      this.#slots.release(item.model_id);
+    }
+    if (result) {
+      this.#record(job, index, result);
+      this.#finishIfDone(job);
+    }
+    this.#pump();
+  }
+
+  /** A retry takes a slot again when its time comes, like any item (and waits more while there is none). */
+  #retryLater(job: Job, index: number, attempt: number, delayMs: number): void {
+    const model = (job.items[index] as BatchItem).model_id;
+    const timer = setTimeout(() => {
+      this.#timers.delete(timer);
+      if (this.#closed) return;
+      if (this.#slots.inFlight >= this.#o.concurrency || !this.#slots.tryAcquire(model)) {
+        this.#retryLater(job, index, attempt, 50);
+        return;
+      }
+      const running = this.#runItem(job, index, attempt).finally(() => this.#running.delete(running));
+      this.#running.add(running);
+    }, delayMs);
+    this.#timers.add(timer);
+  }
+
+  #record(job: Job, index: number, result: StoredResult): void {
+    if (job.results[index]) return;
+    job.results[index] = result;
+    job[result.status as 'succeeded' | 'failed' | 'cancelled'] += 1;
+    this.#o.metrics.batchItems.inc({ outcome: result.status });
+  }
+
+  #finishIfDone(job: Job): void {
+    if (isTerminal(job.state) || job.succeeded + job.failed + job.cancelled < job.total) return;
+    job.state = finalState(job);
+    job.completedAt = Date.now();
+    this.#o.metrics.batchJobsFinished.inc({ state: job.state });
+  }
+
+  #dequeue(job: Job): void {
+    const queue = this.#queued[job.priority];
+    const at = queue.indexOf(job);
+    if (at >= 0) queue.splice(at, 1);
   }
 
   #view(job: Job, page: PageRequest): JobView {
-    const count = (status: ItemResult['status']): number =>
-      job.results.filter((r) => r.status === status).length;
-    const succeeded = count('succeeded');
-    const failed = count('failed');
-    const cancelled = count('cancelled');
-    const total = job.items.length;
-    const done = succeeded + failed + cancelled;
-    const end = Math.min(page.offset + page.limit, total);
-    return {
-      job_id: job.id,
-      status: job.state,
-      created_at: job.createdAt.toISOString(),
-      ...(job.startedAt ? { started_at: job.startedAt.toISOString() } : {}),
-      ...(job.completedAt
-        ? {
-            completed_at: job.completedAt.toISOString(),
-            expires_at: new Date(job.completedAt.getTime() + this.#o.ttlMs).toISOString(),
-          }
-        : {}),
-      progress: {
-        total,
-        completed: done,
-        succeeded,
-        failed,
-        cancelled,
-        percent: total ? Math.round((done / total) * 1000) / 10 : 100,
-      },
-      results: job.results.slice(page.offset, end),
-      page: { offset: page.offset, limit: page.limit, total, ...(end < total ? { next_offset: end } : {}) },
-    };
+    const results = [];
+    for (let i = page.offset; i < pageEnd(page, job.total); i++)
+      results.push(listedResult(i, job.items[i], job.results[i]));
+    return jobView(job, results, page, this.#o.ttlMs);
+  }
+
+  /** The job unless it expired (the sweeper deletes expired jobs a little later). */
+  #live(id: string): Job | undefined {
+    const job = this.#jobs.get(id);
+    return job && !(job.completedAt && Date.now() - job.completedAt >= this.#o.ttlMs) ? job : undefined;
   }
 
   #sweep(): void {
-    const now = Date.now();
     for (const [id, job] of this.#jobs) {
-      if (job.completedAt && now - job.completedAt.getTime() > this.#o.ttlMs) this.#jobs.delete(id);
+      if (this.#live(id)) continue;
+      this.#jobs.delete(id);
+      if (job.idempotencyKey) this.#byKey.delete(job.idempotencyKey);
     }
-    this.#updateGauge();
   }
+}
 
-  #updateGauge(): void {
-    const counts: Record<JobState, number> = { queued: 0, running: 0, completed: 0, failed: 0, cancelled: 0 };
-    for (const job of this.#jobs.values()) counts[job.state] += 1;
-    for (const [state, n] of Object.entries(counts)) this.#o.metrics.batchJobs.set({ state }, n);
-  }
+function waitingCount(job: Job): number {
+  let n = 0;
+  for (const list of job.waiting.values()) n += list.indexes.length - list.head;
+  return n;
+}
+
+export function conflict(key: string, jobId: string): IdempotencyConflictError {
+  return new IdempotencyConflictError(
+    `Idempotency key ${key} was used for another batch (job ${jobId}); use a new key for new items`,
+    { idempotency_key: key, job_id: jobId },
+  );
 }

@@ -13,7 +13,10 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
   if (options.defaultMetrics ?? true)
     collectDefaultMetrics({ register: registry, prefix: 'router_process_' });
   const registers = [registry];
+  /** Set by the job queue: how many items wait, run or are delayed (queried on scrape). */
+  const queueDepth: { read?: () => Promise<Record<string, number>> } = {};
   return {
+    queueDepth,
     registry,
     httpRequests: new Counter({
       name: 'router_http_requests_total',
@@ -122,17 +125,48 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
       labelNames: ['operation'] as const,
       registers,
     }),
-    batchJobs: new Gauge({
-      name: 'router_batch_jobs',
-      help: 'Batch jobs held by this router, by state',
+    batchJobsSubmitted: new Counter({
+      name: 'router_batch_jobs_submitted_total',
+      help: 'Batch jobs accepted (new ones, not idempotent repeats), by priority',
+      labelNames: ['priority'] as const,
+      registers,
+    }),
+    batchJobsFinished: new Counter({
+      name: 'router_batch_jobs_finished_total',
+      help: 'Batch jobs finished, by final state (completed, failed, cancelled), counted where they finished',
       labelNames: ['state'] as const,
       registers,
     }),
     batchItems: new Counter({
       name: 'router_batch_items_total',
-      help: 'Batch items finished, by outcome',
+      help: 'Batch items finished in this process, by outcome (succeeded, failed, cancelled)',
       labelNames: ['outcome'] as const,
       registers,
+    }),
+    batchItemRetries: new Counter({
+      name: 'router_batch_item_retries_total',
+      help: 'Batch items put back for a later try after a retryable failure',
+      registers,
+    }),
+    batchItemsDeferred: new Counter({
+      name: 'router_batch_items_deferred_total',
+      help: 'Batch items put back because their model had BATCH_MODEL_CONCURRENCY items in flight here',
+      registers,
+    }),
+    batchItemsRunning: new Gauge({
+      name: 'router_batch_items_running',
+      help: 'Batch items in flight in this process',
+      registers,
+    }),
+    batchQueueItems: new Gauge({
+      name: 'router_batch_queue_items',
+      help: 'Batch items in the shared queue, by state (waiting, active, delayed), read when scraped',
+      labelNames: ['state'] as const,
+      registers,
+      async collect() {
+        const counts = await queueDepth.read?.().catch(() => undefined);
+        if (counts) for (const [state, n] of Object.entries(counts)) this.set({ state }, n);
+      },
     }),
   };
 }

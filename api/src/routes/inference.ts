@@ -3,8 +3,8 @@
  * @module
  */
 import type { AppDeps } from '../deps.js';
-import { toApiError } from '../errors.js';
-import { type AnyRoute, type RouteContext, route } from '../http/route.js';
+import { toApiError, ValidationError } from '../errors.js';
+import { type AnyRoute, type RouteContext, type RouteResult, route } from '../http/route.js';
 import type { RequestContext } from '../inference/inference-service.js';
 import {
   analyzeBody,
@@ -23,6 +23,8 @@ import {
   textRequest,
   textResponse,
 } from '../schemas/inference.js';
+import { batchAccepted } from '../schemas/jobs.js';
+import { submitJob } from './jobs.js';
 
 /** Identity, cancellation and cache directives of a request (`cache-control: no-cache`, `x-router-cache: force`). */
 export function requestContext(ctx: RouteContext<unknown, unknown>): RequestContext {
@@ -36,6 +38,17 @@ export function requestContext(ctx: RouteContext<unknown, unknown>): RequestCont
     cache: bypass ? 'bypass' : force ? 'force' : 'default',
     receivedAt: ctx.receivedAt,
   };
+}
+
+/** `"async": true`: a one-item job, answered like a batch (202 and the status URL). */
+function asyncText(deps: AppDeps, ctx: RouteContext<TextRequest, unknown>): Promise<RouteResult> {
+  const { stream, async: _async, ...item } = ctx.body;
+  if (stream) {
+    throw new ValidationError('async and stream cannot be combined: poll the job, or stream the answer', {
+      problems: [{ path: 'body.async', message: 'cannot be combined with stream' }],
+    });
+  }
+  return submitJob(deps, [{ type: 'text', ...item }], { priority: 'standard', headers: ctx.headers });
 }
 
 export function inferenceRoutes(deps: AppDeps): AnyRoute[] {
@@ -52,8 +65,10 @@ export function inferenceRoutes(deps: AppDeps): AnyRoute[] {
           description: 'The generated text, who served it and what it cost (or an event stream)',
           schema: textResponse,
         },
+        202: { description: 'With "async": true, the job to poll', schema: batchAccepted },
       },
       handler: async (ctx) => {
+        if (ctx.body.async) return asyncText(deps, ctx);
         const op = textOperation(ctx.body);
         if (ctx.body.stream) {
           const served = await deps.inference.stream(op, routing(ctx.body), requestContext(ctx));

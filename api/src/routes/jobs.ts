@@ -1,22 +1,99 @@
 /**
- * Batch jobs: submit many inference requests at once, then poll for progress and results.
+ * Batch jobs: submit many inference requests at once (or one with `"async": true`), then poll for
+ * progress and results, or cancel what has not started.
  * @module
  */
+import type { IncomingHttpHeaders } from 'node:http';
 import type { z } from 'zod';
 import type { AppDeps } from '../deps.js';
-import { JobNotFoundError, PayloadTooLargeError } from '../errors.js';
-import { type AnyRoute, route } from '../http/route.js';
+import { JobNotFoundError, PayloadTooLargeError, ValidationError } from '../errors.js';
+import { type AnyRoute, type RouteResult, route } from '../http/route.js';
 import type { InferenceService } from '../inference/inference-service.js';
-import { analyzeBody, analyzeOperation, routing, textBody, textOperation } from '../inference/rest.js';
-import type { ItemRunner } from '../jobs/job-queue.js';
-import { type BatchRequest, batchAccepted, batchRequest, jobPageQuery, jobView } from '../schemas/jobs.js';
+import { chatCompletionBody } from '../inference/openai-format.js';
+import { generation } from '../inference/operations.js';
+import {
+  analyzeBody,
+  analyzeOperation,
+  generateParams,
+  routing,
+  textBody,
+  textOperation,
+} from '../inference/rest.js';
+import type { ItemRunner, SubmitRequest } from '../jobs/job-queue.js';
+import {
+  type BatchItem,
+  type BatchRequest,
+  batchAccepted,
+  batchRequest,
+  idempotencyKey,
+  jobPageQuery,
+  jobView,
+} from '../schemas/jobs.js';
 
 /** Runs a batch item through the same routing, fallbacks, cache and metering as a live request. */
 export function batchItemRunner(inference: InferenceService): ItemRunner {
   return async (item, { requestId }) => {
     const ctx = { requestId, caller: 'anonymous' };
-    if (item.type === 'text') return textBody(await inference.run(textOperation(item), routing(item), ctx));
+    if (item.type === 'text') {
+      const op = textOperation({ ...item, stream: false, async: false });
+      return textBody(await inference.run(op, routing(item), ctx));
+    }
+    if (item.type === 'chat') {
+      const messages = item.messages.map((m) => ({
+        role: m.role,
+        content: typeof m.content === 'string' ? m.content : m.content.map((p) => p.text).join(''),
+      }));
+      const op = generation({ kind: 'chat', messages }, generateParams(item.parameters));
+      return chatCompletionBody(await inference.run(op, routing(item), ctx));
+    }
     return analyzeBody(item.task, await inference.run(analyzeOperation(item), routing(item), ctx));
+  };
+}
+
+/** The `Idempotency-Key` header, checked like the body field. */
+function headerKey(headers: IncomingHttpHeaders): string | undefined {
+  const value = headers['idempotency-key'];
+  if (value === undefined) return undefined;
+  const parsed = idempotencyKey.safeParse(value);
+  if (parsed.success) return parsed.data;
+  throw new ValidationError(
+    `Invalid Idempotency-Key header: ${parsed.error.issues[0]?.message ?? 'invalid'}`,
+    {
+      problems: [{ path: 'headers.idempotency-key', message: parsed.error.issues[0]?.message ?? 'invalid' }],
+    },
+  );
+}
+
+/** Submits a job; answers 202 with its status URL (200 when an idempotency key named an existing job). */
+export async function submitJob(
+  deps: AppDeps,
+  items: readonly BatchItem[],
+  options: { priority: SubmitRequest['priority']; idempotencyKey?: string; headers: IncomingHttpHeaders },
+): Promise<RouteResult> {
+  const fromHeader = headerKey(options.headers);
+  if (fromHeader && options.idempotencyKey && fromHeader !== options.idempotencyKey) {
+    throw new ValidationError('The Idempotency-Key header and idempotency_key differ: send one of them', {
+      problems: [{ path: 'body.idempotency_key', message: 'differs from the Idempotency-Key header' }],
+    });
+  }
+  const key = options.idempotencyKey ?? fromHeader;
+  const { job, created } = await deps.jobs.submit({
+    items,
+    priority: options.priority,
+    ...(key ? { idempotencyKey: key } : {}),
+  });
+  const statusUrl = `/api/inference/jobs/${job.job_id}`;
+  return {
+    status: created ? 202 : 200,
+    body: {
+      job_id: job.job_id,
+      status: job.status,
+      priority: job.priority,
+      status_url: statusUrl,
+      total: job.progress.total,
+      created,
+    },
+    headers: { location: statusUrl },
   };
 }
 
@@ -38,33 +115,35 @@ export function jobRoutes(deps: AppDeps): AnyRoute[] {
     route<BatchRequest>({
       method: 'post',
       path: '/api/inference/batch',
-      summary: 'Submit a batch of text/analyze requests; answered at once with a job id',
+      summary:
+        'Submit a batch of text, analyze and chat requests; answered at once with a job id (202), or with the ' +
+        'existing job (200) when the idempotency key was seen before',
       tag: 'jobs',
       body: batchRequest,
-      responses: { 202: { description: 'Accepted; poll status_url', schema: batchAccepted } },
-      handler: async ({ body }) => {
+      maxBodyBytes: deps.config.BATCH_MAX_BYTES,
+      responses: {
+        202: { description: 'Accepted; poll status_url', schema: batchAccepted },
+        200: { description: 'The job this idempotency key made earlier', schema: batchAccepted },
+      },
+      handler: async ({ body, headers }) => {
         const max = deps.config.BATCH_MAX_ITEMS;
         if (body.requests.length > max) {
           throw new PayloadTooLargeError(
             `A batch holds at most ${max} requests (got ${body.requests.length})`,
-            {
-              max_items: max,
-            },
+            { max_items: max },
           );
         }
-        const job = await deps.jobs.submit(body.requests);
-        const statusUrl = `/api/inference/jobs/${job.job_id}`;
-        return {
-          status: 202,
-          body: { job_id: job.job_id, status: job.status, status_url: statusUrl, total: job.progress.total },
-          headers: { location: statusUrl },
-        };
+        return submitJob(deps, body.requests, {
+          priority: body.priority,
+          ...(body.idempotency_key ? { idempotencyKey: body.idempotency_key } : {}),
+          headers,
+        });
       },
     }),
     route<undefined, z.infer<typeof jobPageQuery>>({
       method: 'get',
       path: '/api/inference/jobs/:job_id',
-      summary: 'Job status, progress and results in request order (paged with offset/limit)',
+      summary: 'Job status, progress, timings and results in request order (paged with offset/limit)',
       tag: 'jobs',
       query: jobPageQuery,
       responses: { 200: { description: 'The job', schema: jobView } },

@@ -63,6 +63,10 @@ export const textRequest = z.strictObject({
     .describe(
       'Answer as server-sent events: {"output": "<new text>"} as it comes, then the usage, then [DONE]',
     ),
+  async: z
+    .boolean()
+    .default(false)
+    .describe('Answer 202 at once with a one-item job to poll (GET /api/inference/jobs/{job_id})'),
 });
 export type TextRequest = z.infer<typeof textRequest>;
 

@@ -263,6 +263,83 @@ const CORPUS: Case[] = [
     message: 'at most 10',
   },
   {
+    what: 'an unknown batch priority',
+    method: 'POST',
+    path: '/api/inference/batch',
+    body: json({ requests: [{ type: 'text', model_id: 'story-writer', input: 'x' }], priority: 'urgent' }),
+    status: 400,
+    code: 'invalid_request',
+    message: 'body.priority',
+  },
+  {
+    what: 'a bad batch item, named by its index',
+    method: 'POST',
+    path: '/api/inference/batch',
+    body: json({
+      requests: [
+        { type: 'text', model_id: 'story-writer', input: 'fine' },
+        { type: 'analyze', model_id: 'sentiment', task: 'classify', input: 'fine' },
+        { type: 'text', model_id: 'story-writer', input: ' ' },
+      ],
+    }),
+    status: 400,
+    code: 'invalid_request',
+    message: 'body.requests.2.input',
+  },
+  {
+    what: 'a chat item with an unknown role',
+    method: 'POST',
+    path: '/api/inference/batch',
+    body: json({
+      requests: [{ type: 'chat', model_id: 'story-writer', messages: [{ role: 'wizard', content: 'hi' }] }],
+    }),
+    status: 400,
+    code: 'invalid_request',
+    message: 'body.requests.0.messages.0.role',
+  },
+  {
+    what: 'a batch body over BATCH_MAX_BYTES',
+    method: 'POST',
+    path: '/api/inference/batch',
+    body: json({ requests: [{ type: 'text', model_id: 'story-writer', input: big.slice(0, 90_000) }] }),
+    status: 413,
+    code: 'payload_too_large',
+  },
+  {
+    what: 'an idempotency key with a space',
+    method: 'POST',
+    path: '/api/inference/batch',
+    body: json({ requests: [{ type: 'text', model_id: 'story-writer', input: 'x' }] }),
+    headers: { 'idempotency-key': 'a b' },
+    status: 400,
+    code: 'invalid_request',
+    message: 'idempotency-key',
+  },
+  {
+    what: 'async together with stream',
+    method: 'POST',
+    path: '/api/inference/text',
+    body: json({ model_id: 'story-writer', input: 'hi', async: true, stream: true }),
+    status: 400,
+    code: 'invalid_request',
+    message: 'body.async',
+  },
+  {
+    what: 'a page over 1000 results',
+    method: 'GET',
+    path: '/api/inference/jobs/job_x?limit=5000',
+    status: 400,
+    code: 'invalid_request',
+    message: 'query.limit',
+  },
+  {
+    what: 'cancelling an unknown job',
+    method: 'POST',
+    path: '/api/inference/jobs/job_nope/cancel',
+    status: 404,
+    code: 'job_not_found',
+  },
+  {
     what: 'an unknown job',
     method: 'GET',
     path: '/api/inference/jobs/job_nope',
@@ -451,6 +528,7 @@ describe('api/http: a corpus of bad requests gets the one error shape with a 4xx
   before(async () => {
     router = await startTestRouter(join(import.meta.dirname, '../../../examples'), {
       BATCH_MAX_ITEMS: '10',
+      BATCH_MAX_BYTES: '65536',
       USAGE_RETENTION_DAYS: '30',
     });
   });

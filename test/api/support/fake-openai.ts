@@ -29,6 +29,8 @@ export interface FakeOpenAI {
   retryAfter: string;
   /** Milliseconds every answer waits before it is sent. */
   delayMs: number;
+  /** When set and it returns a promise for a request's body, the answer waits for that promise. */
+  hold?: (body: Record<string, unknown>) => Promise<unknown> | undefined;
   close(): Promise<void>;
 }
 
@@ -123,7 +125,12 @@ function answer(path: string, body: Record<string, unknown>, res: ServerResponse
 
 export async function startFakeOpenAI(): Promise<FakeOpenAI> {
   const requests: FakeOpenAI['requests'] = [];
-  const fake = { fault: 'none' as Fault, script: [] as Fault[], retryAfter: '1', delayMs: 0 };
+  const fake: Pick<FakeOpenAI, 'fault' | 'script' | 'retryAfter' | 'delayMs' | 'hold'> = {
+    fault: 'none',
+    script: [],
+    retryAfter: '1',
+    delayMs: 0,
+  };
   const server: Server = createServer((req, res) => {
     let raw = '';
     req.on('data', (c: Buffer) => {
@@ -146,12 +153,18 @@ export async function startFakeOpenAI(): Promise<FakeOpenAI> {
           return;
         case 'drop':
           return req.socket.destroy();
-        default:
+        default: {
+          const held = fake.hold?.(body);
+          if (held !== undefined) {
+            void held.then(() => answer(req.url ?? '', body, res, false));
+            return;
+          }
           if (fake.delayMs > 0) {
             setTimeout(() => answer(req.url ?? '', body, res, fault === 'broken-stream'), fake.delayMs);
             return;
           }
           return answer(req.url ?? '', body, res, fault === 'broken-stream');
+        }
       }
     });
   });
