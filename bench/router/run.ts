@@ -124,7 +124,9 @@ async function main(): Promise<void> {
     routerRoute: undefined as string | undefined,
     mainRunXCache: undefined as string | undefined,
   };
-  log(`router bench: ${meta.cores} cores (${meta.cpu}), node ${meta.node}, router at ${meta.commit}, ${meta.routerRuns}`);
+  log(
+    `router bench: ${meta.cores} cores (${meta.cpu}), node ${meta.node}, router at ${meta.commit}, ${meta.routerRuns}`,
+  );
   log(`load average at start: ${meta.loadavgAtStart.join(' ')}`);
 
   const upstream = await startServer({

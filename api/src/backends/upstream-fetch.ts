@@ -136,6 +136,12 @@ function responseHeaders(res: IncomingMessage): Headers {
   return new Headers(pairs);
 }
 
+function makeResponse(body: Buffer | ReadableStream<Uint8Array> | null, init: ResponseInit): Response {
+  return body instanceof Buffer
+    ? (new BufferedResponse(body, init) as unknown as Response)
+    : new Response(body, init);
+}
+
 export function createUpstreamFetch(options: UpstreamFetchOptions = {}): UpstreamFetch {
   const agentOptions = {
     keepAlive: true,
@@ -193,11 +199,7 @@ export function createUpstreamFetch(options: UpstreamFetchOptions = {}): Upstrea
           settled = true;
           if (!(body instanceof ReadableStream)) signal?.removeEventListener('abort', onAbort);
           try {
-            resolve(
-              body instanceof Buffer
-                ? (new BufferedResponse(body, init) as unknown as Response)
-                : new Response(body, init),
-            );
+            resolve(makeResponse(body, init));
           } catch (err) {
             reject(new TypeError(`fetch failed: upstream answered with status ${status}`, { cause: err }));
           }

@@ -51,21 +51,28 @@ export function cacheKey(input: Pick<CachePlanInput, 'model' | 'version' | 'oper
 /** JSON with object keys sorted and undefined members left out (as JSON.stringify leaves them out). */
 export function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  if (Array.isArray(value)) {
-    let out = '[';
-    for (let i = 0; i < value.length; i++) {
-      const item = value[i];
-      out += `${i > 0 ? ',' : ''}${item === undefined || typeof item === 'function' ? 'null' : canonicalJson(item)}`;
-    }
-    return `${out}]`;
+  return Array.isArray(value) ? canonicalArray(value) : canonicalObject(value as Record<string, unknown>);
+}
+
+function omitted(item: unknown): boolean {
+  return item === undefined || typeof item === 'function';
+}
+
+function canonicalArray(value: unknown[]): string {
+  let out = '[';
+  for (let i = 0; i < value.length; i++) {
+    const item = value[i];
+    out += `${i > 0 ? ',' : ''}${omitted(item) ? 'null' : canonicalJson(item)}`;
   }
-  const record = value as Record<string, unknown>;
-  const keys = Object.keys(record).sort();
+  return `${out}]`;
+}
+
+function canonicalObject(record: Record<string, unknown>): string {
   let out = '{';
   let first = true;
-  for (const key of keys) {
+  for (const key of Object.keys(record).sort()) {
     const item = record[key];
-    if (item === undefined || typeof item === 'function') continue;
+    if (omitted(item)) continue;
     out += `${first ? '' : ','}${JSON.stringify(key)}:${canonicalJson(item)}`;
     first = false;
   }
