@@ -79,26 +79,35 @@ process.once('exit', () => {
   for (const child of children) child.kill('SIGKILL');
 });
 
-/** A redis-server of its own, without persistence, that a test may kill, restart or put to sleep. */
+/**
+ * A redis-server of its own that a test may kill, restart or put to sleep: without persistence, or with
+ * `persistDir` the append-only file the job queue's docs ask for (restarting on the same port reloads it).
+ */
 export class RedisServer {
   #child: ChildProcess | undefined;
 
-  private constructor(readonly port: number) {}
+  private constructor(
+    readonly port: number,
+    readonly persistDir?: string,
+  ) {}
 
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
   }
 
-  static async start(): Promise<RedisServer> {
-    const server = new RedisServer(await freePort());
+  static async start(options: { persistDir?: string } = {}): Promise<RedisServer> {
+    const server = new RedisServer(await freePort(), options.persistDir);
     await server.start();
     return server;
   }
 
   async start(): Promise<void> {
-    const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
+    const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--save', ''];
+    if (this.persistDir) {
+      args.push('--appendonly', 'yes', '--appendfsync', 'everysec', '--maxmemory-policy', 'noeviction');
+    } else args.push('--appendonly', 'no');
     // DEBUG SLEEP stands in for a stalled server; Redis 7 refuses DEBUG unless this is set.
-    args.push('--enable-debug-command', 'yes', '--dir', tmpdir());
+    args.push('--enable-debug-command', 'yes', '--dir', this.persistDir ?? tmpdir());
     const child = spawn(process.env.REDIS_SERVER ?? 'redis-server', args, {
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -8,6 +8,7 @@ import { eventually } from '../../support/eventually.js';
 import { deleteKeys, REDIS_URL, requireRedis, uniquePrefix } from '../../support/redis.js';
 import { openaiModel, startRouter, type TestRouter } from '../router/harness.js';
 import { type FakeOpenAI, startFakeOpenAI } from '../support/fake-openai.js';
+import { untilFinished } from './poll.js';
 
 const queues: { name: string; env: () => Record<string, string>; redis: boolean }[] = [
   { name: 'in-process queue', env: () => ({}), redis: false },
@@ -30,11 +31,7 @@ for (const queue of queues) {
       const res = await fetch(`${router.url}${path}`, { method: 'DELETE' });
       return { status: res.status, body: (await res.json()) as any };
     };
-    const done = (url: string) =>
-      eventually(async () => {
-        const job = (await router.get(url)).body;
-        return ['completed', 'failed', 'cancelled'].includes(job.status) ? job : undefined;
-      }, 'the job to finish');
+    const done = (url: string) => untilFinished(router.get, url);
 
     before(async function () {
       if (queue.redis) await requireRedis(this);
