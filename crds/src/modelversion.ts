@@ -182,7 +182,7 @@ export const modelCache = z
     persistentVolumeClaim: cacheClaim
       .optional()
       .describe(
-        'Keep the cache on a PVC (survives the pod); absent: an emptyDir unless the operator config names a claim',
+        'Keep the cache on a PVC (survives the pod); absent: an emptyDir (the operator config modelCacheClaim is for versions without spec.cache)',
       ),
   })
   .describe('Where runtime pods keep fetched artifacts (mounted at MODEL_CACHE_DIR)');

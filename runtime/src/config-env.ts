@@ -34,7 +34,8 @@ export function secondsVar(what: string) {
   );
 }
 
-const UNITS: Readonly<Record<string, number>> = {
+/** Byte multipliers of the size suffixes (the operator reads Kubernetes quantities with them too). */
+export const BYTE_UNITS: Readonly<Record<string, number>> = {
   '': 1,
   K: 1e3,
   M: 1e6,
@@ -56,7 +57,7 @@ export function bytesVar(what: string) {
       .regex(/^\d+(Ki|Mi|Gi|Ti|K|M|G|T)?$/, { error: message })
       .transform((text) => {
         const [, digits, unit = ''] = /^(\d+)(\D*)$/.exec(text) as RegExpExecArray;
-        return Number(digits) * (UNITS[unit] as number);
+        return Number(digits) * (BYTE_UNITS[unit] as number);
       })
       .refine((n) => Number.isSafeInteger(n) && n > 0, { error: message }),
   );

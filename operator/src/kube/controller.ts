@@ -4,7 +4,7 @@
  * to look at, never what happened to it.
  * @module
  */
-import type { V1Deployment, V1Pod, V1Service } from '@kubernetes/client-node';
+import type { V1Deployment, V1PersistentVolumeClaim, V1Pod, V1Service } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { AIModel, Condition, ModelVersion } from '../../../crds/src/index.js';
 import { conditionOf, Reason } from '../conditions.js';
@@ -13,8 +13,10 @@ import { aiModelStatus } from '../status/aimodel-status.js';
 import type { KubeApi, KubeObject } from './api.js';
 import { isNotFound } from './client.js';
 import { desiredVersion } from './desired.js';
+import { DownloadProber } from './download-probe.js';
 import type { EventRecorder } from './events.js';
 import { Informer } from './informer.js';
+import { cacheClaimName } from './model-cache.js';
 import { LABEL_MODEL_VERSION, MANAGED_SELECTOR } from './names.js';
 import type { OperatorConfig } from './operator-config.js';
 import { Resources, type ResourceType } from './resources.js';
@@ -36,6 +38,12 @@ export interface ControllerOptions {
 }
 
 const ROLLUP_DELAY_MS = 500;
+
+/** What one apply did: nothing (`verb` absent), or created or updated the object. */
+interface Applied {
+  readonly kind: string;
+  readonly verb?: 'Created' | 'Updated';
+}
 
 /** One event per pass, not per object: "Created Deployment and Service story-writer-v2". */
 export function changeMessage(
@@ -61,7 +69,9 @@ export class Controller {
   readonly deployments: Informer<V1Deployment & KubeObject>;
   readonly services: Informer<V1Service & KubeObject>;
   readonly pods: Informer<V1Pod & KubeObject>;
+  readonly claims: Informer<V1PersistentVolumeClaim & KubeObject>;
   readonly queue: WorkQueue;
+  readonly prober?: DownloadProber;
   #resync?: NodeJS.Timeout;
 
   constructor(options: ControllerOptions) {
@@ -80,6 +90,18 @@ export class Controller {
     this.deployments = informer(Resources.Deployment, MANAGED_SELECTOR);
     this.services = informer(Resources.Service, MANAGED_SELECTOR);
     this.pods = informer(Resources.Pod, MANAGED_SELECTOR);
+    this.claims = informer(Resources.PersistentVolumeClaim, MANAGED_SELECTOR);
+    const probe = options.config.downloadProbe;
+    if (probe.enabled) {
+      this.prober = new DownloadProber({
+        pods: () => this.pods.list(),
+        onChange: (owner) => this.queue.add(`mv:${owner}`),
+        logger: options.logger,
+        intervalMs: probe.intervalSeconds * 1000,
+        timeoutMs: probe.timeoutMs,
+        concurrency: probe.concurrency,
+      });
+    }
     this.queue = new WorkQueue({
       name: 'operator',
       workers: options.workers ?? 4,
@@ -110,18 +132,22 @@ export class Controller {
     this.deployments.on(byOwner);
     this.services.on(byOwner);
     this.pods.on(byOwner);
+    this.claims.on(byOwner);
+  }
+
+  get #informers() {
+    return [this.models, this.versions, this.deployments, this.services, this.pods, this.claims];
   }
 
   /** Fills the caches (initial lists); reconciling starts with `run()`. */
   async sync(): Promise<void> {
-    await Promise.all(
-      [this.models, this.versions, this.deployments, this.services, this.pods].map((i) => i.start()),
-    );
+    await Promise.all(this.#informers.map((i) => i.start()));
   }
 
   /** Starts reconciling (the leader only), everything once now and again every resync period. */
   run(): void {
     this.queue.start();
+    this.prober?.start();
     this.#enqueueAll();
     this.#resync = setInterval(() => this.#enqueueAll(), (this.#o.resyncSeconds ?? 300) * 1000);
     this.#resync.unref();
@@ -129,8 +155,9 @@ export class Controller {
 
   async stop(): Promise<void> {
     clearInterval(this.#resync);
+    await this.prober?.stop();
     await this.queue.shutdown();
-    for (const i of [this.models, this.versions, this.deployments, this.services, this.pods]) i.stop();
+    for (const i of this.#informers) i.stop();
   }
 
   #enqueueAll(): void {
@@ -163,17 +190,25 @@ export class Controller {
     let deployment = this.deployments.get(namespace, name);
     try {
       if (desired.kind === 'serve') {
-        const [applied, service] = await Promise.all([
+        const [applied, service, claim] = await Promise.all([
           this.#ensure(
             Resources.Deployment,
             this.deployments,
             desired.deployment as V1Deployment & KubeObject,
           ),
           this.#ensure(Resources.Service, this.services, desired.service as V1Service & KubeObject),
+          desired.claim
+            ? this.#ensure(
+                Resources.PersistentVolumeClaim,
+                this.claims,
+                desired.claim as V1PersistentVolumeClaim & KubeObject,
+              )
+            : this.#removeClaim(mv).then((): Applied => ({ kind: Resources.PersistentVolumeClaim.kind })),
         ]);
         deployment = applied.object;
-        const message = changeMessage([applied, service], name);
-        if (message) this.#event(mv, 'Normal', applied.verb ?? service.verb ?? 'Updated', message);
+        const message = changeMessage([applied, service, claim], name);
+        if (message)
+          this.#event(mv, 'Normal', applied.verb ?? service.verb ?? claim.verb ?? 'Updated', message);
       } else {
         await this.#removeChildren(mv);
         deployment = undefined;
@@ -186,7 +221,14 @@ export class Controller {
       throw err;
     }
     const pods = this.pods.list(namespace).filter((p) => p.metadata.labels?.[LABEL_MODEL_VERSION] === name);
-    const status = clusterVersionStatus({ version: mv, desired, deployment, pods, now: new Date() });
+    const status = clusterVersionStatus({
+      version: mv,
+      desired,
+      deployment,
+      pods,
+      downloads: (pod) => this.prober?.get(pod),
+      now: new Date(),
+    });
     await this.#writeVersionStatus(mv, status);
   }
 
@@ -230,7 +272,25 @@ export class Controller {
     const children: [ResourceType, KubeObject | undefined][] = [
       [Resources.Deployment, this.deployments.get(ns, mv.metadata.name)],
       [Resources.Service, this.services.get(ns, mv.metadata.name)],
+      [Resources.PersistentVolumeClaim, this.claims.get(ns, cacheClaimName(mv))],
     ];
+    await this.#deleteOwned(mv, children);
+  }
+
+  /**
+   * Deletes the cache claim the operator created for `mv` once the version no longer wants one (emptyDir, or
+   * an existing claim instead): storage nobody mounts is storage somebody pays for.
+   */
+  async #removeClaim(mv: ModelVersion & KubeObject): Promise<void> {
+    const ns = mv.metadata.namespace as string;
+    await this.#deleteOwned(mv, [[Resources.PersistentVolumeClaim, this.claims.get(ns, cacheClaimName(mv))]]);
+  }
+
+  async #deleteOwned(
+    mv: ModelVersion & KubeObject,
+    children: readonly [ResourceType, KubeObject | undefined][],
+  ): Promise<void> {
+    const ns = mv.metadata.namespace as string;
     for (const [type, child] of children) {
       if (!child?.metadata.ownerReferences?.some((r) => r.uid === mv.metadata.uid)) continue;
       try {

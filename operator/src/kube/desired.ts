@@ -4,19 +4,31 @@
  * nothing time-varying, so applying them again changes nothing.
  * @module
  */
-import type { V1Container, V1Deployment, V1EnvVar, V1Probe, V1Service } from '@kubernetes/client-node';
+import type {
+  V1Container,
+  V1ContainerPort,
+  V1Deployment,
+  V1DeploymentStrategy,
+  V1PersistentVolumeClaim,
+  V1Probe,
+  V1Service,
+  V1ServicePort,
+} from '@kubernetes/client-node';
 import type { AIModel, ModelVersion } from '../../../crds/src/index.js';
 import { Reason } from '../conditions.js';
+import { stopBudgetSeconds } from '../drain.js';
+import { MODEL_CACHE_PATH, MODEL_CACHE_VOLUME, type ModelCachePlan, modelCachePlan } from './model-cache.js';
 import { childLabels, childName, selectorLabels } from './names.js';
 import type { OperatorConfig } from './operator-config.js';
+import { plainValues, runtimeEnv } from './runtime-env.js';
 import { scheduling } from './scheduling.js';
-
-export const MODEL_CACHE_PATH = '/var/cache/paissive/models';
 
 export interface ServedVersion {
   readonly kind: 'serve';
   readonly deployment: V1Deployment;
   readonly service: V1Service;
+  /** The model cache claim the operator creates for the version, when it creates one. */
+  readonly claim?: V1PersistentVolumeClaim;
   /** What the router dials once pods are ready. */
   readonly endpoint: string;
   readonly protocol: 'oip-v2' | 'openai';
@@ -43,22 +55,6 @@ function ownerReference(mv: ModelVersion) {
   };
 }
 
-function runtimeEnv(mv: ModelVersion, port: number): V1EnvVar[] {
-  const env: V1EnvVar[] = [
-    { name: 'MODEL_NAME', value: mv.spec.model },
-    { name: 'MODEL_VERSION', value: mv.spec.version },
-    { name: 'MODEL_ARTIFACT_URI', value: mv.spec.artifact?.uri ?? '' },
-  ];
-  if (mv.spec.artifact?.sha256) env.push({ name: 'MODEL_ARTIFACT_SHA256', value: mv.spec.artifact.sha256 });
-  env.push(
-    { name: 'MODEL_CONFIGURATION', value: JSON.stringify(mv.spec.configuration ?? {}) },
-    { name: 'GRPC_HOST', value: '0.0.0.0' },
-    { name: 'GRPC_PORT', value: String(port) },
-    { name: 'MODEL_CACHE_DIR', value: MODEL_CACHE_PATH },
-  );
-  return [...env, ...(mv.spec.runtime?.env ?? [])];
-}
-
 function probes(protocol: 'oip-v2' | 'openai', port: number, healthPath: string) {
   const check = protocol === 'oip-v2' ? { grpc: { port } } : { httpGet: { path: healthPath, port } };
   const probe = (periodSeconds: number, failureThreshold: number): V1Probe => ({
@@ -76,6 +72,7 @@ function container(
   config: OperatorConfig,
   protocol: 'oip-v2' | 'openai',
   port: number,
+  cache: ModelCachePlan,
 ): V1Container {
   const resources = mv.spec.resources;
   const requests: Record<string, string> = {};
@@ -94,17 +91,78 @@ function container(
     image: mv.spec.runtime?.image ?? config.runtimeImage,
     imagePullPolicy: config.imagePullPolicy,
     ...(mv.spec.runtime?.args ? { args: [...mv.spec.runtime.args] } : {}),
-    env: protocol === 'oip-v2' ? runtimeEnv(mv, port) : [...(mv.spec.runtime?.env ?? [])],
-    ports: [{ name: protocol === 'oip-v2' ? 'grpc' : 'http', containerPort: port, protocol: 'TCP' }],
+    env:
+      protocol === 'oip-v2'
+        ? runtimeEnv(mv, config, {
+            grpcPort: port,
+            metricsPort: config.runtimeMetricsPort,
+            cacheMaxBytes: cache.maxBytes,
+          })
+        : [...(mv.spec.runtime?.env ?? [])],
+    ports: containerPorts(protocol, port, config),
     ...probes(protocol, port, mv.spec.runtime?.healthPath ?? '/health'),
     resources: {
       ...(Object.keys(requests).length ? { requests } : {}),
       ...(Object.keys(limits).length ? { limits } : {}),
     },
-    volumeMounts: [{ name: 'model-cache', mountPath: MODEL_CACHE_PATH }],
+    volumeMounts: [{ name: MODEL_CACHE_VOLUME, mountPath: MODEL_CACHE_PATH }],
     terminationMessagePolicy: 'FallbackToLogsOnError',
     securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
   };
+}
+
+function containerPorts(
+  protocol: 'oip-v2' | 'openai',
+  port: number,
+  config: OperatorConfig,
+): V1ContainerPort[] {
+  if (protocol === 'openai') return [{ name: 'http', containerPort: port, protocol: 'TCP' }];
+  return [
+    { name: 'grpc', containerPort: port, protocol: 'TCP' },
+    { name: 'metrics', containerPort: config.runtimeMetricsPort, protocol: 'TCP' },
+  ];
+}
+
+function servicePorts(protocol: 'oip-v2' | 'openai', port: number, config: OperatorConfig): V1ServicePort[] {
+  const named = (name: string, p: number, appProtocol: string): V1ServicePort => ({
+    name,
+    port: p,
+    targetPort: p,
+    protocol: 'TCP',
+    appProtocol,
+  });
+  if (protocol === 'openai') return [named('http', port, 'http')];
+  return [named('grpc', port, 'grpc'), named('metrics', config.runtimeMetricsPort, 'http')];
+}
+
+/**
+ * For Prometheus' annotation-based pod discovery (the common `kubernetes-pods` scrape job); with the Prometheus
+ * Operator the chart's PodMonitor selects the same pods by their `metrics` port instead.
+ */
+function scrapeAnnotations(config: OperatorConfig): Record<string, string> {
+  return {
+    'prometheus.io/scrape': 'true',
+    'prometheus.io/port': String(config.runtimeMetricsPort),
+    'prometheus.io/path': '/metrics',
+  };
+}
+
+/**
+ * The rolling update's parameters are spelled out (Kubernetes' defaults) so the operator owns them under
+ * server-side apply: switching to Recreate (a ReadWriteOnce cache claim) then drops them; left to defaulting,
+ * nobody owns them and the API server refuses Recreate with rollingUpdate still set.
+ */
+function deploymentStrategy(type: ModelCachePlan['strategy']): V1DeploymentStrategy {
+  return type === 'Recreate' ? { type } : { type, rollingUpdate: { maxSurge: '25%', maxUnavailable: '25%' } };
+}
+
+/**
+ * Long enough for the runtime's drain (delay + grace, spec.runtime.env included) plus a margin, and at least
+ * the operator config's floor.
+ */
+function terminationGracePeriod(container: V1Container, config: OperatorConfig): number {
+  const budget = Math.ceil(stopBudgetSeconds(plainValues(container.env ?? [])));
+  return Math.max(config.terminationGracePeriodSeconds ?? 0, budget);
 }
 
 function why(
@@ -163,6 +221,11 @@ export function desiredVersion(
   const namespace = mv.metadata.namespace as string;
   const labels = childLabels(mv);
   const metadata = { name, namespace, labels, ownerReferences: [ownerReference(mv)] };
+  const cache = modelCachePlan(mv, config, [ownerReference(mv)]);
+  if ('problem' in cache) {
+    return { kind: 'none', reason: Reason.ConfigInvalid, message: cache.problem, problem: true };
+  }
+  const runtime = container(mv, config, protocol, port, cache);
   const deployment: V1Deployment = {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
@@ -170,25 +233,20 @@ export function desiredVersion(
     spec: {
       replicas: mv.spec.replicas,
       revisionHistoryLimit: 3,
+      strategy: deploymentStrategy(cache.strategy),
       selector: { matchLabels: selectorLabels(mv) },
       template: {
-        metadata: { labels },
+        metadata: { labels, ...(protocol === 'oip-v2' ? { annotations: scrapeAnnotations(config) } : {}) },
         spec: {
-          containers: [container(mv, config, protocol, port)],
-          volumes: [
-            {
-              name: 'model-cache',
-              emptyDir: config.modelCacheSizeLimit ? { sizeLimit: config.modelCacheSizeLimit } : {},
-            },
-          ],
+          containers: [runtime],
+          volumes: [cache.volume],
           enableServiceLinks: false,
-          terminationGracePeriodSeconds: config.terminationGracePeriodSeconds,
+          terminationGracePeriodSeconds: terminationGracePeriod(runtime, config),
           ...scheduling(mv, config),
         },
       },
     },
   };
-  const portName = protocol === 'oip-v2' ? 'grpc' : 'http';
   const service: V1Service = {
     apiVersion: 'v1',
     kind: 'Service',
@@ -198,7 +256,7 @@ export function desiredVersion(
       // ClusterIP would pin one pod). Plain HTTP servers sit behind a ClusterIP.
       ...(protocol === 'oip-v2' ? { clusterIP: 'None' } : {}),
       selector: selectorLabels(mv),
-      ports: [{ name: portName, port, targetPort: port, protocol: 'TCP', appProtocol: portName }],
+      ports: servicePorts(protocol, port, config),
     },
   };
   const host = `${name}.${namespace}.svc`;
@@ -206,6 +264,7 @@ export function desiredVersion(
     kind: 'serve',
     deployment,
     service,
+    ...(cache.claim ? { claim: cache.claim } : {}),
     endpoint: protocol === 'oip-v2' ? `${host}:${port}` : `http://${host}:${port}/v1`,
     protocol,
   };

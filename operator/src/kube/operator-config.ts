@@ -4,7 +4,7 @@
  * @module
  */
 import { z } from 'zod';
-import { formatIssues } from '../../../crds/src/index.js';
+import { cacheClaim, credentialsSecretRef, formatIssues } from '../../../crds/src/index.js';
 
 const toleration = z.object({
   key: z.string().optional(),
@@ -49,11 +49,48 @@ export const operatorConfigSchema = z.object({
     .default([{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }]),
   /** Node label present only on GPU nodes: CPU-only versions are kept off nodes that carry it. */
   gpuNodeLabel: z.string().default('nvidia.com/gpu.present'),
+  /** Port of the runtime's /metrics, /healthz and /readyz server (named `metrics` on the pod and Service). */
+  runtimeMetricsPort: z.number().int().min(1).max(65535).default(8002),
   modelCacheSizeLimit: z
     .string()
+    .regex(
+      /^[0-9]+(\.[0-9]+)?(k|M|G|T|Ki|Mi|Gi|Ti)?$/,
+      'must be a Kubernetes quantity of bytes such as 20Gi or 500M',
+    )
     .optional()
-    .describe('emptyDir sizeLimit of the model cache volume, e.g. 20Gi'),
-  terminationGracePeriodSeconds: z.number().int().min(0).default(30),
+    .describe(
+      'Default model cache bound (MODEL_CACHE_MAX_BYTES, emptyDir sizeLimit, created claim size), e.g. 20Gi',
+    ),
+  /**
+   * Keep every version's cache on a PVC unless its spec says otherwise: `claimName` names a claim each
+   * namespace provides (ReadWriteMany to share it); without it the operator creates one per version.
+   */
+  modelCacheClaim: cacheClaim.optional(),
+  /** S3 credentials for s3:// artifacts of versions that name none (a Secret of that name in their namespace). */
+  artifactCredentialsSecret: credentialsSecretRef.optional(),
+  /** S3-compatible store settings for s3:// artifacts (MinIO, Ceph...); absent: AWS. */
+  s3: z
+    .object({
+      endpoint: z.url().optional(),
+      region: z.string().min(1).optional(),
+      forcePathStyle: z.boolean().optional(),
+    })
+    .optional(),
+  /** After SIGTERM runtimes keep serving this long, so endpoints and routers stop sending first. */
+  drainDelaySeconds: z.number().min(0).max(600).default(5),
+  /** Then in-flight requests (long generations included) get this long to finish. */
+  drainGraceSeconds: z.number().min(0).max(3600).default(20),
+  /** At least this; always above drain delay + grace + 5 s (a higher spec.runtime.env DRAIN_* raises it). */
+  terminationGracePeriodSeconds: z.number().int().min(0).optional(),
+  /** How the operator reads fetch progress from runtime pods that are running but not ready yet. */
+  downloadProbe: z
+    .object({
+      enabled: z.boolean().default(true),
+      intervalSeconds: z.number().min(0.2).max(300).default(5),
+      timeoutMs: z.number().int().min(50).max(30_000).default(1000),
+      concurrency: z.number().int().min(1).max(64).default(8),
+    })
+    .prefault({}),
 });
 
 export type OperatorConfig = Readonly<z.infer<typeof operatorConfigSchema>>;

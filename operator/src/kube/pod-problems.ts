@@ -18,6 +18,7 @@ const EXIT_REASONS: Readonly<Record<number, Reason>> = {
   2: Reason.ConfigInvalid,
   3: Reason.ArtifactInvalid,
   4: Reason.ModelLoadFailed,
+  5: Reason.ArtifactUnavailable,
 };
 
 /** Worst first: what the person should fix before anything else. */
@@ -25,6 +26,8 @@ const SEVERITY: readonly Reason[] = [
   Reason.ArtifactInvalid,
   Reason.ConfigInvalid,
   Reason.ModelLoadFailed,
+  Reason.CredentialsMissing,
+  Reason.ArtifactUnavailable,
   Reason.ImagePullBackOff,
   Reason.CrashLoopBackOff,
   Reason.Unschedulable,
@@ -52,13 +55,24 @@ function containerProblem(status: V1ContainerStatus, pod: string): PodProblem | 
       pod,
     };
   }
+  // The kubelet cannot build the container's environment: most often a Secret (S3 credentials) or a key in it
+  // is missing, e.g. `secret "s3-credentials" not found`.
+  if (waiting?.reason === 'CreateContainerConfigError') {
+    const message = waiting.message ?? '';
+    return {
+      reason: /secret/i.test(message) ? Reason.CredentialsMissing : Reason.ConfigInvalid,
+      message: `${pod}: ${waiting.reason}: ${message}`.trim(),
+      pod,
+    };
+  }
   if (waiting?.reason === 'CrashLoopBackOff' || status.state?.terminated || (status.restartCount ?? 0) > 0) {
     return terminatedProblem(status, pod);
   }
   return undefined;
 }
 
-function podProblem(pod: V1Pod): PodProblem | undefined {
+/** What is wrong with one pod, if anything. */
+export function podProblem(pod: V1Pod): PodProblem | undefined {
   const name = pod.metadata?.name ?? 'pod';
   if (pod.metadata?.deletionTimestamp) return undefined;
   const scheduled = pod.status?.conditions?.find((c) => c.type === 'PodScheduled');

@@ -29,6 +29,7 @@ export const Resources = {
   Deployment: { apiVersion: 'apps/v1', kind: 'Deployment', plural: 'deployments', namespaced: true },
   Service: core('Service', 'services'),
   Pod: core('Pod', 'pods'),
+  PersistentVolumeClaim: core('PersistentVolumeClaim', 'persistentvolumeclaims'),
   Secret: core('Secret', 'secrets'),
   Event: core('Event', 'events'),
   Lease: { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', plural: 'leases', namespaced: true },

@@ -5,16 +5,40 @@
  */
 import type { V1Deployment, V1Pod } from '@kubernetes/client-node';
 import type { ModelVersion, ModelVersionStatus } from '../../../crds/src/index.js';
+import type { DownloadStatus } from '../../../runtime/src/model-store/progress.js';
 import { type ConditionInput, Reason, setConditions } from '../conditions.js';
+import { artifactStatus } from '../status/artifact-status.js';
 import type { DesiredVersion } from './desired.js';
-import { worstPodProblem } from './pod-problems.js';
+import { podProblem, worstPodProblem } from './pod-problems.js';
 
 export interface ClusterVersionInput {
   readonly version: ModelVersion;
   readonly desired: DesiredVersion;
   readonly deployment?: V1Deployment;
   readonly pods: readonly V1Pod[];
+  /** What the download prober last heard from pod `namespace/name` (running but not ready pods only). */
+  readonly downloads?: (podKey: string) => DownloadStatus | undefined;
   readonly now: Date;
+}
+
+const podReady = (pod: V1Pod): boolean =>
+  pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+
+/** status.artifact from the pods: their probed fetches, their artifact failures, whether they serve. */
+function podsArtifact(input: ClusterVersionInput) {
+  const live = input.pods.filter((p) => !p.metadata?.deletionTimestamp);
+  return artifactStatus(
+    input.version,
+    live.map((pod) => {
+      const serving = podReady(pod);
+      const key = `${pod.metadata?.namespace}/${pod.metadata?.name}`;
+      return {
+        serving,
+        download: serving ? undefined : input.downloads?.(key),
+        failure: serving ? undefined : podProblem(pod),
+      };
+    }),
+  );
 }
 
 const triple = (
@@ -116,6 +140,7 @@ export function clusterVersionStatus(input: ClusterVersionInput): ModelVersionSt
     (n, p) => n + (p.status?.containerStatuses ?? []).reduce((m, c) => m + (c.restartCount ?? 0), 0),
     0,
   );
+  const artifact = desired.protocol === 'oip-v2' ? podsArtifact(input) : undefined;
   return {
     observedGeneration: generation,
     conditions: setConditions(version.status?.conditions, conditions, now, generation),
@@ -125,5 +150,6 @@ export function clusterVersionStatus(input: ClusterVersionInput): ModelVersionSt
     endpoint: desired.endpoint,
     protocol: desired.protocol,
     restarts,
+    ...(artifact ? { artifact } : {}),
   };
 }

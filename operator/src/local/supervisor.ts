@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import type { IpcMessage } from '../../../runtime/src/lifecycle.js';
 import type { DownloadStatus } from '../../../runtime/src/model-store/progress.js';
 import { Reason } from '../conditions.js';
+import { stopBudgetSeconds } from '../drain.js';
 import type { LocalRuntimeSpec } from './desired.js';
 
 /** Exit codes of the runtime process (runtime/src/lifecycle.ts EXIT_CODES) that carry a reason. */
@@ -19,25 +20,12 @@ const EXIT_REASONS: Readonly<Record<number, Reason>> = {
   5: Reason.ArtifactUnavailable,
 };
 
-/** The runtime's drain defaults (runtime/src/config.ts), for a child whose environment sets none. */
-const RUNTIME_DRAIN_DELAY_SECONDS = 0;
-const RUNTIME_DRAIN_GRACE_SECONDS = 10;
-/** Time past the drain for the runtime to close its servers and exit before it is killed. */
-const STOP_MARGIN_MS = 5000;
-
-const secondsOr = (value: string | undefined, fallback: number): number => {
-  const n = value === undefined || value.trim() === '' ? Number.NaN : Number(value);
-  return Number.isFinite(n) && n >= 0 ? n : fallback;
-};
-
 /**
  * How long a stopping runtime with this environment gets between SIGTERM and SIGKILL: its drain delay plus
- * grace (DRAIN_DELAY_SECONDS, DRAIN_GRACE_SECONDS) plus a margin, so a clean drain is never cut short.
+ * grace plus a margin (operator/src/drain.ts), so a clean drain is never cut short.
  */
 export function stopGraceMsFor(env: Readonly<Record<string, string | undefined>>): number {
-  const delay = secondsOr(env.DRAIN_DELAY_SECONDS, RUNTIME_DRAIN_DELAY_SECONDS);
-  const grace = secondsOr(env.DRAIN_GRACE_SECONDS, RUNTIME_DRAIN_GRACE_SECONDS);
-  return Math.round((delay + grace) * 1000) + STOP_MARGIN_MS;
+  return Math.round(stopBudgetSeconds(env) * 1000);
 }
 
 export type RuntimePhase = 'Starting' | 'Ready' | 'BackOff';

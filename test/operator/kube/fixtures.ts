@@ -31,28 +31,37 @@ ${spec
   .join('\n')}
 `;
 
+/** Conditions of a scheduled pod whose runtime is not ready (crash loop, fetching, loading). */
+const notReady = () => [
+  { type: 'PodScheduled', status: 'True' },
+  { type: 'Initialized', status: 'True' },
+  { type: 'ContainersReady', status: 'False' },
+  { type: 'Ready', status: 'False' },
+];
+
+/** The runtime container's status as a kubelet reports it, not ready unless `fields` say otherwise. */
+const runtimeContainer = <T extends object>(fields: T) => ({
+  name: 'runtime',
+  image: 'runtime',
+  imageID: '',
+  ready: false,
+  started: false,
+  restartCount: 0,
+  ...fields,
+});
+
 /** Kubelet-reported pod states kwok does not simulate, written to a pod's status as a kubelet would. */
 export const crashLoop = (exitCode: number, message: string) => ({
   status: {
-    conditions: [
-      { type: 'PodScheduled', status: 'True' },
-      { type: 'Initialized', status: 'True' },
-      { type: 'ContainersReady', status: 'False' },
-      { type: 'Ready', status: 'False' },
-    ],
+    conditions: notReady(),
     containerStatuses: [
-      {
-        name: 'runtime',
-        image: 'runtime',
-        imageID: '',
-        ready: false,
-        started: false,
+      runtimeContainer({
         restartCount: 4,
         state: {
           waiting: { reason: 'CrashLoopBackOff', message: 'back-off 1m20s restarting failed container' },
         },
         lastState: { terminated: { exitCode, reason: 'Error', message } },
-      },
+      }),
     ],
   },
 });
@@ -64,15 +73,39 @@ export const imagePullBackOff = (image: string) => ({
       { type: 'Ready', status: 'False' },
     ],
     containerStatuses: [
-      {
-        name: 'runtime',
+      runtimeContainer({
         image,
-        imageID: '',
-        ready: false,
-        started: false,
-        restartCount: 0,
         state: { waiting: { reason: 'ImagePullBackOff', message: `Back-off pulling image "${image}"` } },
-      },
+      }),
+    ],
+  },
+});
+
+/** A pod whose kubelet cannot build the container (e.g. a missing Secret of a secretKeyRef). */
+export const createContainerConfigError = (message: string) => ({
+  status: {
+    conditions: [
+      { type: 'PodScheduled', status: 'True' },
+      { type: 'Ready', status: 'False' },
+    ],
+    containerStatuses: [
+      runtimeContainer({ state: { waiting: { reason: 'CreateContainerConfigError', message } } }),
+    ],
+  },
+});
+
+/** A runtime pod that runs but is not ready yet (fetching or loading its model), at `ip`. */
+export const downloading = (ip: string) => ({
+  status: {
+    phase: 'Running',
+    podIP: ip,
+    podIPs: [{ ip }],
+    conditions: notReady(),
+    containerStatuses: [
+      runtimeContainer({
+        started: true,
+        state: { running: { startedAt: new Date('2026-01-01T00:00:00Z') } },
+      }),
     ],
   },
 });

@@ -7,7 +7,7 @@ import { worstPodProblem } from '../../../operator/src/kube/pod-problems.js';
 import { sameStatus } from '../../../operator/src/kube/status-equal.js';
 import { isSubset } from '../../../operator/src/kube/subset.js';
 import { clusterVersionStatus } from '../../../operator/src/kube/version-status.js';
-import { crashLoop, imagePullBackOff } from './fixtures.js';
+import { crashLoop, createContainerConfigError, downloading, imagePullBackOff } from './fixtures.js';
 
 const mv: ModelVersion = {
   apiVersion: 'ai.paissive.io/v1alpha1',
@@ -68,6 +68,21 @@ describe('operator/kube: pod problems and version status', () => {
     ['a crash loop with exit code 3', pod('p3', crashLoop(3, '').status), 'ArtifactInvalid'],
     ['a crash loop with exit code 4', pod('p4', crashLoop(4, 'boom').status), 'ModelLoadFailed'],
     ['a plain crash loop', pod('p5', crashLoop(137, 'OOMKilled').status), 'CrashLoopBackOff'],
+    [
+      'a crash loop with exit code 5 (the store stayed unreachable)',
+      pod('p6', crashLoop(5, '').status),
+      'ArtifactUnavailable',
+    ],
+    [
+      'a missing S3 credentials Secret',
+      pod('p7', createContainerConfigError('secret "s3-credentials" not found').status),
+      'CredentialsMissing',
+    ],
+    [
+      'another container config error',
+      pod('p8', createContainerConfigError('configmap "x" not found').status),
+      'ConfigInvalid',
+    ],
   ];
   for (const [what, p, reason] of problems) {
     it(`given ${what}, reads ${reason}`, () => {
@@ -132,6 +147,43 @@ describe('operator/kube: pod problems and version status', () => {
     });
     expect(ready(s)).to.include({ status: 'False', reason: 'ModelNotFound' });
     modelVersionStatus.parse(s);
+  });
+
+  it('given a pod fetching its artifact, shows what the prober heard in status.artifact (only for that pod)', () => {
+    const fetching = {
+      ...pod('p9', downloading('10.0.0.9').status),
+      metadata: { name: 'p9', namespace: 'ns' },
+    };
+    const heard = new Map([['ns/p9', { state: 'downloading' as const, bytesDownloaded: 5, bytesTotal: 50 }]]);
+    const s = clusterVersionStatus({
+      version: mv,
+      desired,
+      deployment: deployment(0, false),
+      pods: [fetching],
+      downloads: (key) => heard.get(key),
+      now,
+    });
+    expect(ready(s)).to.include({ status: 'False', reason: 'RuntimeStarting' });
+    expect(s.artifact).to.deep.equal({
+      state: 'Downloading',
+      bytesDownloaded: 5,
+      bytesTotal: 50,
+      message: 'downloading: 5 of 50 bytes',
+    });
+    modelVersionStatus.parse(s);
+  });
+
+  it('given a pod that exited with ArtifactUnavailable, status.artifact says Unavailable', () => {
+    const s = clusterVersionStatus({
+      version: mv,
+      desired,
+      deployment: deployment(0, false),
+      pods: [pod('p6', crashLoop(5, 'ArtifactUnavailable: cannot fetch s3://b/m: 503').status)],
+      now,
+    });
+    expect(ready(s)).to.include({ status: 'False', reason: 'ArtifactUnavailable' });
+    expect(s.artifact?.state).to.equal('Unavailable');
+    expect(s.artifact?.message).to.include('cannot fetch s3://b/m');
   });
 
   it('computed twice with nothing changed, is the same status (no write)', () => {
