@@ -66,7 +66,8 @@ export function jobView(
       offset: page.offset,
       limit: page.limit,
       total: s.total,
-      ...(end < s.total ? { next_offset: end } : {}),
+      // A page of no results (limit 0: the job alone, as cancel answers) points nowhere.
+      ...(end < s.total && page.limit > 0 ? { next_offset: end } : {}),
     },
   };
 }

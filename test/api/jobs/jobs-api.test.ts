@@ -133,6 +133,8 @@ for (const queue of queues) {
       const cancelled = await del(url);
       expect(cancelled.status).to.equal(200);
       expect(cancelled.body).to.deep.include({ status: 'running', cancel_requested: true });
+      // The job without its results, and no next page to follow.
+      expect(cancelled.body.page).to.deep.equal({ offset: 0, limit: 0, total: 3 });
       expect((await router.post(`${url}/cancel`, {})).status).to.equal(200);
       release();
       upstream.hold = undefined;

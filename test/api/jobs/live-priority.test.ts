@@ -22,6 +22,10 @@ describe('api/jobs: live requests keep priority over batch items', function () {
       {
         BATCH_CONCURRENCY: '3',
         BATCH_MODEL_CONCURRENCY: '2',
+        // The held items wait as long as the test needs: an attempt that timed out would be sent again and
+        // count as a third item at the upstream on a slow machine.
+        ATTEMPT_TIMEOUT_MS: '120000',
+        REQUEST_TIMEOUT_MS: '120000',
       },
     );
   });

@@ -37,7 +37,10 @@ describe('api/jobs: worker processes (SIGKILL mid-batch, items that keep failing
       TEST_KEY: 'sk-test',
       BATCH_CONCURRENCY: '4',
       BATCH_MODEL_CONCURRENCY: '4',
-      ATTEMPT_TIMEOUT_MS: '2000',
+      // Held items wait at the upstream as long as the test needs: no attempt may time out and be sent
+      // again (that would add requests to the count of held ones on a slow machine).
+      ATTEMPT_TIMEOUT_MS: '120000',
+      REQUEST_TIMEOUT_MS: '120000',
       RETRY_BASE_DELAY_MS: '5',
     });
     workers.push(worker);
