@@ -10,6 +10,7 @@ import express, { type Express, type Request, type Response } from 'express';
 import { findUp } from '../../runtime/src/find-up.js';
 import type { AppDeps } from './deps.js';
 import { MethodNotAllowedError, ValidationError } from './errors.js';
+import { identifyCaller } from './http/callers.js';
 import { hotRoutes } from './http/hot-routes.js';
 import { accessLog, errorHandler, jsonBody, notFound, requestId } from './http/middleware.js';
 import { sendResult } from './http/respond.js';
@@ -38,6 +39,7 @@ export function apiRoutes(deps: AppDeps): AnyRoute[] {
 function handlerFor(def: AnyRoute, deps: AppDeps) {
   return async function routeHandler(req: Request, res: Response): Promise<void> {
     const receivedAt = performance.now();
+    const caller = identifyCaller(deps.callerKeys, req.headers);
     if (def.body && req.body === undefined) {
       throw new ValidationError('Request body is required: send a JSON object', {
         problems: [{ path: 'body', message: 'required' }],
@@ -54,6 +56,7 @@ function handlerFor(def: AnyRoute, deps: AppDeps) {
       query,
       params: req.params as Record<string, string>,
       requestId: req.id,
+      caller,
       log: req.log,
       signal: abort.signal,
       receivedAt,
@@ -88,6 +91,7 @@ export function createApp(deps: AppDeps, options: { api?: boolean } = {}): Reque
     logger: deps.logger,
     metrics: deps.metrics,
     maxBodyBytes: deps.config.MAX_BODY_BYTES,
+    callerKeys: deps.callerKeys,
   });
   return (req, res) => {
     if (!hot(req, res)) app(req, res);

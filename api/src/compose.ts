@@ -13,7 +13,7 @@ import { RuntimeBackend } from './backends/runtime-backend.js';
 import { MemoryResponseCache } from './cache/memory-cache.js';
 import type { ResponseCache } from './cache/response-cache.js';
 import type { Catalog } from './catalog/catalog.js';
-import type { Config } from './config.js';
+import { type Config, loadCallerKeys } from './config.js';
 import type { ReadinessReport } from './deps.js';
 import { InferenceService } from './inference/inference-service.js';
 import { Observer } from './inference/observer.js';
@@ -107,6 +107,7 @@ export function composeRouter(options: ComposeOptions): RouterParts {
       jobs,
       usage,
       metrics,
+      callerKeys: loadCallerKeys(config),
       logger,
       repository: runtimes,
       readiness: options.readiness(runtimes),

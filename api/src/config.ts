@@ -2,8 +2,10 @@
  * Router configuration, parsed once at start-up from an injected environment and frozen.
  * @module
  */
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { formatIssues } from '../../crds/src/index.js';
+import { ApiKeysError, type CallerKeys, parseRouterApiKeys } from './http/callers.js';
 
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
@@ -62,6 +64,12 @@ export const configSchema = z.object({
   /** Budget of the Redis work of one jobs API call; past it, or with Redis away, the call answers 503. */
   JOBS_REDIS_TIMEOUT_MS: int(10, 60_000).default(5000),
   JOB_TTL_SECONDS: int(60, 30 * 86_400).default(86_400),
+  /**
+   * The router's own API keys, `caller:key` pairs separated by commas (ROUTER_API_KEYS) or lines (the file,
+   * e.g. a mounted Secret). Either set: every API route needs a key, usage is metered per caller.
+   */
+  ROUTER_API_KEYS: z.string().optional(),
+  ROUTER_API_KEYS_FILE: z.string().min(1).optional(),
   /** How long hourly usage buckets are kept (the per-model metrics and cost reports read them). */
   USAGE_RETENTION_DAYS: int(1, 400).default(62),
 });
@@ -80,4 +88,36 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
   const parsed = checkedSchema.safeParse(env);
   if (!parsed.success) throw new ConfigError(`Invalid configuration: ${formatIssues(parsed.error)}`);
   return Object.freeze(parsed.data);
+}
+
+/** The router API keys of ROUTER_API_KEYS and ROUTER_API_KEYS_FILE (read once, at start-up). */
+export function loadCallerKeys(config: Config): CallerKeys {
+  const parts: [string, string][] = [];
+  if (config.ROUTER_API_KEYS) parts.push([config.ROUTER_API_KEYS, 'ROUTER_API_KEYS']);
+  if (config.ROUTER_API_KEYS_FILE) {
+    let text: string;
+    try {
+      text = readFileSync(config.ROUTER_API_KEYS_FILE, 'utf8');
+    } catch (err) {
+      throw new ConfigError(
+        `Invalid configuration: ROUTER_API_KEYS_FILE ${config.ROUTER_API_KEYS_FILE} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+      );
+    }
+    parts.push([text, 'ROUTER_API_KEYS_FILE']);
+  }
+  const keys = new Map<string, string>();
+  try {
+    for (const [text, source] of parts) {
+      for (const [hash, caller] of parseRouterApiKeys(text, source)) {
+        if (keys.has(hash)) throw new ApiKeysError(`${source} (${caller}): this key is already declared`);
+        keys.set(hash, caller);
+      }
+    }
+  } catch (err) {
+    if (err instanceof ApiKeysError) throw new ConfigError(`Invalid configuration: ${err.message}`);
+    throw err;
+  }
+  if ((config.ROUTER_API_KEYS !== undefined || config.ROUTER_API_KEYS_FILE !== undefined) && keys.size === 0)
+    throw new ConfigError('Invalid configuration: ROUTER_API_KEYS(_FILE) is set but declares no key');
+  return keys;
 }

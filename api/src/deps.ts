@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { CallContext, RouteTarget } from './backends/backend.js';
 import type { Catalog } from './catalog/catalog.js';
 import type { Config } from './config.js';
+import type { CallerKeys } from './http/callers.js';
 import type { InferenceService } from './inference/inference-service.js';
 import type { JobQueue } from './jobs/job-queue.js';
 import type { UsageStore } from './metering/usage.js';
@@ -34,6 +35,8 @@ export interface AppDeps {
   readonly jobs: JobQueue;
   readonly usage: UsageStore;
   readonly metrics: Metrics;
+  /** Router API keys (sha256 → caller); empty: the API is open and every caller is `anonymous`. */
+  readonly callerKeys: CallerKeys;
   readonly logger: Logger;
   readonly repository: ModelRepository;
   readonly readiness: () => Promise<ReadinessReport>;

@@ -59,6 +59,12 @@ export class UnsupportedMediaTypeError extends ApiError {
   readonly code = 'unsupported_media_type';
 }
 
+/** The router requires an API key and the request has none, or one it does not know. */
+export class UnauthorizedError extends ApiError {
+  readonly status = 401;
+  readonly code = 'unauthorized';
+}
+
 /** No route matches the path. */
 export class RouteNotFoundError extends ApiError {
   readonly status = 404;

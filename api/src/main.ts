@@ -44,6 +44,10 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`${err.message}\n`);
+    process.exit(2);
+  }
   process.stderr.write(
     `router failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
   );

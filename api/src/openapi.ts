@@ -17,6 +17,7 @@ const errorSchema = z.object({
 
 const ERROR_RESPONSES: Record<string, string> = {
   '400': 'Invalid request (validation problems in details.problems)',
+  '401': 'An API key is required (ROUTER_API_KEYS) and none, or an unknown one, was sent',
   '404': 'Unknown model, version, job or route',
   '413': 'Body or batch too large',
   '415': 'Body is not JSON',
@@ -133,6 +134,14 @@ export function openApiDocument(routes: readonly AnyRoute[], version: string): J
     },
     servers: [{ url: '/' }],
     paths,
-    components: { schemas: { Error: schemaOf(errorSchema, 'output') } },
+    components: {
+      schemas: { Error: schemaOf(errorSchema, 'output') },
+      // Enforced only when the router declares keys (ROUTER_API_KEYS / ROUTER_API_KEYS_FILE).
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer' },
+        apiKey: { type: 'apiKey', in: 'header', name: 'x-api-key' },
+      },
+    },
+    security: [{ bearer: [] }, { apiKey: [] }, {}],
   };
 }

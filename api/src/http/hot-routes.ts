@@ -15,6 +15,7 @@ import {
   ValidationError,
 } from '../errors.js';
 import type { Metrics } from '../metrics/registry.js';
+import { type CallerKeys, identifyCaller } from './callers.js';
 import { logFinished, requestIdFrom } from './middleware.js';
 import { sendError, sendResult } from './respond.js';
 import { type AnyRoute, validated } from './route.js';
@@ -24,6 +25,7 @@ export interface HotRouteOptions {
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly maxBodyBytes: number;
+  readonly callerKeys: CallerKeys;
 }
 
 /** Returns a handler that serves a hot route and answers true, or answers false for anything else. */
@@ -50,7 +52,7 @@ async function serve(
   def: AnyRoute,
   req: IncomingMessage,
   res: ServerResponse,
-  { logger, metrics, maxBodyBytes }: HotRouteOptions,
+  { logger, metrics, maxBodyBytes, callerKeys }: HotRouteOptions,
 ): Promise<void> {
   const receivedAt = performance.now();
   const requestId = requestIdFrom(req.headers['x-request-id']);
@@ -70,6 +72,7 @@ async function serve(
     }),
   );
   try {
+    const caller = identifyCaller(callerKeys, req.headers);
     const raw = await readJson(req, maxBodyBytes);
     const { body } = validated(def, raw, undefined);
     const abort = new AbortController();
@@ -82,6 +85,7 @@ async function serve(
       query: undefined,
       params: {},
       requestId,
+      caller,
       get log() {
         return requestLog();
       },

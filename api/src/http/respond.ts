@@ -40,6 +40,7 @@ export function sendError(
   }
   if (apiError.retryAfterSeconds !== undefined)
     res.setHeader('retry-after', String(apiError.retryAfterSeconds));
+  if (apiError.status === 401) res.setHeader('www-authenticate', 'Bearer');
   sendJson(res, apiError.status, apiError.toBody());
   return apiError;
 }

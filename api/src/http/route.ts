@@ -16,6 +16,8 @@ export interface RouteContext<B, Q> {
   readonly query: Q;
   readonly params: Readonly<Record<string, string>>;
   readonly requestId: string;
+  /** Who is calling: the name of the router API key the request presented, or `anonymous`. */
+  readonly caller: string;
   readonly log: Logger;
   /** Aborted when the client goes away before the answer. */
   readonly signal: AbortSignal;

@@ -100,7 +100,7 @@ const tokens = (bs: readonly UsageBucket[]) => {
   return { input_tokens: input, output_tokens: output, total_tokens: input + output };
 };
 
-/** Tokens by model (served side) and period. */
+/** Tokens by model and by API caller (served side) and period. */
 export function usageReport(buckets: readonly UsageBucket[], window: ReportWindow) {
   const served = buckets.filter((b) => b.served > 0);
   const models = [...groupBy(served, (b) => b.model)].map(([model, bs]) => ({
@@ -113,12 +113,18 @@ export function usageReport(buckets: readonly UsageBucket[], window: ReportWindo
       ...tokens(group),
     })),
   }));
+  const callers = [...groupBy(served, (b) => b.caller)].map(([caller, bs]) => ({
+    caller,
+    requests: bs.reduce((a, b) => a + b.served, 0),
+    ...tokens(bs),
+  }));
   return {
     period: window.period,
     from: window.from.toISOString(),
     to: window.to.toISOString(),
     totals: { requests: served.reduce((a, b) => a + b.served, 0), ...tokens(served) },
     models: models.sort((a, b) => b.total_tokens - a.total_tokens),
+    callers: callers.sort((a, b) => b.total_tokens - a.total_tokens),
   };
 }
 
@@ -164,7 +170,9 @@ export function projectMonth(monthBuckets: readonly UsageBucket[], now: Date): M
   };
 }
 
-/** Spend by model (served side) and period. */
+const sumAmounts = (costs: readonly { amount: number }[]) => costs.reduce((a, c) => a + c.amount, 0);
+
+/** Spend by model and by API caller (served side) and period. */
 export function costReport(buckets: readonly UsageBucket[], window: ReportWindow) {
   const served = buckets.filter((b) => b.served > 0);
   const models = [...groupBy(served, (b) => b.model)].map(([model, bs]) => ({
@@ -183,5 +191,8 @@ export function costReport(buckets: readonly UsageBucket[], window: ReportWindow
     to: window.to.toISOString(),
     totals: totalsByCurrency(served),
     models: models.sort((a, b) => b.cost - a.cost),
+    callers: [...groupBy(served, (b) => b.caller)]
+      .map(([caller, bs]) => ({ caller, costs: totalsByCurrency(bs), ...tokens(bs) }))
+      .sort((a, b) => sumAmounts(b.costs) - sumAmounts(a.costs)),
   };
 }

@@ -33,7 +33,7 @@ export function requestContext(ctx: RouteContext<unknown, unknown>): RequestCont
   const bypass = typeof control === 'string' && /no-cache|no-store/i.test(control);
   return {
     requestId: ctx.requestId,
-    caller: 'anonymous',
+    caller: ctx.caller,
     signal: ctx.signal,
     cache: bypass ? 'bypass' : force ? 'force' : 'default',
     receivedAt: ctx.receivedAt,

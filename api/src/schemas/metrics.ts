@@ -55,6 +55,9 @@ export const usageReportSchema = z.object({
       series: z.array(z.object({ start: z.string(), ...tokenCounts })),
     }),
   ),
+  callers: z
+    .array(z.object({ caller: z.string(), requests: z.number().int(), ...tokenCounts }))
+    .describe('By router API key name (`anonymous` when the router requires none)'),
 });
 
 const money = z.object({ currency: z.string(), amount: z.number() });
@@ -73,6 +76,9 @@ export const costReportSchema = z.object({
       series: z.array(z.object({ start: z.string(), cost: z.number() })),
     }),
   ),
+  callers: z
+    .array(z.object({ caller: z.string(), costs: z.array(money), ...tokenCounts }))
+    .describe('By router API key name (`anonymous` when the router requires none)'),
   projection: z.object({
     month: z.string(),
     days_in_month: z.number().int(),

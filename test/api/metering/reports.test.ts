@@ -128,6 +128,28 @@ describe('api/metering', () => {
     expect(cost.models[0]?.series).to.have.length(7);
   });
 
+  it('usageReport and costReport break tokens and spend down by API caller', async () => {
+    const store = new MemoryUsageStore(30);
+    await store.record(event({ caller: 'search-team' }));
+    await store.record(event({ caller: 'search-team', cost: { amount: 0.02, currency: 'USD' } }));
+    await store.record(
+      event({ caller: 'support-bot', inputTokens: 100, cost: { amount: 0.5, currency: 'USD' } }),
+    );
+    await store.record(
+      event({ caller: 'support-bot', ok: false, inputTokens: 0, outputTokens: 0, cost: undefined }),
+    );
+    const window = defaultWindow('daily', new Date('2026-11-26T12:00:00Z'));
+    const buckets = await store.buckets(window);
+    expect(usageReport(buckets, window).callers).to.deep.equal([
+      { caller: 'support-bot', requests: 2, input_tokens: 100, output_tokens: 20, total_tokens: 120 },
+      { caller: 'search-team', requests: 2, input_tokens: 20, output_tokens: 40, total_tokens: 60 },
+    ]);
+    expect(costReport(buckets, window).callers.map((c) => [c.caller, c.costs])).to.deep.equal([
+      ['support-bot', [{ currency: 'USD', amount: 0.5 }]],
+      ['search-team', [{ currency: 'USD', amount: 0.03 }]],
+    ]);
+  });
+
   it('projectMonth: month to date plus recent daily spend times the days left', async () => {
     const store = new MemoryUsageStore(60);
     // 1.0 USD per day on Nov 20..26 (7 days), nothing before.
