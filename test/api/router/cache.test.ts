@@ -32,7 +32,14 @@ describe('api/router: the response cache (Redis)', function () {
         openaiModel('beta', b.baseURL),
         openaiModel('brief', a.baseURL, '  cache: {ttlSeconds: 1}'),
       ],
-      { REDIS_URL: url, REDIS_KEY_PREFIX: uniquePrefix('router'), RETRY_ATTEMPTS: '1' },
+      // A generous lookup budget: these tests are about cache behaviour, not about a slow Redis (below), and a
+      // busy CI machine can take longer than the default 50 ms to answer.
+      {
+        REDIS_URL: url,
+        REDIS_KEY_PREFIX: uniquePrefix('router'),
+        RETRY_ATTEMPTS: '1',
+        REDIS_TIMEOUT_MS: '2000',
+      },
     );
   });
   after(async () => {
