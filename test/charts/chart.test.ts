@@ -145,11 +145,94 @@ describe('charts/paissive: the Helm chart', function () {
     expect(named('Service').spec.ports[0]).to.include({ port: 80, targetPort: 'http' });
     const off = parseAllDocuments(await template('--set', 'router.enabled=false')).map((d) => d.toJS());
     expect(off.some((o) => o?.metadata?.name?.endsWith('-router'))).to.equal(false);
+    // Without a worker Deployment every router replica runs batch items too.
+    expect(env.ROUTER_MODE).to.equal('all');
+    expect(objects.some((o) => o?.metadata?.name === `${release}-paissive-router-worker`)).to.equal(false);
+  });
+
+  it('renders batch workers apart when asked: ROUTER_MODE=worker beside a router in api mode, same Redis', async () => {
+    const objects = parseAllDocuments(
+      await template(
+        '--set',
+        'router.redis.existingSecret=redis',
+        '--set',
+        'router.env.REQUEST_TIMEOUT_MS=20000',
+        '--set',
+        'router.worker.enabled=true',
+        '--set',
+        'router.worker.replicas=3',
+        '--set',
+        'router.worker.env.BATCH_CONCURRENCY=8',
+        '--set',
+        'router.worker.resources.requests.cpu=500m',
+        '--set',
+        'metrics.serviceMonitor.enabled=true',
+      ),
+    ).map((d) => d.toJS());
+    const named = (kind: string, name: string) =>
+      objects.find((o) => o?.kind === kind && o.metadata.name === `${release}-paissive-${name}`);
+    const envOf = (deployment: any) =>
+      Object.fromEntries(
+        deployment.spec.template.spec.containers[0].env.map((e: any) => [e.name, e.value ?? e.valueFrom]),
+      );
+    const worker = named('Deployment', 'router-worker');
+    const router = named('Deployment', 'router');
+    const shared = {
+      CATALOG: 'kubernetes',
+      REDIS_KEY_PREFIX: 'paissive:',
+      REDIS_URL: { secretKeyRef: { name: 'redis', key: 'url' } },
+      REQUEST_TIMEOUT_MS: '20000',
+    };
+    expect(envOf(worker)).to.deep.include({ ...shared, ROUTER_MODE: 'worker', BATCH_CONCURRENCY: '8' });
+    expect(envOf(router)).to.deep.include({ ...shared, ROUTER_MODE: 'api' });
+    expect(envOf(router)).to.not.have.property('BATCH_CONCURRENCY');
+    const names = (d: any) => d.spec.template.spec.containers[0].env.map((e: any) => e.name);
+    expect(new Set(names(worker)).size, 'no variable twice').to.equal(names(worker).length);
+    expect(worker.spec.replicas).to.equal(3);
+    expect(worker.spec.template.spec.containers[0].image).to.equal(
+      router.spec.template.spec.containers[0].image,
+    );
+    expect(worker.spec.template.spec.containers[0].resources.requests.cpu).to.equal('500m');
+    expect(worker.spec.template.spec.serviceAccountName).to.equal(`${release}-paissive-router`);
+    // Its own pods: the router's Service and PDB select none of them.
+    expect(worker.spec.selector.matchLabels['app.kubernetes.io/component']).to.equal('router-worker');
+    expect(named('Service', 'router').spec.selector['app.kubernetes.io/component']).to.equal('router');
+    expect(named('PodDisruptionBudget', 'router-worker')).to.not.equal(undefined);
+    expect(named('ServiceMonitor', 'router-worker').spec.selector.matchLabels).to.include({
+      'app.kubernetes.io/component': 'router-worker',
+    });
+
+    const scaled = parseAllDocuments(
+      await template(
+        '--set',
+        'router.redis.url=redis://redis:6379',
+        '--set',
+        'router.worker.enabled=true',
+        '--set',
+        'router.worker.autoscaling.enabled=true',
+      ),
+    ).map((d) => d.toJS());
+    const hpa = scaled.find(
+      (o) => o?.kind === 'HorizontalPodAutoscaler' && o.metadata.name === `${release}-paissive-router-worker`,
+    );
+    expect(hpa.spec.scaleTargetRef.name).to.equal(`${release}-paissive-router-worker`);
+    const scaledWorker = scaled.find(
+      (o) => o?.kind === 'Deployment' && o.metadata.name === `${release}-paissive-router-worker`,
+    );
+    expect(scaledWorker.spec.replicas, 'the HPA owns the count').to.equal(undefined);
+
+    // The queue lives in Redis: workers without it are refused at render time, with the values to set.
+    const refused = await template('--set', 'router.worker.enabled=true').then(
+      () => '',
+      (err: Error & { stderr?: string }) => err.stderr ?? err.message,
+    );
+    expect(refused).to.include('router.worker.enabled needs Redis');
   });
 
   it('installs: the API server accepts every object; the operator and the router run on the chart RBAC alone', async () => {
     await kubectl(env, ['apply', '-f', '-'], await template('--set', `router.watchNamespace=${models}`));
-    // The variants too (HPA, Secret-sourced Redis URL), checked by the API server without being created.
+    // The variants too (HPA, Secret-sourced Redis URL, batch workers), checked by the API server without
+    // being created.
     await kubectl(
       env,
       ['apply', '--dry-run=server', '-f', '-'],
@@ -158,6 +241,10 @@ describe('charts/paissive: the Helm chart', function () {
         'router.autoscaling.enabled=true',
         '--set',
         'router.redis.existingSecret=redis',
+        '--set',
+        'router.worker.enabled=true',
+        '--set',
+        'router.worker.autoscaling.enabled=true',
         '--set',
         'metrics.serviceMonitor.enabled=false',
       ),
