@@ -145,6 +145,19 @@ describe('charts/paissive: the Helm chart', function () {
     expect(named('Service').spec.ports[0]).to.include({ port: 80, targetPort: 'http' });
     const off = parseAllDocuments(await template('--set', 'router.enabled=false')).map((d) => d.toJS());
     expect(off.some((o) => o?.metadata?.name?.endsWith('-router'))).to.equal(false);
+    // Open API unless a Secret of router API keys is named; then it is mounted read-only as the keys file.
+    expect(env.ROUTER_API_KEYS_FILE).to.equal(undefined);
+    expect(container.volumeMounts).to.equal(undefined);
+    const keyed = parseAllDocuments(await template('--set', 'router.apiKeys.existingSecret=router-keys'))
+      .map((d) => d.toJS())
+      .find((o) => o?.kind === 'Deployment' && o.metadata.name === `${release}-paissive-router`).spec
+      .template.spec;
+    const keyedEnv = keyed.containers[0].env.find((e: any) => e.name === 'ROUTER_API_KEYS_FILE');
+    expect(keyedEnv.value).to.equal('/etc/paissive/api-keys/keys');
+    expect(keyed.containers[0].volumeMounts).to.deep.equal([
+      { name: 'api-keys', mountPath: '/etc/paissive/api-keys', readOnly: true },
+    ]);
+    expect(keyed.volumes).to.deep.equal([{ name: 'api-keys', secret: { secretName: 'router-keys' } }]);
     // Without a worker Deployment every router replica runs batch items too.
     expect(env.ROUTER_MODE).to.equal('all');
     expect(objects.some((o) => o?.metadata?.name === `${release}-paissive-router-worker`)).to.equal(false);
