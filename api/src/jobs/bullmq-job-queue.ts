@@ -30,11 +30,12 @@ import { conflict } from './memory-job-queue.js';
 import { ModelSlots } from './model-slots.js';
 import { type RecordOutcome, RedisJobStore } from './redis-job-store.js';
 
-/** What one BullMQ job carries: the batch job, the item's index and its requested model. */
+/** What one BullMQ job carries: the batch job, the item's index, its requested model and the caller. */
 interface ItemRef {
   readonly j: string;
   readonly i: number;
   readonly m: string;
+  readonly c?: string;
 }
 
 export interface BullJobQueueOptions {
@@ -112,7 +113,7 @@ export class BullJobQueue implements JobQueue {
     this.#worker.on('failed', (job, err) => void this.#abandoned(job, err));
   }
 
-  async submit({ items, priority, idempotencyKey }: SubmitRequest): Promise<Submitted> {
+  async submit({ items, priority, idempotencyKey, caller }: SubmitRequest): Promise<Submitted> {
     const digest = requestDigest(items, priority);
     const id = `job_${crypto.randomUUID()}`;
     const made = await this.#within(
@@ -125,14 +126,14 @@ export class BullJobQueue implements JobQueue {
     // A job whose earlier submission failed half way (never accepted) is enqueued again: item ids are
     // deterministic, so BullMQ skips the items already there.
     if (!read.job.accepted) {
-      await this.#within(() => this.#enqueue(made.id, items, priority), 'submit');
+      await this.#within(() => this.#enqueue(made.id, { items, priority, caller }), 'submit');
       await this.#within(() => this.#store.accept(made.id), 'submit');
     }
     if (made.created) this.#o.metrics.batchJobsSubmitted.inc({ priority });
     return { job: jobView(read.job, [], { offset: 0, limit: 0 }, this.#o.ttlMs), created: made.created };
   }
 
-  async #enqueue(id: string, items: SubmitRequest['items'], priority: SubmitRequest['priority']) {
+  async #enqueue(id: string, { items, priority, caller }: SubmitRequest) {
     const settings = this.#o.worker;
     const opts = {
       priority: PRIORITY_RANK[priority],
@@ -145,7 +146,7 @@ export class BullJobQueue implements JobQueue {
       await this.#queue.addBulk(
         items.slice(start, start + ENQUEUE_CHUNK).map((item, k) => ({
           name: 'item',
-          data: { j: id, i: start + k, m: item.model_id },
+          data: { j: id, i: start + k, m: item.model_id, ...(caller ? { c: caller } : {}) },
           opts: { ...opts, jobId: `${id}_${start + k}` },
         })),
       );
@@ -179,7 +180,7 @@ export class BullJobQueue implements JobQueue {
   async #process(job: Job<ItemRef>, token: string | undefined): Promise<void> {
     const settings = this.#o.worker as NonNullable<BullJobQueueOptions['worker']>;
     const slots = this.#slots as ModelSlots;
-    const { j: id, i: index, m: model } = job.data;
+    const { j: id, i: index, m: model, c: caller = 'anonymous' } = job.data;
     if (!slots.tryAcquire(model)) {
       this.#o.metrics.batchItemsDeferred.inc();
       await job.moveToDelayed(Date.now() + DEFER_MS + Math.floor(Math.random() * DEFER_MS), token);
@@ -191,7 +192,7 @@ export class BullJobQueue implements JobQueue {
       let result: StoredResult;
       this.#o.metrics.batchItemsRunning.inc();
       try {
-        result = succeeded(await settings.run(claim.item, { requestId: `${id}:${index}` }));
+        result = succeeded(await settings.run(claim.item, { requestId: `${id}:${index}`, caller }));
       } catch (err) {
         const failure = onItemFailure(err, job.attemptsMade + 1, settings, {
           logger: this.#o.logger,

@@ -16,6 +16,8 @@ export interface SubmitRequest {
   readonly priority: JobPriority;
   /** The same key (within the TTL) answers with the job it first made. */
   readonly idempotencyKey?: string;
+  /** Who submitted it (the router API key's name): its items are metered to this caller. */
+  readonly caller?: string;
 }
 
 export interface Submitted {
@@ -26,7 +28,10 @@ export interface Submitted {
 }
 
 /** Runs one item and returns its response body; throws (an ApiError) for a per-item failure. */
-export type ItemRunner = (item: BatchItem, ctx: { requestId: string }) => Promise<Record<string, unknown>>;
+export type ItemRunner = (
+  item: BatchItem,
+  ctx: { requestId: string; caller: string },
+) => Promise<Record<string, unknown>>;
 
 export interface JobQueue {
   /** Throws IdempotencyConflictError when the key names a job made from other items. */

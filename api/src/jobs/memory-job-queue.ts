@@ -37,6 +37,7 @@ interface Job extends JobSnapshot {
   readonly waiting: Map<string, { indexes: number[]; head: number }>;
   readonly digest: string;
   readonly idempotencyKey?: string;
+  readonly caller: string;
 }
 
 export interface MemoryJobQueueOptions extends WorkerSettings {
@@ -70,7 +71,7 @@ export class MemoryJobQueue implements JobQueue {
     });
   }
 
-  async submit({ items, priority, idempotencyKey }: SubmitRequest): Promise<Submitted> {
+  async submit({ items, priority, idempotencyKey, caller }: SubmitRequest): Promise<Submitted> {
     const digest = requestDigest(items, priority);
     const existing = idempotencyKey ? this.#live(this.#byKey.get(idempotencyKey) ?? '') : undefined;
     if (existing) {
@@ -98,6 +99,7 @@ export class MemoryJobQueue implements JobQueue {
       waiting,
       digest,
       ...(idempotencyKey ? { idempotencyKey } : {}),
+      caller: caller ?? 'anonymous',
     };
     this.#jobs.set(job.id, job);
     if (idempotencyKey) this.#byKey.set(idempotencyKey, job.id);
@@ -167,7 +169,7 @@ export class MemoryJobQueue implements JobQueue {
     this.#o.metrics.batchItemsRunning.inc();
     let result: StoredResult | undefined;
     try {
-      result = succeeded(await this.#o.run(item, { requestId: `${job.id}:${index}` }));
+      result = succeeded(await this.#o.run(item, { requestId: `${job.id}:${index}`, caller: job.caller }));
     } catch (err) {
       const failure = onItemFailure(err, attempt, this.#o, { logger: this.#o.logger, job: job.id, index });
       if (failure.retry) {

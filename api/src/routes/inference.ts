@@ -48,7 +48,11 @@ function asyncText(deps: AppDeps, ctx: RouteContext<TextRequest, unknown>): Prom
       problems: [{ path: 'body.async', message: 'cannot be combined with stream' }],
     });
   }
-  return submitJob(deps, [{ type: 'text', ...item }], { priority: 'standard', headers: ctx.headers });
+  return submitJob(deps, [{ type: 'text', ...item }], {
+    priority: 'standard',
+    headers: ctx.headers,
+    caller: ctx.caller,
+  });
 }
 
 export function inferenceRoutes(deps: AppDeps): AnyRoute[] {

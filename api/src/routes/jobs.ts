@@ -32,8 +32,7 @@ import {
 
 /** Runs a batch item through the same routing, fallbacks, cache and metering as a live request. */
 export function batchItemRunner(inference: InferenceService): ItemRunner {
-  return async (item, { requestId }) => {
-    const ctx = { requestId, caller: 'anonymous' };
+  return async (item, ctx) => {
     if (item.type === 'text') {
       const op = textOperation({ ...item, stream: false, async: false });
       return textBody(await inference.run(op, routing(item), ctx));
@@ -68,7 +67,13 @@ function headerKey(headers: IncomingHttpHeaders): string | undefined {
 export async function submitJob(
   deps: AppDeps,
   items: readonly BatchItem[],
-  options: { priority: SubmitRequest['priority']; idempotencyKey?: string; headers: IncomingHttpHeaders },
+  options: {
+    priority: SubmitRequest['priority'];
+    idempotencyKey?: string;
+    headers: IncomingHttpHeaders;
+    /** The submitter, to whom the items are metered. */
+    caller: string;
+  },
 ): Promise<RouteResult> {
   const fromHeader = headerKey(options.headers);
   if (fromHeader && options.idempotencyKey && fromHeader !== options.idempotencyKey) {
@@ -81,6 +86,7 @@ export async function submitJob(
     items,
     priority: options.priority,
     ...(key ? { idempotencyKey: key } : {}),
+    caller: options.caller,
   });
   const statusUrl = `/api/inference/jobs/${job.job_id}`;
   return {
@@ -125,7 +131,7 @@ export function jobRoutes(deps: AppDeps): AnyRoute[] {
         202: { description: 'Accepted; poll status_url', schema: batchAccepted },
         200: { description: 'The job this idempotency key made earlier', schema: batchAccepted },
       },
-      handler: async ({ body, headers }) => {
+      handler: async ({ body, headers, caller }) => {
         const max = deps.config.BATCH_MAX_ITEMS;
         if (body.requests.length > max) {
           throw new PayloadTooLargeError(
@@ -137,6 +143,7 @@ export function jobRoutes(deps: AppDeps): AnyRoute[] {
           priority: body.priority,
           ...(body.idempotency_key ? { idempotencyKey: body.idempotency_key } : {}),
           headers,
+          caller,
         });
       },
     }),

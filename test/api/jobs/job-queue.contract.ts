@@ -40,7 +40,7 @@ export class ScriptedRunner {
     return [...this.inFlight.values()].reduce((a, b) => a + b, 0);
   }
 
-  readonly run: ItemRunner = async (item, { requestId }) => {
+  readonly run: ItemRunner = async (item, { requestId, caller }) => {
     const input = item.type === 'text' ? item.input : '';
     const calls = (this.calls.get(requestId) ?? 0) + 1;
     this.calls.set(requestId, calls);
@@ -54,7 +54,7 @@ export class ScriptedRunner {
       if (input === 'down') throw new ModelUnavailableError('no target answered');
       const flaky = /^flaky:(\d+)$/.exec(input);
       if (flaky && calls <= Number(flaky[1])) throw new ModelUnavailableError('not yet');
-      return { echo: input, calls };
+      return { echo: input, calls, caller };
     } finally {
       this.inFlight.set(model, (this.inFlight.get(model) ?? 1) - 1);
     }
@@ -133,6 +133,15 @@ export function jobQueueContract(make: QueueFactory): void {
       expect((await q.get(job.job_id, { offset: 9, limit: 10 }))?.results).to.deep.equal([]);
     });
 
+    it('runs items as their submitter (the caller they are metered to), anonymous when none is named', async () => {
+      const q = await start();
+      const named = await q.submit({ items: [item('x')], priority: 'standard', caller: 'search-team' });
+      const unnamed = await q.submit({ items: [item('y')], priority: 'standard' });
+      const callerOf = async (id: string) => (await finished(q, id)).results[0]?.response?.caller;
+      expect(await callerOf(named.job.job_id)).to.equal('search-team');
+      expect(await callerOf(unnamed.job.job_id)).to.equal('anonymous');
+    });
+
     it('a failing item gets its error and the job goes on; a job whose every item failed is failed', async () => {
       const q = await start();
       const mixed = await q.submit({ items: [item('ok'), item('fail')], priority: 'standard' });
@@ -153,7 +162,7 @@ export function jobQueueContract(make: QueueFactory): void {
       const { job } = await q.submit({ items: [item('flaky:2'), item('down')], priority: 'standard' });
       const done = await finished(q, job.job_id);
       expect(done.results[0]).to.deep.include({ status: 'succeeded' });
-      expect(done.results[0]?.response).to.deep.equal({ echo: 'flaky:2', calls: 3 });
+      expect(done.results[0]?.response).to.deep.equal({ echo: 'flaky:2', calls: 3, caller: 'anonymous' });
       expect(done.results[1]).to.deep.include({ status: 'failed' });
       expect(done.results[1]?.error?.code).to.equal('model_unavailable');
       expect(runner.calls.get(`${job.job_id}:1`)).to.equal(3);
