@@ -3,7 +3,7 @@
  * @module
  */
 export { RuntimeCallError } from '../errors.js';
-export type { DownloadState, DownloadStatus } from '../model-store/progress.js';
+export { type DownloadState, type DownloadStatus, FETCHING_STATES } from '../model-store/progress.js';
 export type {
   ModelIndexEntry,
   ModelInferRequest,
@@ -23,6 +23,8 @@ export {
   downloadProgressOf,
   type EmbedRequest,
   type GenerateRequest,
+  type LoadPhase,
+  loadPhaseOf,
   type ModelMetadata,
   type ModelTarget,
   RuntimeClient,

@@ -4,7 +4,12 @@
  * @module
  */
 import { type Client, credentials } from '@grpc/grpc-js';
-import { type DownloadStatus, parseDownloadReason } from '../model-store/progress.js';
+import {
+  type DownloadStatus,
+  parseDownloadReason,
+  RELOAD_FAILED,
+  RELOADING,
+} from '../model-store/progress.js';
 import { param, readIntParameter, readStringParameter } from '../protocol/parameters.js';
 import { healthClientConstructor, inferenceClientConstructor } from '../protocol/proto.js';
 import { bytesTensor } from '../protocol/tensors.js';
@@ -93,6 +98,33 @@ function downloadOf(parameters: InferParameters | undefined): DownloadStatus | u
 /** The fetch progress a RepositoryIndex entry's reason carries while its model downloads, if it does. */
 export function downloadProgressOf(entry: ModelIndexEntry): DownloadStatus | undefined {
   return parseDownloadReason(entry.reason);
+}
+
+/**
+ * Where a model's latest load stands, read from its RepositoryIndex entry:
+ * - `loading`: a load or reload is running (`download` while its artifact is being fetched); `serving` when a
+ *   previous load keeps answering meanwhile;
+ * - `ready`: the latest load succeeded;
+ * - `failed`: the latest load failed, with the runtime error's `code` (e.g. `ArtifactInvalid`) and message;
+ *   `serving` when it was a reload and the previous load still answers.
+ */
+export type LoadPhase =
+  | { readonly phase: 'loading'; readonly serving: boolean; readonly download?: DownloadStatus }
+  | { readonly phase: 'ready' }
+  | { readonly phase: 'failed'; readonly serving: boolean; readonly code?: string; readonly message: string };
+
+export function loadPhaseOf(entry: ModelIndexEntry): LoadPhase {
+  const download = downloadProgressOf(entry);
+  const reloading =
+    entry.state === 'READY' && (entry.reason === RELOADING || entry.reason.startsWith(`${RELOADING}: `));
+  if (entry.state === 'LOADING' || reloading) {
+    return { phase: 'loading', serving: reloading, ...(download ? { download } : {}) };
+  }
+  const failed = entry.state === 'READY' && entry.reason.startsWith(RELOAD_FAILED);
+  if (entry.state === 'READY' && !failed) return { phase: 'ready' };
+  const message = failed ? entry.reason.slice(RELOAD_FAILED.length) : entry.reason;
+  const code = /^([A-Za-z]+): /.exec(message)?.[1];
+  return { phase: 'failed', serving: failed, message, ...(code ? { code } : {}) };
 }
 
 function textRequest(
@@ -228,7 +260,10 @@ export class RuntimeClient {
       .models;
   }
 
-  /** Re-fetches, re-verifies and reloads `name`; the old load keeps serving until the new one is ready. */
+  /**
+   * Re-fetches, re-verifies and reloads `name`; the old load keeps serving until the new one is ready. A runtime
+   * runs loads one at a time: a call made while one runs waits for it, then loads again.
+   */
   async loadModel(name: string, options?: CallOptions): Promise<void> {
     await unaryCall(this.inference, 'RepositoryModelLoad', { model_name: name }, options);
   }

@@ -26,6 +26,14 @@ export const DOWNLOAD_STATES = [
 ] as const;
 export type DownloadState = (typeof DOWNLOAD_STATES)[number];
 
+/** States in which the artifact is being fetched, verified or unpacked (rather than found, or done). */
+export const FETCHING_STATES: ReadonlySet<DownloadState> = new Set([
+  'pending',
+  'downloading',
+  'verifying',
+  'extracting',
+]);
+
 export interface DownloadStatus {
   readonly state: DownloadState;
   readonly bytesDownloaded: number;
@@ -80,15 +88,24 @@ export class DownloadProgress extends EventEmitter<{ change: [DownloadStatus]; b
   }
 }
 
+/** RepositoryIndex's reason (state READY) while a reload runs and the model loaded before keeps serving. */
+export const RELOADING = 'reloading';
+
+/** Starts RepositoryIndex's reason (state READY) after a reload failed; the runtime error follows, `<code>: <message>`. */
+export const RELOAD_FAILED = 'reload failed, still serving the previous load: ';
+
 /** RepositoryIndex's reason while a fetch runs, e.g. `downloading: 1048576 of 4194304 bytes`. */
 export function describeDownload(status: DownloadStatus): string {
   const total = status.bytesTotal > 0 ? ` of ${status.bytesTotal}` : '';
   return `${status.state}: ${status.bytesDownloaded}${total} bytes`;
 }
 
-/** Reads {@link describeDownload}'s text back (for clients of RepositoryIndex); undefined for other reasons. */
+/**
+ * Reads {@link describeDownload}'s text back (for clients of RepositoryIndex), also after the `reloading: ` of a
+ * reload; undefined for other reasons.
+ */
 export function parseDownloadReason(reason: string): DownloadStatus | undefined {
-  const match = /^([a-z]+): (\d+)(?: of (\d+))? bytes$/.exec(reason);
+  const match = /^(?:reloading: )?([a-z]+): (\d+)(?: of (\d+))? bytes$/.exec(reason);
   if (!match || !(DOWNLOAD_STATES as readonly string[]).includes(match[1] as string)) return undefined;
   return {
     state: match[1] as DownloadState,

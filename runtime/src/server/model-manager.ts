@@ -16,7 +16,13 @@ import type { BatchHooks } from '../engine/batcher.js';
 import type { LoadedModel } from '../engine/model.js';
 import { ModelNotReadyError, RuntimeError, ShuttingDownError } from '../errors.js';
 import type { RuntimeMetrics } from '../metrics.js';
-import { type DownloadStatus, describeDownload } from '../model-store/progress.js';
+import {
+  type DownloadStatus,
+  describeDownload,
+  FETCHING_STATES,
+  RELOAD_FAILED,
+  RELOADING,
+} from '../model-store/progress.js';
 import type { Fetch, ModelStore } from '../model-store/store.js';
 import type { ModelState } from '../protocol/types.js';
 import { loadConfiguredModel, type ModelLoader } from './model-loader.js';
@@ -40,9 +46,6 @@ interface Slot {
   inflight: number;
   retired: boolean;
 }
-
-/** Download states during which RepositoryIndex reports the fetch's progress as the LOADING reason. */
-const FETCHING: ReadonlySet<string> = new Set(['pending', 'downloading', 'verifying', 'extracting']);
 
 export interface ModelManagerOptions {
   readonly store: ModelStore;
@@ -103,12 +106,16 @@ export class ModelManager extends EventEmitter<{ change: []; download: [Download
 
   /**
    * READY, LOADING or UNAVAILABLE, with a reason. While the artifact is being fetched the reason is its
-   * progress, e.g. `downloading: 1048576 of 4194304 bytes`.
+   * progress, e.g. `downloading: 1048576 of 4194304 bytes` (LOADING), or during a reload, while the previous
+   * load serves, `reloading: downloading: 1048576 of 4194304 bytes` (READY).
    */
   get modelStatus(): ModelStatus {
     const fetch = this.fetchStatus;
-    if (this.status.state === 'LOADING' && fetch && FETCHING.has(fetch.state)) {
-      return { state: 'LOADING', reason: describeDownload(fetch) };
+    if (fetch && FETCHING_STATES.has(fetch.state)) {
+      if (this.status.state === 'LOADING') return { state: 'LOADING', reason: describeDownload(fetch) };
+      if (this.status.reason === RELOADING) {
+        return { state: 'READY', reason: `${RELOADING}: ${describeDownload(fetch)}` };
+      }
     }
     return this.status;
   }
@@ -218,7 +225,7 @@ export class ModelManager extends EventEmitter<{ change: []; download: [Download
   private async loadNow(): Promise<void> {
     const previous = this.current;
     this.setStatus(
-      previous ? { state: 'READY', reason: 'reloading' } : { state: 'LOADING', reason: 'loading' },
+      previous ? { state: 'READY', reason: RELOADING } : { state: 'LOADING', reason: 'loading' },
     );
     const started = Date.now();
     let model: LoadedModel;
@@ -231,9 +238,7 @@ export class ModelManager extends EventEmitter<{ change: []; download: [Download
     } catch (error) {
       const reason = describe(error);
       this.setStatus(
-        previous
-          ? { state: 'READY', reason: `reload failed, still serving the previous load: ${reason}` }
-          : { state: 'UNAVAILABLE', reason },
+        previous ? { state: 'READY', reason: `${RELOAD_FAILED}${reason}` } : { state: 'UNAVAILABLE', reason },
       );
       throw error;
     }

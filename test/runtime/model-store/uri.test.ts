@@ -63,6 +63,11 @@ describe('artifact URIs', () => {
     ['pending: 0 bytes', { state: 'pending', bytesDownloaded: 0, bytesTotal: 0 }],
     ['loading', undefined],
     ['reloading', undefined],
+    [
+      'reloading: verifying: 4194304 of 4194304 bytes',
+      { state: 'verifying', bytesDownloaded: 4194304, bytesTotal: 4194304 },
+    ],
+    ['reload failed, still serving the previous load: ArtifactInvalid: sha256 mismatch', undefined],
   ];
   for (const [reason, expected] of reasons) {
     it(`given the RepositoryIndex reason "${reason}", parseDownloadReason returns ${JSON.stringify(expected)}`, () => {
