@@ -4,7 +4,7 @@
  * @module
  */
 import type { Logger } from 'pino';
-import type { CallContext, RouteTarget } from './backends/backend.js';
+import type { RouteTarget } from './backends/backend.js';
 import type { Catalog } from './catalog/catalog.js';
 import type { Config } from './config.js';
 import type { CallerKeys } from './http/callers.js';
@@ -13,14 +13,47 @@ import type { JobQueue } from './jobs/job-queue.js';
 import type { UsageStore } from './metering/usage.js';
 import type { Metrics } from './metrics/registry.js';
 
-export interface ReloadResult {
-  readonly state: string;
+/** Where one runtime stands with the artifact of the version it serves. */
+export interface RuntimeArtifactState {
+  readonly address: string;
+  /**
+   * - `DOWNLOADING`: the artifact is being fetched, verified or unpacked (`download` says how far);
+   * - `LOADING`: a load runs and fetches nothing (a cache hit, or the model is being opened);
+   * - `READY`: the latest load succeeded;
+   * - `FAILED`: the latest load failed (`code`, e.g. `ArtifactInvalid`, and `reason`);
+   * - `UNREACHABLE`: the runtime did not answer.
+   */
+  readonly state: 'DOWNLOADING' | 'LOADING' | 'READY' | 'FAILED' | 'UNREACHABLE';
   readonly reason?: string;
+  /** The runtime's error code of a failure. */
+  readonly code?: string;
+  /** Whether a previous load keeps answering requests meanwhile. */
+  readonly serving: boolean;
+  readonly download?: {
+    readonly state: string;
+    readonly bytesDownloaded: number;
+    readonly bytesTotal: number;
+  };
 }
 
-/** Re-fetches, verifies and reloads a version's artifact in the runtimes that serve it. */
+export interface ArtifactRound {
+  readonly runtimes: readonly RuntimeArtifactState[];
+  /** When this router started the load that is still running (epoch ms); absent when it started none. */
+  readonly startedAt?: number;
+}
+
+export interface ArtifactWatch {
+  /** Start a re-fetch on every runtime that runs none (a runtime already loading is joined, not asked again). */
+  readonly trigger: boolean;
+  /** Wait at most this long for every runtime to finish. */
+  readonly waitMs: number;
+  readonly signal: AbortSignal;
+  readonly requestId: string;
+}
+
+/** Re-fetches, verifies and reloads a version's artifact in the runtimes that serve it, and follows it. */
 export interface ModelRepository {
-  reload(target: RouteTarget, ctx: CallContext): Promise<ReloadResult>;
+  artifact(target: RouteTarget, watch: ArtifactWatch): Promise<ArtifactRound>;
 }
 
 export interface ReadinessReport {

@@ -4,11 +4,15 @@
  * address behind its own circuit breaker, deadlines and cancellation passed through.
  * @module
  */
-import { RuntimeClient } from '../../../runtime/src/client/index.js';
+import {
+  FETCHING_STATES,
+  loadPhaseOf,
+  type ModelIndexEntry,
+  RuntimeClient,
+} from '../../../runtime/src/client/index.js';
 import type { GrpcStatusName } from '../../../runtime/src/errors.js';
 import { RuntimeCallError } from '../../../runtime/src/errors.js';
-import type { ModelRepository, ReloadResult } from '../deps.js';
-import { ArtifactInvalidError } from '../errors.js';
+import type { ArtifactRound, ArtifactWatch, ModelRepository, RuntimeArtifactState } from '../deps.js';
 import type { CircuitBreakers } from '../routing/circuit-breaker.js';
 import {
   BackendError,
@@ -65,6 +69,8 @@ const prompt = (input: GenerationInput): string =>
 export class RuntimeBackend implements InferenceBackend, ModelRepository {
   readonly #clients = new Map<string, RuntimeClient>();
   readonly #next = new Map<string, number>();
+  /** Loads this router asked a runtime for and has no answer to yet, by address and model. */
+  readonly #loads = new Map<string, PendingLoad>();
   readonly #breakers: CircuitBreakers;
 
   constructor(breakers: CircuitBreakers) {
@@ -232,31 +238,120 @@ export class RuntimeBackend implements InferenceBackend, ModelRepository {
     );
   }
 
-  /** Asks every runtime of the version to re-fetch, verify and reload the artifact; old models serve meanwhile. */
-  async reload(target: RouteTarget, ctx: CallContext): Promise<ReloadResult> {
+  /**
+   * Re-fetches, verifies and reloads the version's artifact on every runtime address (when `watch.trigger`), then
+   * follows it for up to `watch.waitMs`. A runtime runs one load at a time and queues another behind it, so a
+   * runtime that is loading already (its RepositoryIndex says so, or this router asked it and has no answer yet)
+   * is joined, never asked again: one fetch of the artifact at a time per runtime. Progress and outcome are read
+   * from RepositoryIndex, so any router replica can follow a load another started.
+   */
+  async artifact(target: RouteTarget, watch: ArtifactWatch): Promise<ArtifactRound> {
     const addresses = target.version?.addresses ?? [];
     if (addresses.length === 0)
       throw new BackendError('unavailable', `${target.model.name} has no ready runtime`);
-    const results = await Promise.all(addresses.map((address) => this.#reloadOne(address, target, ctx)));
-    return results.find((r) => r.state !== 'READY') ?? results[0] ?? { state: 'UNKNOWN' };
-  }
-
-  async #reloadOne(address: string, target: RouteTarget, ctx: CallContext): Promise<ReloadResult> {
-    const client = this.client(address);
-    try {
-      await client.loadModel(target.model.name, this.#options(ctx));
-      const entry = (await client.repositoryIndex(this.#options(ctx))).find(
-        (m) => m.name === target.model.name,
-      );
-      return { state: entry?.state ?? 'UNKNOWN', ...(entry?.reason ? { reason: entry.reason } : {}) };
-    } catch (err) {
-      if (err instanceof RuntimeCallError && err.code === 'FAILED_PRECONDITION') {
-        throw new ArtifactInvalidError(err.message, {
-          model_id: target.model.name,
-          version: target.version?.version,
-        });
-      }
-      throw runtimeFailure(err, address);
+    const model = target.model.name;
+    if (watch.trigger) for (const address of addresses) this.#startLoad(address, model, watch.requestId);
+    const until = Date.now() + watch.waitMs;
+    for (;;) {
+      const runtimes = await Promise.all(addresses.map((address) => this.#artifactState(address, model)));
+      const started = addresses
+        .map((address) => this.#loads.get(loadKey(address, model))?.startedAt)
+        .filter((t): t is number => t !== undefined);
+      const round = { runtimes, ...(started.length > 0 ? { startedAt: Math.min(...started) } : {}) };
+      const busy = runtimes.some((r) => r.state === 'DOWNLOADING' || r.state === 'LOADING');
+      const left = until - Date.now();
+      if (!busy || left <= 0 || watch.signal.aborted) return round;
+      // Wake when a load this router asked for answers, or after a short poll of the index.
+      const pending = addresses.flatMap((address) => this.#loads.get(loadKey(address, model))?.done ?? []);
+      await Promise.race([...pending, delay(Math.min(ARTIFACT_POLL_MS, left), watch.signal)]);
     }
   }
+
+  /** Asks `address` to reload `model` unless it is loading already; the answer is awaited in the background. */
+  #startLoad(address: string, model: string, requestId: string): void {
+    const key = loadKey(address, model);
+    if (this.#loads.has(key)) return;
+    const client = this.client(address);
+    const done: Promise<void> = (async () => {
+      const entry = (await client.repositoryIndex({ deadline: inMs(INDEX_TIMEOUT_MS), requestId })).find(
+        (m) => m.name === model,
+      );
+      // Someone else's load (another router, the operator) is running: the index reports it; do not queue another.
+      if (entry && loadPhaseOf(entry).phase === 'loading') return;
+      await client.loadModel(model, { deadline: inMs(LOAD_RPC_TIMEOUT_MS), requestId });
+    })()
+      // Failures are read back from RepositoryIndex (the reload's reason) or show as an unreachable runtime.
+      .catch(() => undefined)
+      .finally(() => {
+        if (this.#loads.get(key)?.done === done) this.#loads.delete(key);
+      });
+    this.#loads.set(key, { startedAt: Date.now(), done });
+  }
+
+  async #artifactState(address: string, model: string): Promise<RuntimeArtifactState> {
+    const asked = this.#loads.has(loadKey(address, model));
+    let entry: ModelIndexEntry | undefined;
+    try {
+      entry = (await this.client(address).repositoryIndex({ deadline: inMs(INDEX_TIMEOUT_MS) })).find(
+        (m) => m.name === model,
+      );
+    } catch (err) {
+      const failure = runtimeFailure(err, address);
+      return { address, state: 'UNREACHABLE', reason: failure.message, serving: false };
+    }
+    if (!entry) {
+      return { address, state: 'FAILED', reason: `the runtime does not serve ${model}`, serving: false };
+    }
+    const phase = loadPhaseOf(entry);
+    // Asked and not answered yet: the runtime may not have started the load, so an index that reads READY (or
+    // the failure of an earlier load) is not the answer yet.
+    if (phase.phase === 'loading' || asked) {
+      const download = phase.phase === 'loading' ? phase.download : undefined;
+      const fetching = download !== undefined && FETCHING_STATES.has(download.state);
+      return {
+        address,
+        state: fetching ? 'DOWNLOADING' : 'LOADING',
+        ...(phase.phase === 'loading' && entry.reason ? { reason: entry.reason } : {}),
+        serving: phase.phase === 'loading' ? phase.serving : entry.state === 'READY',
+        ...(download ? { download } : {}),
+      };
+    }
+    if (phase.phase === 'ready') return { address, state: 'READY', serving: true };
+    return {
+      address,
+      state: 'FAILED',
+      reason: phase.message,
+      ...(phase.code ? { code: phase.code } : {}),
+      serving: phase.serving,
+    };
+  }
+}
+
+interface PendingLoad {
+  readonly startedAt: number;
+  readonly done: Promise<void>;
+}
+
+const loadKey = (address: string, model: string) => `${address}\n${model}`;
+const inMs = (ms: number) => new Date(Date.now() + ms);
+
+/** How often a waiting request reads the runtimes' progress. */
+const ARTIFACT_POLL_MS = 250;
+const INDEX_TIMEOUT_MS = 5_000;
+/**
+ * How long this router follows its own RepositoryModelLoad call; a load that runs longer goes on in the runtime
+ * (the call's end does not cancel it) and is followed through RepositoryIndex from then on.
+ */
+const LOAD_RPC_TIMEOUT_MS = 10 * 60_000;
+
+function delay(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
 }

@@ -4,16 +4,27 @@
  */
 import type { z } from 'zod';
 import type { CatalogModel } from '../catalog/catalog.js';
-import type { AppDeps } from '../deps.js';
-import { ModelNotFoundError, ModelUnavailableError, NoArtifactError } from '../errors.js';
-import { type AnyRoute, route } from '../http/route.js';
+import type { AppDeps, RuntimeArtifactState } from '../deps.js';
+import {
+  ArtifactInvalidError,
+  ModelNotFoundError,
+  ModelUnavailableError,
+  NoArtifactError,
+  UpstreamError,
+} from '../errors.js';
+import { type AnyRoute, type RouteResult, route } from '../http/route.js';
 import { selectVersion } from '../routing/select-version.js';
 import { performanceMetrics, type ReportQuery, reportQuery } from '../schemas/metrics.js';
 import {
+  type DownloadQuery,
+  type DownloadRequest,
+  type DownloadResponse,
+  downloadQuery,
   downloadRequest,
   downloadResponse,
   modelDetails,
   modelList,
+  type runtimeDownload,
   toModelDetails,
   toModelView,
   toVersionView,
@@ -80,49 +91,170 @@ export function modelRoutes(deps: AppDeps): AnyRoute[] {
         return { body: { model_id: model.name, ...report } };
       },
     }),
-    route<z.infer<typeof downloadRequest>>({
+    route<DownloadRequest>({
       method: 'post',
       path: '/api/models/download',
-      summary: "Re-fetch and verify a version's artifact and reload it in its runtime",
+      summary:
+        "Re-fetch and verify a version's artifact and reload it in its runtimes; answers with progress after at most wait_seconds",
       tag: 'models',
       body: downloadRequest,
-      responses: { 200: { description: 'The artifact is verified and loaded', schema: downloadResponse } },
-      handler: async ({ body, requestId, signal }) => {
-        const model = findModel(deps, body.model_id);
-        if (model.spec.provider !== 'onnx') {
-          throw new NoArtifactError(
-            `Model ${model.name} is served by ${model.spec.endpoint?.baseURL}; it has no artifact`,
-          );
-        }
-        const choice = selectVersion(model, body.version);
-        if (choice.kind !== 'version')
-          throw new ModelUnavailableError(`Model ${model.name}: no version to download`);
-        const version = choice.version;
-        if (!version.spec.artifact) throw new NoArtifactError(`Version ${version.version} has no artifact`);
-        if (!version.endpoint) {
-          throw new ModelUnavailableError(
-            `No runtime of ${model.name} ${version.version} is running to fetch the artifact`,
-            {
-              model_id: model.name,
-              version: version.version,
-              reason: version.status?.conditions?.find((c) => c.type === 'Ready')?.reason,
-            },
-          );
-        }
-        const started = performance.now();
-        const deadline = Date.now() + deps.config.REQUEST_TIMEOUT_MS;
-        const result = await deps.repository.reload({ model, version }, { deadline, requestId, signal });
-        return {
-          body: {
-            model_id: model.name,
-            version: version.version,
-            state: result.state,
-            ...(result.reason ? { reason: result.reason } : {}),
-            artifact: { ...version.spec.artifact, verified: result.state === 'READY' },
-            duration_ms: Math.round(performance.now() - started),
-          },
-        };
+      responses: {
+        200: {
+          description: 'Every runtime fetched, verified and loaded the artifact',
+          schema: downloadResponse,
+        },
+        202: {
+          description:
+            'Still downloading or loading: progress per runtime; poll status_url (the Location header) to follow it',
+          schema: downloadResponse,
+        },
       },
+      handler: (ctx) =>
+        artifactAnswer(deps, ctx, {
+          modelId: ctx.body.model_id,
+          version: ctx.body.version,
+          waitSeconds: ctx.body.wait_seconds,
+          trigger: true,
+        }),
+    }),
+    route<undefined, DownloadQuery>({
+      method: 'get',
+      path: '/api/models/:model_id/download',
+      summary:
+        "Progress of a version's artifact download in its runtimes, without starting one (the status URL of POST /api/models/download)",
+      tag: 'models',
+      query: downloadQuery,
+      responses: {
+        200: {
+          description: 'Every runtime serves its latest load of the artifact',
+          schema: downloadResponse,
+        },
+        202: { description: 'Still downloading or loading: progress per runtime', schema: downloadResponse },
+      },
+      handler: (ctx) =>
+        artifactAnswer(deps, ctx, {
+          modelId: ctx.params.model_id as string,
+          version: ctx.query.version,
+          waitSeconds: ctx.query.wait_seconds,
+          trigger: false,
+        }),
     }),
   ];
+}
+
+/**
+ * Starts (`trigger`) or follows a version's artifact download in its runtimes and answers with where it stands:
+ * 200 READY, 202 with progress while a runtime is at work, else the failure (409 artifact_invalid for a digest
+ * that does not match, 502 for other load failures, 503 when no runtime runs or answers).
+ */
+async function artifactAnswer(
+  deps: AppDeps,
+  ctx: { requestId: string; signal: AbortSignal },
+  request: { modelId: string; version: string | undefined; waitSeconds: number; trigger: boolean },
+): Promise<RouteResult> {
+  const received = performance.now();
+  const model = findModel(deps, request.modelId);
+  if (model.spec.provider !== 'onnx') {
+    throw new NoArtifactError(
+      `Model ${model.name} is served by ${model.spec.endpoint?.baseURL}; it has no artifact`,
+      { model_id: model.name },
+    );
+  }
+  const choice = selectVersion(model, request.version);
+  if (choice.kind !== 'version')
+    throw new ModelUnavailableError(`Model ${model.name}: no version to download`, { model_id: model.name });
+  const version = choice.version;
+  const artifact = version.spec.artifact;
+  if (!artifact) throw new NoArtifactError(`Version ${version.version} has no artifact`);
+  const ids = { model_id: model.name, version: version.version };
+  if (version.addresses.length === 0) {
+    const ready = version.status?.conditions?.find((c) => c.type === 'Ready');
+    throw new ModelUnavailableError(
+      `No runtime of ${model.name} ${version.version} is running to fetch the artifact`,
+      { ...ids, ...(ready ? { reason: ready.reason, message: ready.message } : {}) },
+    );
+  }
+  const round = await deps.repository.artifact(
+    { model, version },
+    {
+      trigger: request.trigger,
+      waitMs: request.waitSeconds * 1000,
+      signal: ctx.signal,
+      requestId: ctx.requestId,
+    },
+  );
+  const runtimes = round.runtimes.map(runtimeView);
+  const statusUrl = `/api/models/${encodeURIComponent(model.name)}/download?version=${encodeURIComponent(version.version)}`;
+  const busy = round.runtimes.filter((r) => r.state === 'DOWNLOADING' || r.state === 'LOADING');
+  if (busy.length === 0) throwFailure(round.runtimes, runtimes, ids);
+  const body: DownloadResponse = {
+    ...ids,
+    state:
+      busy.length === 0 ? 'READY' : busy.some((r) => r.state === 'DOWNLOADING') ? 'DOWNLOADING' : 'LOADING',
+    artifact: { ...artifact, verified: busy.length === 0 },
+    runtimes,
+    ...(round.startedAt !== undefined ? { started_at: new Date(round.startedAt).toISOString() } : {}),
+    status_url: statusUrl,
+    duration_ms: Math.round(performance.now() - received),
+  };
+  if (busy.length === 0) return { body };
+  return { status: 202, body, headers: { location: statusUrl, 'retry-after': '1' } };
+}
+
+function runtimeView(r: RuntimeArtifactState): z.infer<typeof runtimeDownload> {
+  const d = r.download;
+  return {
+    address: r.address,
+    state: r.state,
+    ...(r.reason ? { reason: r.reason } : {}),
+    ...(r.code ? { error_code: r.code } : {}),
+    serving: r.serving,
+    ...(d
+      ? {
+          progress: {
+            state: d.state,
+            bytes_downloaded: d.bytesDownloaded,
+            ...(d.bytesTotal > 0
+              ? {
+                  bytes_total: d.bytesTotal,
+                  percent: Math.min(100, Math.floor((d.bytesDownloaded / d.bytesTotal) * 1000) / 10),
+                }
+              : {}),
+          },
+        }
+      : {}),
+  };
+}
+
+/** Every runtime is done: throws the first failure that explains the outcome, if any. */
+function throwFailure(
+  states: readonly RuntimeArtifactState[],
+  runtimes: readonly z.infer<typeof runtimeDownload>[],
+  ids: { model_id: string; version: string },
+): void {
+  const where = (r: RuntimeArtifactState) =>
+    `${ids.model_id} ${ids.version} on runtime ${r.address}${r.serving ? ' (the previous load keeps serving)' : ''}`;
+  const invalid = states.find((r) => r.state === 'FAILED' && r.code === 'ArtifactInvalid');
+  if (invalid) {
+    throw new ArtifactInvalidError(`The artifact of ${where(invalid)} was refused: ${invalid.reason}`, {
+      ...ids,
+      reason: 'ArtifactInvalid',
+      runtimes,
+    });
+  }
+  const failed = states.find((r) => r.state === 'FAILED' && r.code !== undefined);
+  if (failed) {
+    throw new UpstreamError(`Loading the artifact of ${where(failed)} failed: ${failed.reason}`, {
+      ...ids,
+      reason: failed.code,
+      runtimes,
+    });
+  }
+  const down = states.find((r) => r.state === 'FAILED' || r.state === 'UNREACHABLE');
+  if (down) {
+    throw new ModelUnavailableError(`The runtime of ${where(down)} is not serving: ${down.reason}`, {
+      ...ids,
+      runtimes,
+    });
+  }
 }

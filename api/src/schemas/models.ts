@@ -134,16 +134,73 @@ export function toModelDetails(m: CatalogModel) {
   };
 }
 
+/** Longest a download request may wait for the runtimes before answering 202 with their progress. */
+export const MAX_DOWNLOAD_WAIT_SECONDS = 60;
+export const DEFAULT_DOWNLOAD_WAIT_SECONDS = 5;
+
+const waitDescription = `Wait at most this long for every runtime to finish before answering 202 with progress (0 to ${MAX_DOWNLOAD_WAIT_SECONDS})`;
+
 export const downloadRequest = z.strictObject({
   model_id: z.string().min(1).max(63),
   version: z.string().min(1).max(32).optional().describe('Defaults to the default version'),
+  wait_seconds: z
+    .number()
+    .min(0)
+    .max(MAX_DOWNLOAD_WAIT_SECONDS)
+    .default(DEFAULT_DOWNLOAD_WAIT_SECONDS)
+    .describe(waitDescription),
+});
+export type DownloadRequest = z.infer<typeof downloadRequest>;
+
+export const downloadQuery = z.strictObject({
+  version: z.string().min(1).max(32).optional().describe('Defaults to the default version'),
+  wait_seconds: z.coerce
+    .number()
+    .min(0)
+    .max(MAX_DOWNLOAD_WAIT_SECONDS)
+    .default(0)
+    .describe(`${waitDescription}; 0 (the default) answers at once`),
+});
+export type DownloadQuery = z.infer<typeof downloadQuery>;
+
+const downloadProgress = z.object({
+  state: z
+    .string()
+    .describe(
+      'The fetch: pending, downloading, verifying, extracting (then ready; cached or local: no fetch)',
+    ),
+  bytes_downloaded: z.number().int(),
+  bytes_total: z
+    .number()
+    .int()
+    .optional()
+    .describe('Absent while unknown; an https:// directory announces each file as its download starts'),
+  percent: z.number().optional().describe('bytes_downloaded of bytes_total, 0 to 100'),
+});
+
+export const runtimeDownload = z.object({
+  address: z.string().describe('host:port of the runtime'),
+  state: z.enum(['DOWNLOADING', 'LOADING', 'READY', 'FAILED', 'UNREACHABLE']),
+  reason: z.string().optional().describe("The runtime's RepositoryIndex reason, or why it failed"),
+  error_code: z.string().optional().describe('The runtime error of a failure, e.g. ArtifactInvalid'),
+  serving: z
+    .boolean()
+    .describe('Whether the runtime answers requests (with the previous load during a reload)'),
+  progress: downloadProgress.optional(),
 });
 
 export const downloadResponse = z.object({
   model_id: z.string(),
   version: z.string(),
-  state: z.string().describe('READY once the artifact was fetched, verified and loaded'),
-  reason: z.string().optional(),
+  state: z
+    .enum(['READY', 'DOWNLOADING', 'LOADING'])
+    .describe(
+      'READY once every runtime fetched, verified and loaded the artifact; DOWNLOADING while one fetches it; LOADING while one loads without fetching',
+    ),
   artifact: z.object({ uri: z.string(), sha256: z.string().optional(), verified: z.boolean() }),
-  duration_ms: z.number(),
+  runtimes: z.array(runtimeDownload),
+  started_at: z.string().optional().describe('When this router started the load still running'),
+  status_url: z.string().describe('GET it to follow the download without starting another'),
+  duration_ms: z.number().describe('Time this request took'),
 });
+export type DownloadResponse = z.infer<typeof downloadResponse>;

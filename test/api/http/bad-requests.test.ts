@@ -424,6 +424,43 @@ const CORPUS: Case[] = [
     status: 404,
     code: 'version_not_found',
   },
+  {
+    what: 'a download that would wait too long',
+    method: 'POST',
+    path: '/api/models/download',
+    body: json({ model_id: 'sentiment', wait_seconds: 3600 }),
+    status: 400,
+    code: 'invalid_request',
+  },
+  {
+    what: 'a download with a wait that is not a number',
+    method: 'POST',
+    path: '/api/models/download',
+    body: json({ model_id: 'sentiment', wait_seconds: 'soon' }),
+    status: 400,
+    code: 'invalid_request',
+  },
+  {
+    what: 'the download status of an unknown model',
+    method: 'GET',
+    path: '/api/models/nope/download',
+    status: 404,
+    code: 'model_not_found',
+  },
+  {
+    what: 'the download status with a negative wait',
+    method: 'GET',
+    path: '/api/models/sentiment/download?wait_seconds=-1',
+    status: 400,
+    code: 'invalid_request',
+  },
+  {
+    what: 'the download status of an external model',
+    method: 'GET',
+    path: '/api/models/gpt-4o-mini/download',
+    status: 409,
+    code: 'no_artifact',
+  },
   { what: 'a wrong method', method: 'PUT', path: '/api/models', status: 405, code: 'method_not_allowed' },
   // The inference routes are served on the lean path (http/hot-routes.ts): the same answers as Express's.
   {
