@@ -23,6 +23,7 @@ import {
   PRIORITY_RANK,
   type SubmitRequest,
   type Submitted,
+  scopedKey,
   type WorkerSettings,
 } from './job-queue.js';
 import { isTerminal, jobView, listedResult, requestDigest } from './job-view.js';
@@ -117,7 +118,11 @@ export class BullJobQueue implements JobQueue {
     const digest = requestDigest(items, priority);
     const id = `job_${crypto.randomUUID()}`;
     const made = await this.#within(
-      () => this.#store.create({ id, priority, items, digest }, idempotencyKey),
+      () =>
+        this.#store.create(
+          { id, priority, items, digest },
+          idempotencyKey ? scopedKey(idempotencyKey, caller) : undefined,
+        ),
       'submit',
     );
     const read = await this.#within(() => this.#store.read(made.id, 0, 0), 'submit');

@@ -34,7 +34,10 @@ export type ItemRunner = (
 ) => Promise<Record<string, unknown>>;
 
 export interface JobQueue {
-  /** Throws IdempotencyConflictError when the key names a job made from other items. */
+  /**
+   * Throws IdempotencyConflictError when the key names a job made from other items. Keys are per caller:
+   * another caller's key of the same name is another key.
+   */
   submit(request: SubmitRequest): Promise<Submitted>;
   /** Undefined when no such job exists (or it expired). */
   get(id: string, page: PageRequest): Promise<JobView | undefined>;
@@ -58,6 +61,10 @@ export interface WorkerSettings {
 }
 
 /** BullMQ priorities: lower runs first. */
+/** Where an idempotency key is kept: per caller, so callers never see each other's jobs through one. */
+export const scopedKey = (key: string, caller: string | undefined): string =>
+  `${caller ?? 'anonymous'}/${key}`;
+
 export const PRIORITY_RANK: Readonly<Record<JobPriority, number>> = {
   critical: 1,
   standard: 2,

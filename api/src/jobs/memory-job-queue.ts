@@ -11,7 +11,14 @@ import { IdempotencyConflictError } from '../errors.js';
 import type { Metrics } from '../metrics/registry.js';
 import type { BatchItem, JobPriority, JobState, JobView } from '../schemas/jobs.js';
 import { onItemFailure, type StoredResult, succeeded } from './item-policy.js';
-import type { JobQueue, PageRequest, SubmitRequest, Submitted, WorkerSettings } from './job-queue.js';
+import {
+  type JobQueue,
+  type PageRequest,
+  type SubmitRequest,
+  type Submitted,
+  scopedKey,
+  type WorkerSettings,
+} from './job-queue.js';
 import {
   finalState,
   isTerminal,
@@ -73,7 +80,8 @@ export class MemoryJobQueue implements JobQueue {
 
   async submit({ items, priority, idempotencyKey, caller }: SubmitRequest): Promise<Submitted> {
     const digest = requestDigest(items, priority);
-    const existing = idempotencyKey ? this.#live(this.#byKey.get(idempotencyKey) ?? '') : undefined;
+    const scoped = idempotencyKey ? scopedKey(idempotencyKey, caller) : undefined;
+    const existing = scoped ? this.#live(this.#byKey.get(scoped) ?? '') : undefined;
     if (existing) {
       if (existing.digest !== digest) throw conflict(idempotencyKey as string, existing.id);
       return { job: this.#view(existing, { offset: 0, limit: 0 }), created: false };
@@ -98,11 +106,11 @@ export class MemoryJobQueue implements JobQueue {
       results: new Array(items.length),
       waiting,
       digest,
-      ...(idempotencyKey ? { idempotencyKey } : {}),
+      ...(scoped ? { idempotencyKey: scoped } : {}),
       caller: caller ?? 'anonymous',
     };
     this.#jobs.set(job.id, job);
-    if (idempotencyKey) this.#byKey.set(idempotencyKey, job.id);
+    if (scoped) this.#byKey.set(scoped, job.id);
     this.#queued[priority].push(job);
     this.#o.metrics.batchJobsSubmitted.inc({ priority });
     this.#pump();

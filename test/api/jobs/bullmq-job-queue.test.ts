@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { BullJobQueue, type BullJobQueueOptions } from '../../../api/src/jobs/bullmq-job-queue.js';
+import { scopedKey } from '../../../api/src/jobs/job-queue.js';
 import { requestDigest } from '../../../api/src/jobs/job-view.js';
 import { PROVISIONAL_MS, RedisJobStore } from '../../../api/src/jobs/redis-job-store.js';
 import { createMetrics } from '../../../api/src/metrics/registry.js';
@@ -79,7 +80,7 @@ describe('api/jobs/bullmq-job-queue', () => {
       const items = [item('x'), item('y')];
       await store.create(
         { id: 'job_halfway', priority: 'standard', items, digest: requestDigest(items, 'standard') },
-        'retry-me',
+        scopedKey('retry-me', undefined), // as the queue keeps an anonymous caller's key
       );
       expect(await admin.pttl(`${keyPrefix}jobs:job_halfway`)).to.be.within(1, PROVISIONAL_MS);
       const again = await queue.submit({ items, priority: 'standard', idempotencyKey: 'retry-me' });

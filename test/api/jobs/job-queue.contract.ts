@@ -237,8 +237,18 @@ export function jobQueueContract(make: QueueFactory): void {
         .submit({ items: [item('other')], priority: 'standard', idempotencyKey: key })
         .catch((err: unknown) => err);
       expect(other).to.be.instanceOf(IdempotencyConflictError);
+      // Keys are per caller: another caller's key of the same name makes its own job.
+      const theirs = await q.submit({
+        items: [item('ok')],
+        priority: 'standard',
+        idempotencyKey: key,
+        caller: 'other-team',
+      });
+      expect(theirs.created).to.equal(true);
+      expect(theirs.job.job_id).to.not.equal(first.job.job_id);
       await finished(q, first.job.job_id);
-      expect(runner.started).to.deep.equal(['ok']);
+      await finished(q, theirs.job.job_id);
+      expect(runner.started).to.deep.equal(['ok', 'ok']);
     });
 
     it('forgets a job and its idempotency key once the TTL has passed after it finished', async () => {
