@@ -41,6 +41,11 @@ describe('operator/kube: restarts, lost watches and leader election', function (
       items.every((v) => v.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True'))
     );
   };
+  /** Every AIModel's rollup has caught up with its versions (it is written 500 ms after they change). */
+  const rolledUp = async () => {
+    const items = (await getJson(env, ['get', 'aimodels', '-n', ns])).items as any[];
+    return items.length > 0 && items.every((m) => m.status?.readyVersions === m.status?.versions);
+  };
   const start = async (extra: Record<string, string> = {}) => {
     const op = await startOperator(env, ns, extra);
     operators.push(op);
@@ -72,6 +77,8 @@ describe('operator/kube: restarts, lost watches and leader election', function (
   it('restarting the operator causes no rollout and no writes', async () => {
     const first = await start();
     await eventually(async () => ((await allReady()) ? true : undefined), 'all versions Ready', 60_000);
+    // Stopping before the rollups are written would leave them to the next operator: writes, rightly.
+    await eventually(async () => ((await rolledUp()) ? true : undefined), 'AIModel rollups written');
     const before = { deployments: await deployments(), replicaSets: await replicaSets() };
     expect(await first.stop()).to.equal(0);
 
