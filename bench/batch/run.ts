@@ -11,7 +11,8 @@
  *
  * The response cache is off (CACHE_TTL_SECONDS=0), so both paths run every item on the runtime. Items per
  * second are the medians of the rounds; "server" is the job's own created_at → completed_at; the ratio is
- * given both as the ratio of the medians and as the median of each round's batch/sync.
+ * given both as the ratio of the medians and as the median of each round's batch/sync. CPU per item is read
+ * from /proc for the router, its runtimes, a local Redis and the bench process (the sync clients).
  * See the "Batch" section of docs/benchmarks.md.
  *
  * Run: node --import tsx bench/batch/run.ts [--concurrency 4] [--rounds 3] [--classify 2000] [--generate 200]
@@ -25,7 +26,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
-import { freePort, ROOT, type Server, startServer, stopAll } from '../router/procs.js';
+import { cpuSeconds, freePort, ROOT, type Server, startServer, stopAll } from '../router/procs.js';
 import { type Workload, workloads } from './workloads.js';
 
 const { values: opts } = parseArgs({
@@ -77,6 +78,29 @@ async function ready(base: string, models: readonly string[], router: Server): P
     await new Promise((r) => setTimeout(r, 500));
   }
   throw new Error(`the runtimes did not become ready:\n${router.output.join('\n')}`);
+}
+
+/** The router's child processes (the runtimes), from /proc. */
+function childrenOf(pid: number | undefined): number[] {
+  if (pid === undefined) return [];
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+type Cpu = Record<'router' | 'runtimes' | 'redis' | 'bench', number>;
+
+/** CPU seconds so far of the router, its runtimes, Redis (when its pid is known: a local Redis) and this process. */
+function cpuNow(router: Server, redisPid: number | undefined): Cpu {
+  const self = process.cpuUsage();
+  return {
+    router: cpuSeconds(router.child.pid),
+    runtimes: childrenOf(router.child.pid).reduce((sum, pid) => sum + cpuSeconds(pid), 0),
+    redis: cpuSeconds(redisPid),
+    bench: (self.user + self.system) / 1e6,
+  };
 }
 
 /** `concurrency` clients, each sending its next item when the last is answered; items per second. */
@@ -154,6 +178,7 @@ async function main(): Promise<void> {
         ...(opts.queue === 'redis' ? { REDIS_URL: opts.redis } : {}),
       },
     });
+    const redisPid = await localRedisPid();
     const chosen = workloads({ classify: Number(opts.classify), generate: Number(opts.generate) });
     await ready(base, ['sentiment', 'story-writer'], router);
     const results = [];
@@ -165,15 +190,22 @@ async function main(): Promise<void> {
       const sync: number[] = [];
       const batch: number[] = [];
       const server: number[] = [];
+      const cpu: Record<'sync' | 'batch', Cpu> = {
+        sync: { router: 0, runtimes: 0, redis: 0, bench: 0 },
+        batch: { router: 0, runtimes: 0, redis: 0, bench: 0 },
+      };
       for (let round = 0; round < rounds; round++) {
         // Alternate which goes first, so drift in the machine's load does not favour one path.
-        for (const path of round % 2 === 0 ? ['sync', 'batch'] : ['batch', 'sync']) {
+        for (const path of round % 2 === 0 ? (['sync', 'batch'] as const) : (['batch', 'sync'] as const)) {
+          const before = cpuNow(router, redisPid);
           if (path === 'sync') sync.push(await syncRound(base, w));
           else {
             const r = await batchRound(base, w);
             batch.push(r.client);
             server.push(r.server);
           }
+          const after = cpuNow(router, redisPid);
+          for (const k of Object.keys(after) as (keyof Cpu)[]) cpu[path][k] += after[k] - before[k];
           log(
             `  ${w.name} round ${round + 1} ${path}: ${(path === 'sync' ? sync : batch).at(-1)?.toFixed(1)}/s`,
           );
@@ -188,6 +220,15 @@ async function main(): Promise<void> {
         ratio: median(batch) / median(sync),
         // Each round's batch against its own sync run (adjacent in time): robust to drift in the load.
         roundRatio: median(batch.map((b, i) => b / (sync[i] as number))),
+        // CPU milliseconds per item, by process, over all rounds of each path.
+        cpuMsPerItem: Object.fromEntries(
+          (['sync', 'batch'] as const).map((path) => [
+            path,
+            Object.fromEntries(
+              Object.entries(cpu[path]).map(([k, v]) => [k, (v * 1000) / (rounds * w.items.length)]),
+            ),
+          ]),
+        ),
       };
       results.push(row);
       console.log(
@@ -195,6 +236,10 @@ async function main(): Promise<void> {
           `batch ${median(batch).toFixed(1)}/s (server ${median(server).toFixed(1)}/s), ` +
           `batch/sync ${(row.ratio * 100).toFixed(0)}% (median of the rounds' own ratios ${(row.roundRatio * 100).toFixed(0)}%)`,
       );
+      for (const path of ['sync', 'batch'] as const) {
+        const parts = Object.entries(row.cpuMsPerItem[path] as Record<string, number>);
+        console.log(`  ${path} CPU ms per item: ${parts.map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')}`);
+      }
     }
     const loadEnd = loadavg().map((v) => Math.round(v * 100) / 100);
     console.log(`load average at start ${meta.loadavgAtStart.join(' ')}, at end ${loadEnd.join(' ')}`);
@@ -204,6 +249,18 @@ async function main(): Promise<void> {
     await stopAll();
     rmSync(dir, { recursive: true, force: true });
     if (opts.queue === 'redis') await deleteKeys(opts.redis, prefix);
+  }
+}
+
+/** The pid of the Redis the queue uses when it runs on this machine (read from /proc); undefined otherwise. */
+async function localRedisPid(): Promise<number | undefined> {
+  if (opts.queue !== 'redis') return undefined;
+  const redis = new Redis(opts.redis);
+  try {
+    const pid = Number(/process_id:(\d+)/.exec(await redis.info('server'))?.[1]);
+    return cpuSeconds(pid) > 0 ? pid : undefined;
+  } finally {
+    redis.disconnect();
   }
 }
 
