@@ -85,6 +85,28 @@ for (const queue of queues) {
       expect(after - before).to.equal(2);
     });
 
+    it("limits: 400 naming the bad item, 413 past BATCH_MAX_ITEMS; an unknown model is that item's error", async () => {
+      const invalid = await router.post('/api/inference/batch', {
+        requests: [
+          { type: 'text', model_id: 'up', input: 'fine' },
+          { type: 'analyze', model_id: 'up', task: 'guess', input: 'x' },
+        ],
+      });
+      expect([invalid.status, invalid.body.error.code]).to.deep.equal([400, 'invalid_request']);
+      expect(invalid.body.error.details.problems[0].path).to.equal('body.requests.1.task');
+      const many = Array.from({ length: 1001 }, () => ({ type: 'text', model_id: 'up', input: 'x' }));
+      const tooMany = await router.post('/api/inference/batch', { requests: many });
+      expect([tooMany.status, tooMany.body.error.code]).to.deep.equal([413, 'payload_too_large']);
+      expect(tooMany.body.error.details).to.deep.equal({ max_items: 1000 });
+      const accepted = await router.post('/api/inference/batch', {
+        requests: [{ type: 'text', model_id: 'nowhere', input: 'x' }],
+      });
+      const job = await done(accepted.body.status_url);
+      expect(job.status).to.equal('failed');
+      expect(job.results[0]).to.deep.include({ status: 'failed' });
+      expect(job.results[0].error.code).to.equal('model_not_found');
+    });
+
     it('"async": true on /api/inference/text answers 202 with a one-item job', async () => {
       const res = await router.post('/api/inference/text', {
         model_id: 'up',
