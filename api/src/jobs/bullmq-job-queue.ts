@@ -120,7 +120,7 @@ export class BullJobQueue implements JobQueue {
     const made = await this.#within(
       () =>
         this.#store.create(
-          { id, priority, items, digest },
+          { id, priority, items, digest, caller: caller ?? 'anonymous' },
           idempotencyKey ? scopedKey(idempotencyKey, caller) : undefined,
         ),
       'submit',

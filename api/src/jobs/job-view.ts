@@ -19,6 +19,8 @@ export interface JobSnapshot {
   readonly failed: number;
   readonly cancelled: number;
   readonly cancelRequested: boolean;
+  /** Who submitted it (the router API key's name, or `anonymous`); only that caller may read or cancel it. */
+  readonly caller: string;
 }
 
 /** A finished job's state: cancelled if anything was, failed if everything failed, else completed. */
@@ -49,6 +51,7 @@ export function jobView(
     job_id: s.id,
     status: s.state,
     priority: s.priority,
+    caller: s.caller,
     created_at: iso(s.createdAt),
     ...(s.startedAt ? { started_at: iso(s.startedAt) } : {}),
     ...(s.completedAt ? { completed_at: iso(s.completedAt), expires_at: iso(s.completedAt + ttlMs) } : {}),

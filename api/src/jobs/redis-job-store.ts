@@ -14,6 +14,7 @@
  * @module
  */
 import type { Redis } from 'ioredis';
+import { ANONYMOUS } from '../http/callers.js';
 import type { BatchItem, JobPriority, JobState } from '../schemas/jobs.js';
 import type { StoredResult } from './item-policy.js';
 import type { JobSnapshot } from './job-view.js';
@@ -52,7 +53,7 @@ local ttl = redis.call('PTTL', KEYS[1])
 if ttl > 0 then redis.call('PEXPIRE', ${key}, ttl) end`;
 
 const SCRIPTS = {
-  // KEYS: meta, items, idem. ARGV: id, priority, now, provisional ms, digest, idem key or '', items...
+  // KEYS: meta, items, idem. ARGV: id, priority, now, provisional ms, digest, idem key or '', caller, items...
   create: {
     keys: 3,
     lua: `
@@ -60,10 +61,10 @@ if ARGV[6] ~= '' then
   local existing = redis.call('GET', KEYS[3])
   if existing then return {0, existing} end
 end
-redis.call('HSET', KEYS[1], 'id', ARGV[1], 'priority', ARGV[2], 'total', #ARGV - 6, 'state', 'queued',
+redis.call('HSET', KEYS[1], 'id', ARGV[1], 'priority', ARGV[2], 'total', #ARGV - 7, 'state', 'queued',
   'created', ARGV[3], 'succeeded', 0, 'failed', 0, 'cancelled', 0, 'cancel', 0, 'accepted', 0,
-  'digest', ARGV[5], 'idem', ARGV[6] ~= '' and KEYS[3] or '')
-for i = 7, #ARGV, 1000 do redis.call('RPUSH', KEYS[2], unpack(ARGV, i, math.min(i + 999, #ARGV))) end
+  'digest', ARGV[5], 'idem', ARGV[6] ~= '' and KEYS[3] or '', 'caller', ARGV[7])
+for i = 8, #ARGV, 1000 do redis.call('RPUSH', KEYS[2], unpack(ARGV, i, math.min(i + 999, #ARGV))) end
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
 redis.call('PEXPIRE', KEYS[2], ARGV[4])
 if ARGV[6] ~= '' then redis.call('SET', KEYS[3], ARGV[1], 'PX', ARGV[4]) end
@@ -155,7 +156,7 @@ export class RedisJobStore {
 
   /** Creates a provisional job, or answers the id an idempotency key already names. */
   async create(
-    job: { id: string; priority: JobPriority; items: readonly BatchItem[]; digest: string },
+    job: { id: string; priority: JobPriority; items: readonly BatchItem[]; digest: string; caller: string },
     idempotencyKey: string | undefined,
   ): Promise<{ created: boolean; id: string }> {
     const [meta, items] = this.#keys(job.id);
@@ -170,6 +171,7 @@ export class RedisJobStore {
       PROVISIONAL_MS,
       job.digest,
       idempotencyKey ?? '',
+      job.caller,
       ...job.items.map((item) => JSON.stringify(item)),
     )) as [number, string];
     return { created: created === 1, id };
@@ -255,5 +257,6 @@ function snapshotOf(f: Record<string, string>): StoredJob {
     cancelRequested: f.cancel === '1',
     accepted: f.accepted === '1',
     digest: f.digest ?? '',
+    caller: f.caller || ANONYMOUS,
   };
 }

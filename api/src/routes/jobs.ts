@@ -110,8 +110,11 @@ export function jobRoutes(deps: AppDeps): AnyRoute[] {
     summary: 'Cancel the items of a job that have not started',
     tag: 'jobs',
     responses: { 200: { description: 'The job after cancellation', schema: jobView } },
-    handler: async ({ params }: { params: Readonly<Record<string, string>> }) => {
+    handler: async ({ params, caller }: { params: Readonly<Record<string, string>>; caller: string }) => {
       const id = params.job_id as string;
+      // Another caller's job is answered as unknown: ids are not capabilities.
+      const owned = await deps.jobs.get(id, { offset: 0, limit: 0 });
+      if (!owned || owned.caller !== caller) throw notFound(id);
       const job = await deps.jobs.cancel(id);
       if (!job) throw notFound(id);
       return { body: job };
@@ -154,10 +157,10 @@ export function jobRoutes(deps: AppDeps): AnyRoute[] {
       tag: 'jobs',
       query: jobPageQuery,
       responses: { 200: { description: 'The job', schema: jobView } },
-      handler: async ({ params, query }) => {
+      handler: async ({ params, query, caller }) => {
         const id = params.job_id as string;
         const job = await deps.jobs.get(id, query);
-        if (!job) throw notFound(id);
+        if (!job || job.caller !== caller) throw notFound(id);
         return { body: job };
       },
     }),

@@ -84,6 +84,7 @@ export const jobView = z.object({
   job_id: z.string(),
   status: jobState,
   priority: jobPriority,
+  caller: z.string().describe('Who submitted it: the router API key name, or anonymous'),
   created_at: z.string(),
   started_at: z.string().optional(),
   completed_at: z.string().optional(),

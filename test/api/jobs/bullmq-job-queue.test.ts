@@ -79,7 +79,13 @@ describe('api/jobs/bullmq-job-queue', () => {
       const store = new RedisJobStore(admin, { keyPrefix: `${keyPrefix}jobs:`, ttlMs: 60_000 });
       const items = [item('x'), item('y')];
       await store.create(
-        { id: 'job_halfway', priority: 'standard', items, digest: requestDigest(items, 'standard') },
+        {
+          id: 'job_halfway',
+          priority: 'standard',
+          items,
+          digest: requestDigest(items, 'standard'),
+          caller: 'anonymous',
+        },
         scopedKey('retry-me', undefined), // as the queue keeps an anonymous caller's key
       );
       expect(await admin.pttl(`${keyPrefix}jobs:job_halfway`)).to.be.within(1, PROVISIONAL_MS);

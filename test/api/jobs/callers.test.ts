@@ -9,6 +9,7 @@ import { type FakeOpenAI, startFakeOpenAI } from '../support/fake-openai.js';
 import { untilFinished } from './poll.js';
 
 const KEY = 'sk-router-batch-team-0123456789';
+const OTHER_KEY = 'sk-router-other-team-0123456789';
 
 describe('api/jobs: batch items are metered to their submitter', function () {
   this.timeout(60_000);
@@ -29,7 +30,7 @@ describe('api/jobs: batch items are metered to their submitter', function () {
     await requireRedis(this);
     upstream = await startFakeOpenAI();
     router = await startRouter([openaiModel('remote', upstream.baseURL)], {
-      ROUTER_API_KEYS: `batch-team:${KEY}`,
+      ROUTER_API_KEYS: `batch-team:${KEY},other-team:${OTHER_KEY}`,
       REDIS_URL,
       REDIS_KEY_PREFIX: prefix,
     });
@@ -52,5 +53,22 @@ describe('api/jobs: batch items are metered to their submitter', function () {
     const usage = (await call('/api/metrics/usage')).body;
     const callers = Object.fromEntries(usage.callers.map((c: any) => [c.caller, c.requests]));
     expect(callers).to.deep.equal({ 'batch-team': 3 });
+  });
+
+  it("answers another caller's job as unknown: it can neither read nor cancel it", async () => {
+    const batch = await call('/api/inference/batch', {
+      requests: [{ type: 'text', model_id: 'remote', input: 'mine' }],
+    });
+    expect(batch.status).to.equal(202);
+    const url = batch.body.status_url as string;
+    const other = { authorization: `Bearer ${OTHER_KEY}` };
+    const read = await fetch(`${router.url}${url}`, { headers: other });
+    const cancelled = await fetch(`${router.url}${url}`, { method: 'DELETE', headers: other });
+    for (const res of [read, cancelled]) {
+      expect(res.status).to.equal(404);
+      expect(((await res.json()) as any).error.code).to.equal('job_not_found');
+    }
+    const own = await untilFinished(call, url);
+    expect(own).to.include({ status: 'completed', caller: 'batch-team' });
   });
 });

@@ -140,6 +140,9 @@ export function jobQueueContract(make: QueueFactory): void {
       const callerOf = async (id: string) => (await finished(q, id)).results[0]?.response?.caller;
       expect(await callerOf(named.job.job_id)).to.equal('search-team');
       expect(await callerOf(unnamed.job.job_id)).to.equal('anonymous');
+      // The job records its submitter (the jobs API lets only that caller read or cancel it).
+      expect(named.job.caller).to.equal('search-team');
+      expect((await q.get(unnamed.job.job_id, { offset: 0, limit: 0 }))?.caller).to.equal('anonymous');
     });
 
     it('a failing item gets its error and the job goes on; a job whose every item failed is failed', async () => {
