@@ -31,6 +31,8 @@ export interface RequestContext {
   readonly signal?: AbortSignal;
   /** Overrides the configured timeout for this request (epoch ms). */
   readonly deadline?: number;
+  /** The caller's own timeout (`x-router-timeout-ms`); the configured one still caps it. */
+  readonly timeoutMs?: number;
   readonly cache?: CacheMode;
   /** When the request arrived (performance.now()), so latency counts the HTTP work before the service. */
   readonly receivedAt?: number;
@@ -99,7 +101,8 @@ export class InferenceService {
       operation: op.name,
       fields: op.fields,
     });
-    return { op, model, chain, plan, deadline: ctx.deadline ?? Date.now() + this.#o.timeoutMs, started };
+    const timeoutMs = Math.min(ctx.timeoutMs ?? this.#o.timeoutMs, this.#o.timeoutMs);
+    return { op, model, chain, plan, deadline: ctx.deadline ?? Date.now() + timeoutMs, started };
   }
 
   async #lookup(plan: CachePlan): Promise<{ status: CacheStatus; value?: CachedResponse }> {

@@ -26,17 +26,37 @@ import {
 import { batchAccepted } from '../schemas/jobs.js';
 import { submitJob } from './jobs.js';
 
-/** Identity, cancellation and cache directives of a request (`cache-control: no-cache`, `x-router-cache: force`). */
+const MAX_TIMEOUT_MS = 3_600_000;
+
+/** `x-router-timeout-ms`: the caller's deadline for the whole request, in whole milliseconds. */
+export function timeoutHeader(value: string | string[] | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const ms = typeof value === 'string' && /^\d{1,7}$/.test(value.trim()) ? Number(value) : Number.NaN;
+  if (ms >= 1 && ms <= MAX_TIMEOUT_MS) return ms;
+  throw new ValidationError(
+    `Invalid x-router-timeout-ms header: expected whole milliseconds from 1 to ${MAX_TIMEOUT_MS}`,
+    {
+      problems: [{ path: 'headers.x-router-timeout-ms', message: `an integer from 1 to ${MAX_TIMEOUT_MS}` }],
+    },
+  );
+}
+
+/**
+ * Identity, deadline, cancellation and cache directives of a request (`x-router-timeout-ms`,
+ * `cache-control: no-cache`, `x-router-cache: force`).
+ */
 export function requestContext(ctx: RouteContext<unknown, unknown>): RequestContext {
   const control = ctx.headers['cache-control'];
   const force = ctx.headers['x-router-cache'] === 'force';
   const bypass = typeof control === 'string' && /no-cache|no-store/i.test(control);
+  const timeoutMs = timeoutHeader(ctx.headers['x-router-timeout-ms']);
   return {
     requestId: ctx.requestId,
     caller: ctx.caller,
     signal: ctx.signal,
     cache: bypass ? 'bypass' : force ? 'force' : 'default',
     receivedAt: ctx.receivedAt,
+    ...(timeoutMs === undefined ? {} : { timeoutMs }),
   };
 }
 

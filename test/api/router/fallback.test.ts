@@ -121,6 +121,23 @@ describe('api/router: fallback chains, retries and circuit breakers', function (
     expect(Date.now() - started).to.be.lessThan(2500);
   });
 
+  it("honours the caller's x-router-timeout-ms as the deadline of the whole chain", async () => {
+    a.fault = 'hang';
+    const calls = b.requests.length;
+    // Shorter than the attempt timeout (500 ms here): the deadline passes on the first target.
+    const res = await ask('alpha', {}, { 'x-router-timeout-ms': '200' });
+    expect(res.status).to.equal(504);
+    expect(res.body.error.code).to.equal('upstream_timeout');
+    expect(b.requests.length).to.equal(calls);
+    // Without it the configured deadline leaves room for the fallback.
+    expect((await ask()).body.model_id).to.equal('beta');
+    for (const bad of ['0', '-5', '1.5', 'soon', '99999999']) {
+      const refused = await ask('beta', {}, { 'x-router-timeout-ms': bad });
+      expect(refused.status, bad).to.equal(400);
+      expect(refused.body.error.details.problems[0].path).to.equal('headers.x-router-timeout-ms');
+    }
+  });
+
   it('falls back after dropped connections', async () => {
     a.fault = 'drop';
     const res = await ask();
