@@ -40,6 +40,7 @@ function handlerFor(def: AnyRoute, deps: AppDeps) {
   return async function routeHandler(req: Request, res: Response): Promise<void> {
     const receivedAt = performance.now();
     const caller = identifyCaller(deps.callerKeys, req.headers);
+    if (deps.admit) await deps.admit(caller);
     if (def.body && req.body === undefined) {
       throw new ValidationError('Request body is required: send a JSON object', {
         problems: [{ path: 'body', message: 'required' }],
@@ -92,6 +93,7 @@ export function createApp(deps: AppDeps, options: { api?: boolean } = {}): Reque
     metrics: deps.metrics,
     maxBodyBytes: deps.config.MAX_BODY_BYTES,
     callerKeys: deps.callerKeys,
+    ...(deps.admit ? { admit: deps.admit } : {}),
   });
   return (req, res) => {
     if (!hot(req, res)) app(req, res);

@@ -13,11 +13,13 @@ import { RuntimeBackend } from './backends/runtime-backend.js';
 import { MemoryResponseCache } from './cache/memory-cache.js';
 import type { ResponseCache } from './cache/response-cache.js';
 import type { Catalog } from './catalog/catalog.js';
-import { type Config, loadCallerKeys } from './config.js';
+import { type Config, loadCallerKeys, loadRateLimits } from './config.js';
 import type { ReadinessReport } from './deps.js';
 import { InferenceService } from './inference/inference-service.js';
 import { Observer } from './inference/observer.js';
 import { createJobQueue } from './jobs/create-job-queue.js';
+import { rateLimitAdmission } from './limits/admission.js';
+import { MemoryRateLimiter, type RateLimiter } from './limits/limiters.js';
 import { MemoryUsageStore } from './metering/memory-usage-store.js';
 import type { UsageStore } from './metering/usage.js';
 import { createMetrics, type Metrics } from './metrics/registry.js';
@@ -42,6 +44,8 @@ export interface ComposeOptions {
   /** Shared stores (Redis); in-memory ones when absent. */
   readonly cache?: ResponseCache;
   readonly usage?: UsageStore;
+  /** Rate-limit counters shared by replicas (Redis); in this process when absent. */
+  readonly limiter?: RateLimiter;
   readonly metrics?: Metrics;
   readonly readiness: (runtimes: RuntimeBackend) => () => Promise<ReadinessReport>;
 }
@@ -93,6 +97,10 @@ export function composeRouter(options: ComposeOptions): RouterParts {
     },
     defaultCacheTtlSeconds: config.CACHE_TTL_SECONDS,
   });
+  const limits = loadRateLimits(config);
+  const limiter = limits
+    ? (options.limiter ?? new MemoryRateLimiter({ windowMs: config.RATE_LIMIT_WINDOW_SECONDS * 1000 }))
+    : undefined;
   const jobs = createJobQueue({
     config,
     run: batchItemRunner(inference),
@@ -108,6 +116,9 @@ export function composeRouter(options: ComposeOptions): RouterParts {
       usage,
       metrics,
       callerKeys: loadCallerKeys(config),
+      ...(limits && limiter
+        ? { admit: rateLimitAdmission(limits, limiter, config.RATE_LIMIT_WINDOW_SECONDS, metrics) }
+        : {}),
       logger,
       repository: runtimes,
       readiness: options.readiness(runtimes),
@@ -125,6 +136,7 @@ export function composeRouter(options: ComposeOptions): RouterParts {
       await jobs.close();
       await cache.close();
       await usage.close?.();
+      await (options.limiter ?? limiter)?.close();
       runtimes.close();
       upstreams.close();
     },

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { formatIssues } from '../../crds/src/index.js';
 import { ApiKeysError, type CallerKeys, parseRouterApiKeys } from './http/callers.js';
+import { parseRateLimits, type RateLimits, RateLimitsError } from './limits/rate-limit.js';
 
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
@@ -70,6 +71,9 @@ export const configSchema = z.object({
    */
   ROUTER_API_KEYS: z.string().optional(),
   ROUTER_API_KEYS_FILE: z.string().min(1).optional(),
+  /** Requests per window per caller, `caller=N` pairs separated by commas (`*=N`: every other caller). */
+  ROUTER_RATE_LIMITS: z.string().optional(),
+  RATE_LIMIT_WINDOW_SECONDS: int(1, 3600).default(60),
   /** How long hourly usage buckets are kept (the per-model metrics and cost reports read them). */
   USAGE_RETENTION_DAYS: int(1, 400).default(62),
 });
@@ -120,4 +124,18 @@ export function loadCallerKeys(config: Config): CallerKeys {
   if ((config.ROUTER_API_KEYS !== undefined || config.ROUTER_API_KEYS_FILE !== undefined) && keys.size === 0)
     throw new ConfigError('Invalid configuration: ROUTER_API_KEYS(_FILE) is set but declares no key');
   return keys;
+}
+
+/** The limits of ROUTER_RATE_LIMITS; undefined when unset (no limits). */
+export function loadRateLimits(config: Config): RateLimits | undefined {
+  if (config.ROUTER_RATE_LIMITS === undefined) return undefined;
+  try {
+    const limits = parseRateLimits(config.ROUTER_RATE_LIMITS, 'ROUTER_RATE_LIMITS');
+    if (limits.byCaller.size === 0 && limits.fallback === undefined)
+      throw new RateLimitsError('ROUTER_RATE_LIMITS is set but declares no limit');
+    return limits;
+  } catch (err) {
+    if (err instanceof RateLimitsError) throw new ConfigError(`Invalid configuration: ${err.message}`);
+    throw err;
+  }
 }

@@ -10,6 +10,7 @@ import type { Config } from './config.js';
 import type { CallerKeys } from './http/callers.js';
 import type { InferenceService } from './inference/inference-service.js';
 import type { JobQueue } from './jobs/job-queue.js';
+import type { Admission } from './limits/admission.js';
 import type { UsageStore } from './metering/usage.js';
 import type { Metrics } from './metrics/registry.js';
 
@@ -70,6 +71,8 @@ export interface AppDeps {
   readonly metrics: Metrics;
   /** Router API keys (sha256 → caller); empty: the API is open and every caller is `anonymous`. */
   readonly callerKeys: CallerKeys;
+  /** The caller's rate limit; absent when no limits are declared. */
+  readonly admit?: Admission;
   readonly logger: Logger;
   readonly repository: ModelRepository;
   readonly readiness: () => Promise<ReadinessReport>;

@@ -65,6 +65,19 @@ export class UnauthorizedError extends ApiError {
   readonly code = 'unauthorized';
 }
 
+/** The caller sent more requests than its rate limit allows; Retry-After says when one more fits. */
+export class RateLimitedError extends ApiError {
+  readonly status = 429;
+  readonly code = 'rate_limited';
+  override readonly retryable = true;
+  override readonly retryAfterSeconds: number;
+
+  constructor(message: string, retryAfterSeconds: number, details?: unknown) {
+    super(message, details);
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
 /** No route matches the path. */
 export class RouteNotFoundError extends ApiError {
   readonly status = 404;

@@ -20,6 +20,7 @@ const ERROR_RESPONSES: Record<string, string> = {
   '401': 'An API key is required (ROUTER_API_KEYS) and none, or an unknown one, was sent',
   '404': 'Unknown model, version, job or route',
   '413': 'Body or batch too large',
+  '429': "The caller's rate limit is reached (ROUTER_RATE_LIMITS); Retry-After says when to try again",
   '415': 'Body is not JSON',
   '503': 'No model of the fallback chain could serve (details.attempts)',
   '504': 'Timed out before any model answered',

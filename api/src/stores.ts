@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { RedisResponseCache } from './cache/redis-cache.js';
 import type { ResponseCache } from './cache/response-cache.js';
 import type { Config } from './config.js';
+import { type RateLimiter, RedisRateLimiter } from './limits/limiters.js';
 import { RedisUsageStore } from './metering/redis-usage-store.js';
 import type { UsageStore } from './metering/usage.js';
 import type { Metrics } from './metrics/registry.js';
@@ -14,6 +15,7 @@ import type { Metrics } from './metrics/registry.js';
 export interface SharedStores {
   readonly cache?: ResponseCache;
   readonly usage?: UsageStore;
+  readonly limiter?: RateLimiter;
 }
 
 export function sharedStores(config: Config, logger: Logger, metrics: Metrics): SharedStores {
@@ -27,6 +29,19 @@ export function sharedStores(config: Config, logger: Logger, metrics: Metrics): 
       observer: (operation) => count(`cache_${operation}`),
       logger: logger.child({ component: 'cache' }),
     }),
+    // Counters only matter when limits are declared; no connection otherwise.
+    ...(config.ROUTER_RATE_LIMITS
+      ? {
+          limiter: new RedisRateLimiter({
+            url: config.REDIS_URL,
+            keyPrefix: `${config.REDIS_KEY_PREFIX}rl:`,
+            windowMs: config.RATE_LIMIT_WINDOW_SECONDS * 1000,
+            commandTimeoutMs: config.REDIS_TIMEOUT_MS,
+            onError: (operation) => count(`ratelimit_${operation}`),
+            logger: logger.child({ component: 'rate-limits' }),
+          }),
+        }
+      : {}),
     usage: new RedisUsageStore({
       url: config.REDIS_URL,
       keyPrefix: `${config.REDIS_KEY_PREFIX}usage:`,

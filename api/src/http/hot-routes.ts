@@ -14,6 +14,7 @@ import {
   UnsupportedMediaTypeError,
   ValidationError,
 } from '../errors.js';
+import type { Admission } from '../limits/admission.js';
 import type { Metrics } from '../metrics/registry.js';
 import { type CallerKeys, identifyCaller } from './callers.js';
 import { logFinished, requestIdFrom } from './middleware.js';
@@ -26,6 +27,7 @@ export interface HotRouteOptions {
   readonly metrics: Metrics;
   readonly maxBodyBytes: number;
   readonly callerKeys: CallerKeys;
+  readonly admit?: Admission;
 }
 
 /** Returns a handler that serves a hot route and answers true, or answers false for anything else. */
@@ -52,7 +54,7 @@ async function serve(
   def: AnyRoute,
   req: IncomingMessage,
   res: ServerResponse,
-  { logger, metrics, maxBodyBytes, callerKeys }: HotRouteOptions,
+  { logger, metrics, maxBodyBytes, callerKeys, admit }: HotRouteOptions,
 ): Promise<void> {
   const receivedAt = performance.now();
   const requestId = requestIdFrom(req.headers['x-request-id']);
@@ -73,6 +75,7 @@ async function serve(
   );
   try {
     const caller = identifyCaller(callerKeys, req.headers);
+    if (admit) await admit(caller);
     const raw = await readJson(req, maxBodyBytes);
     const { body } = validated(def, raw, undefined);
     const abort = new AbortController();

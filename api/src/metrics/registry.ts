@@ -119,6 +119,12 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
       labelNames: ['backend', 'state'] as const,
       registers,
     }),
+    rateLimited: new Counter({
+      name: 'router_rate_limited_total',
+      help: 'Requests refused by a rate limit, by caller (a named caller, or * for the default limit)',
+      labelNames: ['caller'] as const,
+      registers,
+    }),
     redisErrors: new Counter({
       name: 'router_redis_errors_total',
       help: 'Failed Redis operations (the request went on without the cache), by operation',
