@@ -13,8 +13,9 @@ import { RuntimeBackend } from './backends/runtime-backend.js';
 import { MemoryResponseCache } from './cache/memory-cache.js';
 import type { ResponseCache } from './cache/response-cache.js';
 import type { Catalog } from './catalog/catalog.js';
-import { type Config, loadCallerKeys, loadRateLimits } from './config.js';
+import { type Config, loadRateLimits } from './config.js';
 import type { ReadinessReport } from './deps.js';
+import { followCallerKeys } from './http/caller-keys-file.js';
 import { InferenceService } from './inference/inference-service.js';
 import { Observer } from './inference/observer.js';
 import { createJobQueue } from './jobs/create-job-queue.js';
@@ -97,6 +98,7 @@ export function composeRouter(options: ComposeOptions): RouterParts {
     },
     defaultCacheTtlSeconds: config.CACHE_TTL_SECONDS,
   });
+  const callerKeys = followCallerKeys(config, logger.child({ component: 'api-keys' }));
   const limits = loadRateLimits(config);
   const limiter = limits
     ? (options.limiter ?? new MemoryRateLimiter({ windowMs: config.RATE_LIMIT_WINDOW_SECONDS * 1000 }))
@@ -115,7 +117,7 @@ export function composeRouter(options: ComposeOptions): RouterParts {
       jobs,
       usage,
       metrics,
-      callerKeys: loadCallerKeys(config),
+      callerKeys: callerKeys.keys,
       ...(limits && limiter
         ? { admit: rateLimitAdmission(limits, limiter, config.RATE_LIMIT_WINDOW_SECONDS, metrics) }
         : {}),
@@ -132,6 +134,7 @@ export function composeRouter(options: ComposeOptions): RouterParts {
     runtimes,
     metrics,
     async close() {
+      callerKeys.stop();
       unsubscribe();
       await jobs.close();
       await cache.close();

@@ -71,6 +71,8 @@ export const configSchema = z.object({
    */
   ROUTER_API_KEYS: z.string().optional(),
   ROUTER_API_KEYS_FILE: z.string().min(1).optional(),
+  /** How often the keys file is checked for changes (a Secret updated in place). */
+  ROUTER_API_KEYS_RELOAD_SECONDS: int(1, 3600).default(10),
   /** Requests per window per caller, `caller=N` pairs separated by commas (`*=N`: every other caller). */
   ROUTER_RATE_LIMITS: z.string().optional(),
   RATE_LIMIT_WINDOW_SECONDS: int(1, 3600).default(60),

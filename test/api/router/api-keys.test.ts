@@ -4,11 +4,12 @@
  * serving paths included, keeps probes and /metrics open, meters usage per caller, and never passes a
  * caller's key on to a provider.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import OpenAI from 'openai';
+import { eventually } from '../../support/eventually.js';
 import { type FakeOpenAI, startFakeOpenAI } from '../support/fake-openai.js';
 import { openaiModel, startRouter, type TestRouter } from './harness.js';
 
@@ -28,6 +29,7 @@ describe('api/router: router API keys and per-caller metering', function () {
     router = await startRouter([openaiModel('remote', upstream.baseURL)], {
       ROUTER_API_KEYS: `search-team:${SEARCH_KEY}`,
       ROUTER_API_KEYS_FILE: join(dir, 'keys'),
+      ROUTER_API_KEYS_RELOAD_SECONDS: '1',
     });
   });
   after(async () => {
@@ -106,5 +108,27 @@ describe('api/router: router API keys and per-caller metering', function () {
     const cost = (await (await fetch(`${router.url}/api/metrics/cost`, { headers })).json()) as any;
     expect(cost.callers.map((c: any) => c.caller).sort()).to.deep.equal(['search-team', 'support-bot']);
     expect(cost.callers[0].costs[0].amount).to.be.greaterThan(0);
+  });
+
+  it('follows the keys file: a rotated key works and the revoked one stops, a broken file changes nothing', async () => {
+    const rotated = 'sk-router-support-rotated-0001';
+    const status = async (key: string) =>
+      (await fetch(`${router.url}/api/models`, { headers: { 'x-api-key': key } })).status;
+    // Rewritten as a new file and renamed over the old one, the way a Secret volume swaps its contents.
+    const replace = async (text: string) => {
+      await writeFile(join(dir, 'keys.next'), text);
+      await rename(join(dir, 'keys.next'), join(dir, 'keys'));
+    };
+    await replace(`support-bot:${rotated}\n`);
+    await eventually(
+      async () => ((await status(SUPPORT_KEY)) === 401 ? true : undefined),
+      'the old key revoked',
+    );
+    expect(await status(rotated)).to.equal(200);
+    expect(await status(SEARCH_KEY)).to.equal(200); // ROUTER_API_KEYS still applies
+    await replace('support-bot:short\n');
+    await new Promise((r) => setTimeout(r, 2500)); // two reload periods: the broken file was seen and refused
+    expect(await status(rotated)).to.equal(200);
+    expect(await status(SUPPORT_KEY)).to.equal(401);
   });
 });
