@@ -129,11 +129,12 @@ function headerRecord(headers: RequestInit['headers']): Record<string, string> {
   return out;
 }
 
-function responseHeaders(res: IncomingMessage): Headers {
+/** The upstream's headers as pairs, for the Response to validate once (a Headers here would be checked twice). */
+function responseHeaders(res: IncomingMessage): [string, string][] {
   const pairs: [string, string][] = [];
   const raw = res.rawHeaders;
   for (let i = 0; i < raw.length; i += 2) pairs.push([raw[i] as string, raw[i + 1] as string]);
-  return new Headers(pairs);
+  return pairs;
 }
 
 function makeResponse(body: Buffer | ReadableStream<Uint8Array> | null, init: ResponseInit): Response {
