@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import { ThrottledErrorLog } from './error-log.js';
 import { CacheEntryInvalidError, type StoreError, storeError } from './errors.js';
-import { createRedisClient, redisReady, withTimeout } from './redis-client.js';
+import { createRedisClient, firstConnection, redisReady, withTimeout } from './redis-client.js';
 import type { CachedResponse, CacheErrorObserver, CacheLookup, ResponseCache } from './response-cache.js';
 
 export interface RedisCacheOptions {
@@ -73,8 +73,14 @@ export class RedisResponseCache implements ResponseCache {
 
   async get(key: string): Promise<CacheLookup> {
     let raw: string | null;
+    const started = performance.now();
+    await firstConnection(this.#client, this.#timeoutMs);
     try {
-      raw = await withTimeout(this.#client.get(this.#prefix + key), this.#timeoutMs, 'GET');
+      raw = await withTimeout(
+        this.#client.get(this.#prefix + key),
+        Math.max(1, this.#timeoutMs - (performance.now() - started)),
+        'GET',
+      );
     } catch (err) {
       return { status: 'error', error: this.#fail('get', err) };
     }

@@ -68,3 +68,31 @@ export async function execWithin(
   if (failed) throw new StoreUnavailableError(operation, failed[0]);
   return replies.map(([, value]) => value);
 }
+
+const connectedOnce = new WeakSet<Redis>();
+
+/**
+ * Waits, within `ms`, for a client's first connection. A router that has just started would otherwise fail its
+ * first lookups (commands fail at once while no connection exists) and count a healthy Redis as down. Once the
+ * client has been connected, this returns at once: during an outage requests must not wait for Redis.
+ */
+export async function firstConnection(client: Redis, ms: number): Promise<void> {
+  if (connectedOnce.has(client)) return;
+  if (client.status === 'ready') {
+    connectedOnce.add(client);
+    return;
+  }
+  if (client.status === 'end' || client.status === 'close') return;
+  let timer: NodeJS.Timeout | undefined;
+  let onReady: (() => void) | undefined;
+  await new Promise<void>((resolve) => {
+    onReady = () => resolve();
+    client.once('ready', onReady);
+    timer = setTimeout(resolve, ms);
+  }).finally(() => {
+    clearTimeout(timer);
+    if (onReady) client.off('ready', onReady);
+  });
+  // The status changed while we waited (TypeScript keeps the narrowed type from before the await).
+  if ((client.status as string) === 'ready') connectedOnce.add(client);
+}

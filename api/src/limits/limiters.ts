@@ -9,7 +9,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { ThrottledErrorLog } from '../cache/error-log.js';
 import { storeError } from '../cache/errors.js';
-import { createRedisClient, withTimeout } from '../cache/redis-client.js';
+import { createRedisClient, firstConnection, withTimeout } from '../cache/redis-client.js';
 import { type RateDecision, slidingWindow } from './rate-limit.js';
 
 export interface RateLimiter {
@@ -106,10 +106,12 @@ export class RedisRateLimiter implements RateLimiter {
     const index = Math.floor(now / windowMs);
     const key = (i: number) => `${keyPrefix}${caller}:${i}`;
     let counts: [number, number];
+    const started = performance.now();
+    await firstConnection(this.#client, commandTimeoutMs);
     try {
       counts = await withTimeout(
         this.#client.rateCount(key(index), key(index - 1), windowMs),
-        commandTimeoutMs,
+        Math.max(1, commandTimeoutMs - (performance.now() - started)),
         'EVALSHA',
       );
     } catch (err) {

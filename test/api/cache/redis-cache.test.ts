@@ -43,6 +43,23 @@ describe('api/cache/redis-cache', () => {
       }
     });
 
+    it('a lookup right after start waits for the first connection instead of reporting Redis as down', async () => {
+      const errors: string[] = [];
+      const cache = new RedisResponseCache({
+        url,
+        keyPrefix: `${prefix}fresh:`,
+        commandTimeoutMs: 2000,
+        observer: (operation) => errors.push(operation),
+      });
+      try {
+        expect(cache.healthy()).to.equal(false); // not connected yet: a command now would fail at once
+        expect((await cache.get('nothing-here')).status).to.equal('miss');
+        expect(errors).to.deep.equal([]);
+      } finally {
+        await cache.close();
+      }
+    });
+
     it('an entry it did not write is an error, reported to the observer, not a hit', async () => {
       const seen: string[] = [];
       const cache = await connected(
