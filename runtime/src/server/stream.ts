@@ -68,11 +68,15 @@ export function streamInferHandler(options: StreamOptions): (call: StreamCall) =
     const controller = new AbortController();
     let inFlight = 0;
     let halfClosed = false;
+    let ended = false;
     const write = (message: ModelStreamInferResponse) => {
       if (!controller.signal.aborted) call.write(message);
     };
     const finishIfDone = () => {
-      if (halfClosed && inFlight === 0 && !controller.signal.aborted) call.end();
+      if (halfClosed && inFlight === 0 && !controller.signal.aborted && !ended) {
+        ended = true;
+        call.end();
+      }
     };
 
     const serve = async (request: ModelInferRequest) => {
@@ -121,7 +125,11 @@ export function streamInferHandler(options: StreamOptions): (call: StreamCall) =
       halfClosed = true;
       finishIfDone();
     });
-    call.on('cancelled', () => controller.abort());
-    call.on('error', () => controller.abort());
+    // A stream that ended normally is reported 'cancelled' too once it closes: nothing left to stop then.
+    const stop = () => {
+      if (!ended) controller.abort();
+    };
+    call.on('cancelled', stop);
+    call.on('error', stop);
   };
 }

