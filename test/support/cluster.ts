@@ -67,6 +67,26 @@ export async function kubectlResult(
   }
 }
 
+/** `kubectl patch --type=merge` of one object; `status` patches what a kubelet or controller would write. */
+export function mergePatch(
+  env: ClusterEnv,
+  target: { kind: string; name: string; namespace: string; subresource?: 'status' },
+  patch: unknown,
+): Promise<string> {
+  const { kind, name, namespace, subresource } = target;
+  return kubectl(env, [
+    'patch',
+    kind,
+    name,
+    '-n',
+    namespace,
+    ...(subresource ? [`--subresource=${subresource}`] : []),
+    '--type=merge',
+    '-p',
+    JSON.stringify(patch),
+  ]);
+}
+
 export async function getJson<T = any>(env: ClusterEnv, args: string[]): Promise<T> {
   return JSON.parse(await kubectl(env, [...args, '-o', 'json'])) as T;
 }

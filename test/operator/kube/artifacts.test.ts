@@ -23,6 +23,7 @@ import {
   getJson,
   kubectl,
   kubectlResult,
+  mergePatch,
   type OperatorProcess,
   ROOT,
   requireCluster,
@@ -55,17 +56,7 @@ describe('operator/kube: artifacts, model cache and download progress on a real 
         .items as any[]
     ).filter((p) => !p.metadata.deletionTimestamp);
   const patchPodStatus = (pod: string, status: unknown) =>
-    kubectl(env, [
-      'patch',
-      'pod',
-      pod,
-      '-n',
-      ns,
-      '--subresource=status',
-      '--type=merge',
-      '-p',
-      JSON.stringify(status),
-    ]);
+    mergePatch(env, { kind: 'pod', name: pod, namespace: ns, subresource: 'status' }, status);
   const deployment = (name: string) => getJson(env, ['get', 'deployment', name, '-n', ns]);
 
   before(async function () {

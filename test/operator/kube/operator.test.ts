@@ -1,54 +1,22 @@
 /**
  * The operator against the real control plane `make test` starts: real kube-apiserver, controller manager
- * and scheduler, kwok nodes (two tainted GPU nodes, one CPU node). CRDs and examples go in with kubectl.
+ * and scheduler, kwok nodes (two tainted GPU nodes, one CPU node). CRDs and examples go in with kubectl; what
+ * goes wrong (and is refused at admission) is in problems.test.ts.
  */
-import { join } from 'node:path';
 import { expect } from 'chai';
-import {
-  applyCrds,
-  type ClusterEnv,
-  createNamespace,
-  deleteNamespace,
-  getJson,
-  kubectl,
-  kubectlResult,
-  type OperatorProcess,
-  ROOT,
-  requireCluster,
-  startOperator,
-  table,
-} from '../../support/cluster.js';
-import { eventually } from '../../support/eventually.js';
-import { crashLoop, imagePullBackOff, model, secret, version } from './fixtures.js';
+import { type ClusterEnv, getJson, kubectl, kubectlResult, table } from '../../support/cluster.js';
+import { examplesNamespace } from './examples-namespace.js';
+import { model, version } from './fixtures.js';
 
 describe('operator/kube: reconciling AIModels and ModelVersions on a real control plane', function () {
   this.timeout(120_000);
+  const space = examplesNamespace('op');
+  const { mv, reasonOf, podsOf, apply, until, patch } = space;
   let env: ClusterEnv;
   let ns: string;
-  let operator: OperatorProcess;
-
-  const mv = (name: string) => getJson(env, ['get', 'modelversion', name, '-n', ns]);
-  const readyReason = (obj: any): string | undefined =>
-    obj.status?.conditions?.find((c: any) => c.type === 'Ready')?.reason;
-  const until = <T>(what: string, check: () => Promise<T | undefined>, ms = 60_000) =>
-    eventually(check, what, ms);
-  const reasonOf = async (name: string) => readyReason(await mv(name));
-  const podsOf = async (name: string) =>
-    (await getJson(env, ['get', 'pods', '-n', ns, '-l', `ai.paissive.io/modelversion=${name}`]))
-      .items as any[];
-  const apply = (yaml: string) => kubectl(env, ['apply', '-n', ns, '-f', '-'], yaml);
-
-  before(async function () {
-    env = requireCluster(this);
-    await applyCrds(env);
-    ns = await createNamespace(env, 'op');
-    await apply(secret(ns));
-    await kubectl(env, ['apply', '-n', ns, '-f', join(ROOT, 'examples')]);
-    operator = await startOperator(env, ns);
-  });
-  after(async () => {
-    await operator?.stop();
-    if (ns) await deleteNamespace(env, ns);
+  before(async () => {
+    env = space.env;
+    ns = space.ns;
   });
 
   it('reconciles every example into a Deployment and a Service, and every version becomes Ready', async () => {
@@ -184,17 +152,18 @@ describe('operator/kube: reconciling AIModels and ModelVersions on a real contro
   it('a second pass over everything makes no writes', async () => {
     const reconciles = async () => {
       let n = 0;
-      for (const [k, v] of await operator.metrics()) if (k.startsWith('operator_reconcile_total{')) n += v;
+      for (const [k, v] of await space.operator.metrics())
+        if (k.startsWith('operator_reconcile_total{')) n += v;
       return n;
     };
-    const before = { writes: await operator.writes(), reconciles: await reconciles() };
+    const before = { writes: await space.operator.writes(), reconciles: await reconciles() };
     // Touching metadata (not spec) makes every object come round the work queue again.
     await kubectl(env, ['annotate', '-n', ns, 'modelversions,aimodels', '--all', `touched=${Date.now()}`]);
     await until('every object reconciled again', async () =>
       (await reconciles()) >= before.reconciles + 8 ? true : undefined,
     );
     await new Promise((r) => setTimeout(r, 500));
-    expect(await operator.writes()).to.equal(before.writes);
+    expect(await space.operator.writes()).to.equal(before.writes);
   });
 
   it('restores a deleted Deployment', async () => {
@@ -210,114 +179,13 @@ describe('operator/kube: reconciling AIModels and ModelVersions on a real contro
   });
 
   it('follows a replica change: the Deployment scales and READY reads 3/3', async () => {
-    await kubectl(env, [
-      'patch',
-      'modelversion',
-      'sentence-embedder-v1',
-      '-n',
-      ns,
-      '--type=merge',
-      '-p',
-      '{"spec":{"replicas":3}}',
-    ]);
+    await patch('modelversion', 'sentence-embedder-v1', { spec: { replicas: 3 } });
     await until('3/3', async () =>
       (await mv('sentence-embedder-v1')).status?.ready === '3/3' ? true : undefined,
     );
     expect(
       (await getJson(env, ['get', 'deployment', 'sentence-embedder-v1', '-n', ns])).spec.replicas,
     ).to.equal(3);
-  });
-
-  it('reports Unschedulable when a version asks for more GPUs than any node has', async () => {
-    await apply(
-      version(
-        'story-writer-v3',
-        'story-writer',
-        'version: v3\nartifact: {uri: "s3://models/story-writer/v3.tar.gz"}\nresources: {gpu: {count: 16, type: nvidia-a100-80gb}}',
-      ),
-    );
-    await until('Unschedulable', async () =>
-      (await reasonOf('story-writer-v3')) === 'Unschedulable' ? true : undefined,
-    );
-    const row = (await table(env, ns, 'modelversions')).find((r) => r.NAME === 'story-writer-v3');
-    expect(row).to.include({ GPU: '16', READY: '0/1', REASON: 'Unschedulable' });
-    const ready = (await mv('story-writer-v3')).status.conditions.find((c: any) => c.type === 'Ready');
-    expect(ready.message).to.include('Insufficient nvidia.com/gpu');
-    const warnings = (
-      await getJson(env, [
-        'get',
-        'events',
-        '-n',
-        ns,
-        '--field-selector',
-        'involvedObject.name=story-writer-v3,type=Warning',
-      ])
-    ).items;
-    expect(warnings.map((e: any) => e.reason)).to.include('Unschedulable');
-    // Not the default: the model stays Ready on v2 and says it in the rollup.
-    await until('the rollup counts v3', async () => {
-      const row = (await table(env, ns, 'aimodels')).find((r) => r.NAME === 'story-writer');
-      return row?.READY === '2/3' ? row : undefined;
-    });
-  });
-
-  it('names the version that holds an AIModel back when its default is not ready', async () => {
-    await apply(model('big', 'provider: onnx\ncapabilities: [text-generation]'));
-    await apply(
-      version(
-        'big-v1',
-        'big',
-        'version: v1\ndefault: true\nartifact: {uri: "s3://models/big.tar.gz"}\nresources: {gpu: {count: 9, type: nvidia-a100-80gb}}',
-      ),
-    );
-    const row = await until('big held back', async () => {
-      const r = (await table(env, ns, 'aimodels')).find((x) => x.NAME === 'big');
-      return r?.REASON === 'v1:Unschedulable' ? r : undefined;
-    });
-    expect(row).to.include({ DEFAULT: 'v1', READY: '0/1' });
-  });
-
-  it('reads a runtime that exits on a bad artifact as ArtifactInvalid, from its termination message', async () => {
-    const [pod] = await podsOf('story-writer-v1');
-    await kubectl(env, [
-      'patch',
-      'pod',
-      pod.metadata.name,
-      '-n',
-      ns,
-      '--subresource=status',
-      '--type=merge',
-      '-p',
-      JSON.stringify(
-        crashLoop(3, 'ArtifactInvalid: sha256 mismatch for s3://models/x: expected 1f2e…, actual 9a8b…'),
-      ),
-    ]);
-    await until('ArtifactInvalid', async () =>
-      (await reasonOf('story-writer-v1')) === 'ArtifactInvalid' ? true : undefined,
-    );
-    const ready = (await mv('story-writer-v1')).status.conditions.find((c: any) => c.type === 'Ready');
-    expect(ready.message).to.include('sha256 mismatch');
-    expect(
-      (await mv('story-writer-v1')).status.conditions.find((c: any) => c.type === 'Degraded').status,
-    ).to.equal('True');
-  });
-
-  it('reads an image that cannot be pulled as ImagePullBackOff', async () => {
-    const [pod] = await podsOf('sentiment-v1');
-    await kubectl(env, [
-      'patch',
-      'pod',
-      pod.metadata.name,
-      '-n',
-      ns,
-      '--subresource=status',
-      '--type=merge',
-      '-p',
-      JSON.stringify(imagePullBackOff('ghcr.io/paissive/runtime:nope')),
-    ]);
-    await until('ImagePullBackOff', async () =>
-      (await reasonOf('sentiment-v1')) === 'ImagePullBackOff' ? true : undefined,
-    );
   });
 
   it('deploys a self-hosted OpenAI-compatible server with the same GPU scheduling, and says how to reach it', async () => {
@@ -354,26 +222,6 @@ describe('operator/kube: reconciling AIModels and ModelVersions on a real contro
     expect(svc.spec.clusterIP).to.not.equal('None');
   });
 
-  it('reports several default versions of one model as Degraded: MultipleDefaults', async () => {
-    await kubectl(env, [
-      'patch',
-      'modelversion',
-      'story-writer-v3',
-      '-n',
-      ns,
-      '--type=merge',
-      '-p',
-      '{"spec":{"default":true}}',
-    ]);
-    const degraded = await until('MultipleDefaults', async () => {
-      const m = await getJson(env, ['get', 'aimodel', 'story-writer', '-n', ns]);
-      const c = m.status?.conditions?.find((x: any) => x.type === 'Degraded');
-      return c?.reason === 'MultipleDefaults' ? c : undefined;
-    });
-    expect(degraded.status).to.equal('True');
-    await kubectl(env, ['delete', 'modelversion', 'story-writer-v3', '-n', ns]);
-  });
-
   it("deleting an AIModel removes its versions' children; recreating it restores them", async () => {
     const saved = await getJson(env, ['get', 'aimodel', 'sentence-embedder', '-n', ns]);
     await kubectl(env, ['delete', 'aimodel', 'sentence-embedder', '-n', ns]);
@@ -388,40 +236,5 @@ describe('operator/kube: reconciling AIModels and ModelVersions on a real contro
     await until('restored and Ready', async () =>
       (await reasonOf('sentence-embedder-v1')) === 'RuntimeReady' ? true : undefined,
     );
-  });
-
-  it('refuses invalid resources at admission with the CEL rules', async () => {
-    const cases: [string, string][] = [
-      [
-        model('loop', 'provider: onnx\ncapabilities: [chat]\nfallbacks: [loop]'),
-        'a model cannot be its own fallback',
-      ],
-      [version('x-v1', 'x', 'version: v1\nresources: {gpu: {count: 0}}'), 'greater than or equal to 1'],
-      [
-        version('x-v2', 'x', 'version: v2\ndefault: true\ndeprecated: true'),
-        'a deprecated version cannot be the default',
-      ],
-      [
-        version('x-v3', 'x', 'version: v3\nruntime: {protocol: openai}'),
-        'runtime.protocol openai needs runtime.image',
-      ],
-      [model('ext', 'provider: openai\ncapabilities: [chat]'), 'provider openai needs spec.endpoint'],
-    ];
-    for (const [yaml, message] of cases) {
-      const res = await kubectlResult(env, ['apply', '-n', ns, '-f', '-'], yaml);
-      expect(res.ok, yaml).to.equal(false);
-      expect(res.output).to.include(message);
-    }
-    const immutable = await kubectlResult(env, [
-      'patch',
-      'modelversion',
-      'sentiment-v1',
-      '-n',
-      ns,
-      '--type=merge',
-      '-p',
-      '{"spec":{"version":"v9"}}',
-    ]);
-    expect(immutable.output).to.include('spec.version is immutable');
   });
 });

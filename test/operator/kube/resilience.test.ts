@@ -13,6 +13,7 @@ import {
   deleteNamespace,
   getJson,
   kubectl,
+  mergePatch,
   type OperatorProcess,
   ROOT,
   requireCluster,
@@ -98,16 +99,11 @@ describe('operator/kube: restarts, lost watches and leader election', function (
     const op = await start();
     await eventually(async () => ((await leader(op)) ? true : undefined), 'leadership');
     await run('bash', [join(ROOT, 'hack/cluster/restart.sh'), 'kube-apiserver']);
-    await kubectl(env, [
-      'patch',
-      'modelversion',
-      'sentiment-v1',
-      '-n',
-      ns,
-      '--type=merge',
-      '-p',
-      '{"spec":{"replicas":2}}',
-    ]);
+    await mergePatch(
+      env,
+      { kind: 'modelversion', name: 'sentiment-v1', namespace: ns },
+      { spec: { replicas: 2 } },
+    );
     await eventually(
       async () =>
         (await getJson(env, ['get', 'modelversion', 'sentiment-v1', '-n', ns])).status?.ready === '2/2'
@@ -130,16 +126,11 @@ describe('operator/kube: restarts, lost watches and leader election', function (
     }, 'one leader');
     expect(await leader(follow)).to.equal(false);
 
-    await kubectl(env, [
-      'patch',
-      'modelversion',
-      'sentence-embedder-v1',
-      '-n',
-      ns,
-      '--type=merge',
-      '-p',
-      '{"spec":{"replicas":3}}',
-    ]);
+    await mergePatch(
+      env,
+      { kind: 'modelversion', name: 'sentence-embedder-v1', namespace: ns },
+      { spec: { replicas: 3 } },
+    );
     await eventually(
       async () =>
         (await getJson(env, ['get', 'deployment', 'sentence-embedder-v1', '-n', ns])).spec.replicas === 3
@@ -158,16 +149,11 @@ describe('operator/kube: restarts, lost watches and leader election', function (
       30_000,
     );
     expect(Date.now() - takeover).to.be.lessThan(10_000);
-    await kubectl(env, [
-      'patch',
-      'modelversion',
-      'sentence-embedder-v1',
-      '-n',
-      ns,
-      '--type=merge',
-      '-p',
-      '{"spec":{"replicas":1}}',
-    ]);
+    await mergePatch(
+      env,
+      { kind: 'modelversion', name: 'sentence-embedder-v1', namespace: ns },
+      { spec: { replicas: 1 } },
+    );
     await eventually(
       async () =>
         (await getJson(env, ['get', 'deployment', 'sentence-embedder-v1', '-n', ns])).spec.replicas === 1
