@@ -71,6 +71,9 @@ function circuitBreakers(config: Config, metrics: Metrics): CircuitBreakers {
 
 export function composeRouter(options: ComposeOptions): RouterParts {
   const { config, catalog, logger } = options;
+  // Settings that can still be refused (keys, limits) are read before anything starts.
+  const limits = loadRateLimits(config);
+  const callerKeys = followCallerKeys(config, logger.child({ component: 'api-keys' }));
   const metrics = options.metrics ?? createMetrics();
   const breakers = circuitBreakers(config, metrics);
   const runtimes = new RuntimeBackend(breakers);
@@ -98,11 +101,9 @@ export function composeRouter(options: ComposeOptions): RouterParts {
     },
     defaultCacheTtlSeconds: config.CACHE_TTL_SECONDS,
   });
-  const callerKeys = followCallerKeys(config, logger.child({ component: 'api-keys' }));
-  const limits = loadRateLimits(config);
-  const limiter = limits
-    ? (options.limiter ?? new MemoryRateLimiter({ windowMs: config.RATE_LIMIT_WINDOW_SECONDS * 1000 }))
-    : undefined;
+  const limiter =
+    options.limiter ??
+    (limits ? new MemoryRateLimiter({ windowMs: config.RATE_LIMIT_WINDOW_SECONDS * 1000 }) : undefined);
   const jobs = createJobQueue({
     config,
     run: batchItemRunner(inference),
@@ -139,7 +140,7 @@ export function composeRouter(options: ComposeOptions): RouterParts {
       await jobs.close();
       await cache.close();
       await usage.close?.();
-      await (options.limiter ?? limiter)?.close();
+      await limiter?.close();
       runtimes.close();
       upstreams.close();
     },

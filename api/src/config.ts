@@ -2,10 +2,8 @@
  * Router configuration, parsed once at start-up from an injected environment and frozen.
  * @module
  */
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { formatIssues } from '../../crds/src/index.js';
-import { ApiKeysError, type CallerKeys, parseRouterApiKeys } from './http/callers.js';
 import { parseRateLimits, type RateLimits, RateLimitsError } from './limits/rate-limit.js';
 
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
@@ -94,38 +92,6 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
   const parsed = checkedSchema.safeParse(env);
   if (!parsed.success) throw new ConfigError(`Invalid configuration: ${formatIssues(parsed.error)}`);
   return Object.freeze(parsed.data);
-}
-
-/** The router API keys of ROUTER_API_KEYS and ROUTER_API_KEYS_FILE (read once, at start-up). */
-export function loadCallerKeys(config: Config): CallerKeys {
-  const parts: [string, string][] = [];
-  if (config.ROUTER_API_KEYS) parts.push([config.ROUTER_API_KEYS, 'ROUTER_API_KEYS']);
-  if (config.ROUTER_API_KEYS_FILE) {
-    let text: string;
-    try {
-      text = readFileSync(config.ROUTER_API_KEYS_FILE, 'utf8');
-    } catch (err) {
-      throw new ConfigError(
-        `Invalid configuration: ROUTER_API_KEYS_FILE ${config.ROUTER_API_KEYS_FILE} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
-      );
-    }
-    parts.push([text, 'ROUTER_API_KEYS_FILE']);
-  }
-  const keys = new Map<string, string>();
-  try {
-    for (const [text, source] of parts) {
-      for (const [hash, caller] of parseRouterApiKeys(text, source)) {
-        if (keys.has(hash)) throw new ApiKeysError(`${source} (${caller}): this key is already declared`);
-        keys.set(hash, caller);
-      }
-    }
-  } catch (err) {
-    if (err instanceof ApiKeysError) throw new ConfigError(`Invalid configuration: ${err.message}`);
-    throw err;
-  }
-  if ((config.ROUTER_API_KEYS !== undefined || config.ROUTER_API_KEYS_FILE !== undefined) && keys.size === 0)
-    throw new ConfigError('Invalid configuration: ROUTER_API_KEYS(_FILE) is set but declares no key');
-  return keys;
 }
 
 /** The limits of ROUTER_RATE_LIMITS; undefined when unset (no limits). */

@@ -6,10 +6,10 @@
  * and logs why: a bad edit must not lock every caller out, or let everyone in.
  * @module
  */
-import { unwatchFile, watchFile } from 'node:fs';
+import { readFileSync, unwatchFile, watchFile } from 'node:fs';
 import type { Logger } from 'pino';
-import { type Config, ConfigError, loadCallerKeys } from '../config.js';
-import type { CallerKeys } from './callers.js';
+import { type Config, ConfigError } from '../config.js';
+import { ApiKeysError, type CallerKeys, parseRouterApiKeys } from './callers.js';
 
 export interface FollowedKeys {
   readonly keys: CallerKeys;
@@ -38,4 +38,36 @@ export function followCallerKeys(config: Config, logger: Logger): FollowedKeys {
   };
   watchFile(path, { interval: config.ROUTER_API_KEYS_RELOAD_SECONDS * 1000, persistent: false }, listener);
   return { keys, stop: () => unwatchFile(path, listener) };
+}
+
+/** The router API keys of ROUTER_API_KEYS and ROUTER_API_KEYS_FILE as they are now. */
+export function loadCallerKeys(config: Config): CallerKeys {
+  const parts: [string, string][] = [];
+  if (config.ROUTER_API_KEYS) parts.push([config.ROUTER_API_KEYS, 'ROUTER_API_KEYS']);
+  if (config.ROUTER_API_KEYS_FILE) {
+    let text: string;
+    try {
+      text = readFileSync(config.ROUTER_API_KEYS_FILE, 'utf8');
+    } catch (err) {
+      throw new ConfigError(
+        `Invalid configuration: ROUTER_API_KEYS_FILE ${config.ROUTER_API_KEYS_FILE} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+      );
+    }
+    parts.push([text, 'ROUTER_API_KEYS_FILE']);
+  }
+  const keys = new Map<string, string>();
+  try {
+    for (const [text, source] of parts) {
+      for (const [hash, caller] of parseRouterApiKeys(text, source)) {
+        if (keys.has(hash)) throw new ApiKeysError(`${source} (${caller}): this key is already declared`);
+        keys.set(hash, caller);
+      }
+    }
+  } catch (err) {
+    if (err instanceof ApiKeysError) throw new ConfigError(`Invalid configuration: ${err.message}`);
+    throw err;
+  }
+  if ((config.ROUTER_API_KEYS !== undefined || config.ROUTER_API_KEYS_FILE !== undefined) && keys.size === 0)
+    throw new ConfigError('Invalid configuration: ROUTER_API_KEYS(_FILE) is set but declares no key');
+  return keys;
 }

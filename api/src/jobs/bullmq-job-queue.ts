@@ -14,6 +14,7 @@ import type { Logger } from 'pino';
 import { ThrottledErrorLog } from '../cache/error-log.js';
 import { createRedisClient, redisReady, withTimeout } from '../cache/redis-client.js';
 import { ApiError, JobStoreUnavailableError } from '../errors.js';
+import { ANONYMOUS } from '../http/callers.js';
 import type { Metrics } from '../metrics/registry.js';
 import type { JobView } from '../schemas/jobs.js';
 import { onItemFailure, type StoredResult, succeeded } from './item-policy.js';
@@ -120,7 +121,7 @@ export class BullJobQueue implements JobQueue {
     const made = await this.#within(
       () =>
         this.#store.create(
-          { id, priority, items, digest, caller: caller ?? 'anonymous' },
+          { id, priority, items, digest, caller: caller ?? ANONYMOUS },
           idempotencyKey ? scopedKey(idempotencyKey, caller) : undefined,
         ),
       'submit',
@@ -185,7 +186,7 @@ export class BullJobQueue implements JobQueue {
   async #process(job: Job<ItemRef>, token: string | undefined): Promise<void> {
     const settings = this.#o.worker as NonNullable<BullJobQueueOptions['worker']>;
     const slots = this.#slots as ModelSlots;
-    const { j: id, i: index, m: model, c: caller = 'anonymous' } = job.data;
+    const { j: id, i: index, m: model, c: caller = ANONYMOUS } = job.data;
     if (!slots.tryAcquire(model)) {
       this.#o.metrics.batchItemsDeferred.inc();
       await job.moveToDelayed(Date.now() + DEFER_MS + Math.floor(Math.random() * DEFER_MS), token);

@@ -4,6 +4,8 @@
  * (shared by every replica, durable) and an in-process queue (local mode without Redis).
  * @module
  */
+
+import { ANONYMOUS } from '../http/callers.js';
 import type { BatchItem, JobPriority, JobView } from '../schemas/jobs.js';
 
 export interface PageRequest {
@@ -62,8 +64,7 @@ export interface WorkerSettings {
 
 /** BullMQ priorities: lower runs first. */
 /** Where an idempotency key is kept: per caller, so callers never see each other's jobs through one. */
-export const scopedKey = (key: string, caller: string | undefined): string =>
-  `${caller ?? 'anonymous'}/${key}`;
+export const scopedKey = (key: string, caller: string | undefined): string => `${caller ?? ANONYMOUS}/${key}`;
 
 export const PRIORITY_RANK: Readonly<Record<JobPriority, number>> = {
   critical: 1,

@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { IdempotencyConflictError } from '../errors.js';
+import { ANONYMOUS } from '../http/callers.js';
 import type { Metrics } from '../metrics/registry.js';
 import type { BatchItem, JobPriority, JobState, JobView } from '../schemas/jobs.js';
 import { onItemFailure, type StoredResult, succeeded } from './item-policy.js';
@@ -107,7 +108,7 @@ export class MemoryJobQueue implements JobQueue {
       waiting,
       digest,
       ...(scoped ? { idempotencyKey: scoped } : {}),
-      caller: caller ?? 'anonymous',
+      caller: caller ?? ANONYMOUS,
     };
     this.#jobs.set(job.id, job);
     if (scoped) this.#byKey.set(scoped, job.id);

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
-import { ConfigError, loadCallerKeys, loadConfig } from '../../../api/src/config.js';
+import { ConfigError, loadConfig } from '../../../api/src/config.js';
 import { UnauthorizedError } from '../../../api/src/errors.js';
+import { loadCallerKeys } from '../../../api/src/http/caller-keys-file.js';
 import { identifyCaller, parseRouterApiKeys } from '../../../api/src/http/callers.js';
 
 const KEY_A = 'sk-search-0123456789abcdef';
