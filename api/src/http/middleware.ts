@@ -20,6 +20,7 @@ import {
   UnsupportedMediaTypeError,
 } from '../errors.js';
 import type { Metrics } from '../metrics/registry.js';
+import { InvalidPathError } from './request-errors.js';
 import { sendError } from './respond.js';
 
 declare global {
@@ -134,6 +135,17 @@ interface BodyParserError {
   message?: string;
 }
 
+/**
+ * What Express and body-parser throw for a bad request, as the ApiError it is: a path parameter that is
+ * not valid percent-encoding (the router's URIError, status 400), and body-parser's failures.
+ */
+function fromFramework(err: unknown): ApiError | undefined {
+  if (err instanceof URIError && (err as BodyParserError).status === 400)
+    return new InvalidPathError(`The path is not valid percent-encoding: ${err.message}`);
+  if (typeof err !== 'object' || err === null) return undefined;
+  return fromBodyParser(err as BodyParserError);
+}
+
 function fromBodyParser(err: BodyParserError): ApiError | undefined {
   switch (err.type) {
     case 'entity.parse.failed':
@@ -158,6 +170,6 @@ export function errorHandler(metrics: Metrics): ErrorRequestHandler {
       next(err);
       return;
     }
-    sendError(res, fromBodyParser(err as BodyParserError) ?? err, metrics, req.log);
+    sendError(res, fromFramework(err) ?? err, metrics, req.log);
   };
 }

@@ -121,4 +121,11 @@ export const JOB_CASES: Case[] = [
     code: 'invalid_request',
     message: 'query.offset',
   },
+  {
+    what: 'a truncated UTF-8 sequence in a job id',
+    method: 'GET',
+    path: '/api/inference/jobs/%E0%A4%A',
+    status: 400,
+    code: 'invalid_path',
+  },
 ];

@@ -16,6 +16,28 @@ export const MODEL_AND_METRICS_CASES: Case[] = [
     status: 404,
     code: 'model_not_found',
   },
+  // Express 5 decodes path parameters: a malformed percent-encoding is the client's mistake, not a 500.
+  {
+    what: 'a malformed percent-encoding in a model id',
+    method: 'GET',
+    path: '/api/models/%',
+    status: 400,
+    code: 'invalid_path',
+  },
+  {
+    what: 'a malformed percent-encoding in a model id (versions)',
+    method: 'GET',
+    path: '/api/models/%zz/versions',
+    status: 400,
+    code: 'invalid_path',
+  },
+  {
+    what: 'a malformed percent-encoding in a model id (metrics report)',
+    method: 'GET',
+    path: '/api/metrics/models/%E0%A4%A',
+    status: 400,
+    code: 'invalid_path',
+  },
   {
     what: 'a bad metrics period',
     method: 'GET',
