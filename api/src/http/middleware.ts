@@ -133,6 +133,9 @@ interface BodyParserError {
   status?: number;
   limit?: number;
   message?: string;
+  /** Set by zlib on a body that does not inflate (body-parser passes the zlib error on as a 400). */
+  errno?: number;
+  code?: string;
 }
 
 /**
@@ -159,6 +162,11 @@ function fromBodyParser(err: BodyParserError): ApiError | undefined {
     case 'request.size.invalid':
     case 'stream.encoding.set':
       return new MalformedJsonError(err.message ?? 'Request body could not be read');
+    case undefined:
+      // A content-encoding the body does not match: zlib's error, without a type (the lean path's answer).
+      if (err.status === 400 && typeof err.errno === 'number' && typeof err.code === 'string')
+        return new MalformedJsonError(`Request body could not be decompressed: ${err.message ?? err.code}`);
+      return undefined;
     default:
       return undefined;
   }

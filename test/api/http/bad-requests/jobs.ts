@@ -128,4 +128,13 @@ export const JOB_CASES: Case[] = [
     status: 400,
     code: 'invalid_path',
   },
+  {
+    what: 'a gzip batch that does not inflate',
+    method: 'POST',
+    path: '/api/inference/batch',
+    body: 'not gzip at all',
+    headers: { 'content-encoding': 'gzip' },
+    status: 400,
+    code: 'malformed_json',
+  },
 ];

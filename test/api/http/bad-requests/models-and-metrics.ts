@@ -131,4 +131,22 @@ export const MODEL_AND_METRICS_CASES: Case[] = [
     status: 409,
     code: 'no_artifact',
   },
+  {
+    what: 'a gzip download request that does not inflate',
+    method: 'POST',
+    path: '/api/models/download',
+    body: 'not gzip at all',
+    headers: { 'content-encoding': 'gzip' },
+    status: 400,
+    code: 'malformed_json',
+  },
+  {
+    what: 'a deflate download request that does not inflate',
+    method: 'POST',
+    path: '/api/models/download',
+    body: 'not deflate at all',
+    headers: { 'content-encoding': 'deflate' },
+    status: 400,
+    code: 'malformed_json',
+  },
 ];
