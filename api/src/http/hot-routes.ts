@@ -6,6 +6,7 @@
  * @module
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Readable, Transform } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import type { Logger } from 'pino';
 import {
@@ -147,7 +148,7 @@ export async function readJson(req: IncomingMessage, limitBytes: number): Promis
   return value;
 }
 
-function decoded(req: IncomingMessage): NodeJS.ReadableStream {
+function decoded(req: IncomingMessage): Readable {
   const encoding = (req.headers['content-encoding'] ?? 'identity').toLowerCase();
   switch (encoding) {
     case 'identity':
@@ -171,6 +172,17 @@ function readBody(req: IncomingMessage, limitBytes: number): Promise<string> {
     let size = 0;
     const fail = (err: Error) => {
       source.removeListener('data', onData);
+      if (source !== req) {
+        // A decompressor holds the compressed bytes already read: left running, a small bomb goes on
+        // inflating gigabytes after the answer. Stop feeding it and free it now.
+        req.unpipe(source as Transform);
+        source.removeAllListeners('error');
+        source.on('error', () => {});
+        source.destroy();
+      }
+      // What the client still sends is discarded unread, never buffered or inflated; the answer closes the
+      // connection (PayloadTooLargeError sets `connection: close`).
+      req.resume();
       reject(err);
     };
     const onData = (chunk: Buffer) => {
