@@ -10,9 +10,8 @@ import express, { type Express, type Request, type Response } from 'express';
 import { findUp } from '../../runtime/src/find-up.js';
 import type { AppDeps } from './deps.js';
 import { MethodNotAllowedError, ValidationError } from './errors.js';
-import { identifyCaller } from './http/callers.js';
 import { hotRoutes } from './http/hot-routes.js';
-import { accessLog, errorHandler, jsonBody, notFound, requestId } from './http/middleware.js';
+import { accessLog, admitCaller, errorHandler, jsonBody, notFound, requestId } from './http/middleware.js';
 import { sendResult } from './http/respond.js';
 import { type AnyRoute, validated } from './http/route.js';
 import { openApiDocument } from './openapi.js';
@@ -39,8 +38,6 @@ export function apiRoutes(deps: AppDeps): AnyRoute[] {
 function handlerFor(def: AnyRoute, deps: AppDeps) {
   return async function routeHandler(req: Request, res: Response): Promise<void> {
     const receivedAt = performance.now();
-    const caller = identifyCaller(deps.callerKeys, req.headers);
-    if (deps.admit) await deps.admit(caller);
     if (def.body && req.body === undefined) {
       throw new ValidationError('Request body is required: send a JSON object', {
         problems: [{ path: 'body', message: 'required' }],
@@ -57,7 +54,7 @@ function handlerFor(def: AnyRoute, deps: AppDeps) {
       query,
       params: req.params as Record<string, string>,
       requestId: req.id,
-      caller,
+      caller: req.caller,
       log: req.log,
       signal: abort.signal,
       receivedAt,
@@ -108,9 +105,10 @@ function expressApp(deps: AppDeps, routes: readonly AnyRoute[]): Express {
   app.use(accessLog(deps.metrics));
 
   const body = jsonBody(deps.config.MAX_BODY_BYTES);
+  const admit = admitCaller(deps.callerKeys, deps.admit);
   for (const def of routes) {
     const parse = def.maxBodyBytes ? jsonBody(def.maxBodyBytes) : body;
-    if (!def.hot) app[def.method](def.path, ...(def.body ? parse : []), handlerFor(def, deps));
+    if (!def.hot) app[def.method](def.path, admit, ...(def.body ? parse : []), handlerFor(def, deps));
   }
   operationalRoutes(app, deps, routes);
 
