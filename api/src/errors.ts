@@ -4,10 +4,22 @@
  * `{"error": {"code", "message", "details"}}` everywhere.
  * @module
  */
-import { BackendError } from './backends/backend.js';
+import { BackendError, type UpstreamErrorAnswer } from './backends/backend.js';
+import { type OpenAIErrorType, openaiTypeOfStatus, policyOf } from './routing/failure-policy.js';
 
 export interface ErrorBody {
   error: { code: string; message: string; details?: unknown };
+}
+
+/** The error shape of the OpenAI-compatible API (/v1), which its SDKs read; `details` is the router's extra. */
+export interface OpenAIErrorBody {
+  error: {
+    message: string;
+    type: OpenAIErrorType;
+    param: string | null;
+    code: string | null;
+    details?: unknown;
+  };
 }
 
 export abstract class ApiError extends Error {
@@ -17,11 +29,27 @@ export abstract class ApiError extends Error {
   readonly details?: unknown;
   /** Seconds a client should wait before retrying (sent as Retry-After). */
   readonly retryAfterSeconds?: number;
+  /** The request parameter at fault, as OpenAI's `param` names it (`tools`, `messages[1].content`). */
+  readonly param?: string;
 
-  constructor(message: string, details?: unknown, options?: { cause?: unknown }) {
+  constructor(message: string, details?: unknown, options?: { cause?: unknown; param?: string }) {
     super(message, options);
     this.name = new.target.name;
     this.details = details;
+    if (options?.param !== undefined) this.param = options.param;
+  }
+
+  /** This error in OpenAI's shape: the same message and code, OpenAI's type for the status, the param. */
+  toOpenAIBody(): OpenAIErrorBody {
+    return {
+      error: {
+        message: this.message,
+        type: openaiTypeOfStatus(this.status),
+        param: this.param ?? paramOfProblems(this.details) ?? null,
+        code: this.code,
+        ...(this.details === undefined ? {} : { details: this.details }),
+      },
+    };
   }
 
   toBody(): ErrorBody {
@@ -39,6 +67,19 @@ export abstract class ApiError extends Error {
 export class ValidationError extends ApiError {
   readonly status = 400;
   readonly code = 'invalid_request';
+}
+
+/** The first problem's body path (`body.messages.0.role` → `messages.0.role`), OpenAI's `param`. */
+function paramOfProblems(details: unknown): string | undefined {
+  const path = (details as { problems?: { path?: unknown }[] } | undefined)?.problems?.[0]?.path;
+  if (typeof path !== 'string' || !path.startsWith('body.')) return undefined;
+  return path.slice('body.'.length);
+}
+
+/** The target asked for cannot honour a parameter of the request (tools on a runtime model); `param` names it. */
+export class UnsupportedParameterError extends ApiError {
+  readonly status = 400;
+  readonly code = 'unsupported_parameter';
 }
 
 /** The body is not parseable JSON. */
@@ -134,10 +175,42 @@ export class ConflictError extends ApiError {
   readonly code = 'conflict';
 }
 
-/** The backend rejected the request as invalid (e.g. a prompt longer than the context window). */
+/**
+ * The backend rejected the request as invalid (e.g. a prompt longer than the context window). An
+ * OpenAI-compatible upstream's own 4xx status and error object are kept, so a passthrough client sees them.
+ */
 export class UpstreamRejectedError extends ApiError {
-  readonly status = 400;
+  readonly status: number;
   readonly code = 'rejected_by_model';
+  readonly upstream?: UpstreamErrorAnswer;
+
+  constructor(
+    message: string,
+    details?: unknown,
+    options?: { cause?: unknown; param?: string; upstream?: UpstreamErrorAnswer },
+  ) {
+    super(message, details, options);
+    const status = options?.upstream?.status;
+    this.status = status !== undefined && status >= 400 && status < 500 ? status : 400;
+    if (options?.upstream) this.upstream = options.upstream;
+  }
+
+  /** The upstream's own error object when it sent one (its type, param and code), else ours. */
+  override toOpenAIBody(): OpenAIErrorBody {
+    const ours = super.toOpenAIBody();
+    const theirs = this.upstream?.error;
+    if (!theirs) return ours;
+    const text = (v: unknown) => (typeof v === 'string' ? v : undefined);
+    return {
+      error: {
+        ...ours.error,
+        message: text(theirs.message) ?? ours.error.message,
+        type: (text(theirs.type) as OpenAIErrorType | undefined) ?? ours.error.type,
+        param: text(theirs.param) ?? ours.error.param,
+        code: text(theirs.code) ?? ours.error.code,
+      },
+    };
+  }
 }
 
 /** Every target of the fallback chain failed or was unavailable; `details.attempts` says why each. */
@@ -175,21 +248,23 @@ export function toApiError(err: unknown): ApiError {
   return new InternalError('Internal error', undefined, { cause: err });
 }
 
-/** How a backend failure reads to a client when no fallback chain absorbed it. */
-export function fromBackendError(err: BackendError): ApiError {
-  const options = { cause: err };
-  switch (err.kind) {
-    case 'unavailable':
-    case 'overloaded':
-      return new ModelUnavailableError(err.message, undefined, options);
-    case 'timeout':
-      return new UpstreamTimeoutError(err.message, undefined, options);
-    case 'rejected':
-      return new UpstreamRejectedError(err.message, undefined, options);
-    case 'cancelled':
-      return new RequestCancelledError(err.message, undefined, options);
+/** How a backend failure reads to a client when no fallback chain absorbed it (status: the policy table's). */
+export function fromBackendError(err: BackendError, details?: unknown): ApiError {
+  const options = {
+    cause: err,
+    ...(err.param === undefined ? {} : { param: err.param }),
+    ...(err.upstream === undefined ? {} : { upstream: err.upstream }),
+  };
+  if (err.kind === 'rejected') return new UpstreamRejectedError(err.message, details, options);
+  if (err.kind === 'unsupported') return new UnsupportedParameterError(err.message, details, options);
+  if (err.kind === 'cancelled') return new RequestCancelledError(err.message, details, options);
+  switch (policyOf(err.kind).status) {
+    case 503:
+      return new ModelUnavailableError(err.message, details, options);
+    case 504:
+      return new UpstreamTimeoutError(err.message, details, options);
     default:
-      return new UpstreamError(err.message, undefined, options);
+      return new UpstreamError(err.message, details, options);
   }
 }
 

@@ -50,6 +50,11 @@ export interface GenerateParams {
   readonly topK?: number;
   readonly seed?: number;
   readonly stop?: readonly string[];
+  /**
+   * Parameters the router does not use itself (the REST API's other `parameters`): passed as they are to
+   * OpenAI-compatible upstreams, refused by runtimes (which cannot honour what they do not know).
+   */
+  readonly extra?: Readonly<Record<string, unknown>>;
 }
 
 export interface GenerateOutput {
@@ -59,9 +64,14 @@ export interface GenerateOutput {
   readonly outputTokens: number;
 }
 
-/** One event of a streamed generation: text as it comes, then one `done` with the totals. */
+/**
+ * One event of a streamed generation: text as it comes (or, passed through from an OpenAI-compatible
+ * upstream, whole server-sent events as they were sent), then one `done` with the totals.
+ */
 export type StreamEvent =
   | { readonly type: 'text'; readonly text: string }
+  /** One server-sent event, unchanged (`data: {...}`, with any `event:` line), without its blank line. */
+  | { readonly type: 'frame'; readonly frame: string }
   | {
       readonly type: 'done';
       readonly finishReason: string;
@@ -120,6 +130,30 @@ export interface InferenceBackend {
     ctx: CallContext,
   ): Promise<EmbedOutput>;
   tokenize(target: RouteTarget, text: string, ctx: CallContext): Promise<TokenizeOutput>;
+  /**
+   * Passes a client's OpenAI request through, as sent but for `model`; only OpenAI-compatible backends
+   * can (a runtime's answer to an OpenAI request is rendered by the router, see inference/openai-runtime.ts).
+   */
+  forward?(target: RouteTarget, request: ForwardRequest, ctx: CallContext): Promise<ForwardedAnswer>;
+  /** The same, streamed: the upstream's events as `frame`s, then `done` with the usage it reported. */
+  forwardStream?(target: RouteTarget, request: ForwardRequest, ctx: CallContext): AsyncIterable<StreamEvent>;
+}
+
+/** An OpenAI API path below the base URL. */
+export type OpenAIPath = '/chat/completions' | '/completions' | '/embeddings' | '/responses';
+
+export interface ForwardRequest {
+  readonly path: OpenAIPath;
+  /** The client's JSON body, parsed; the backend changes only `model` (and, for streams, asks for usage). */
+  readonly body: Readonly<Record<string, unknown>>;
+}
+
+export interface ForwardedAnswer {
+  /** The upstream's JSON answer, byte for byte. */
+  readonly body: Buffer;
+  readonly contentType: string;
+  readonly inputTokens: number;
+  readonly outputTokens: number;
 }
 
 /**
@@ -129,7 +163,9 @@ export interface InferenceBackend {
  * - upstream_error: it failed on its side (5xx, INTERNAL, a broken stream)
  * - misconfigured: it does not know the model, or refused our credentials (404, 401, 403)
  * - rejected: the request itself is invalid for it (400, INVALID_ARGUMENT); another target would refuse too
+ * - unsupported: this target cannot honour a parameter of the request (tools on a runtime); another may
  * - cancelled: the caller went away
+ * What each means for retries, fallbacks, circuits and clients: routing/failure-policy.ts.
  */
 export type FailureKind =
   | 'unavailable'
@@ -138,7 +174,15 @@ export type FailureKind =
   | 'upstream_error'
   | 'misconfigured'
   | 'rejected'
+  | 'unsupported'
   | 'cancelled';
+
+/** An upstream's own error answer, kept so a client of a passthrough gets what the upstream said. */
+export interface UpstreamErrorAnswer {
+  readonly status: number;
+  /** OpenAI's `error` object as the upstream sent it (message, type, param, code), when it sent one. */
+  readonly error?: Readonly<Record<string, unknown>>;
+}
 
 export class BackendError extends Error {
   readonly kind: FailureKind;
@@ -146,17 +190,28 @@ export class BackendError extends Error {
   readonly retryAfterMs?: number;
   /** Set when no request was sent because the target's circuit breaker is open. */
   readonly circuitOpen: boolean;
+  /** The request parameter at fault (`rejected`, `unsupported`), as OpenAI's `param` names it. */
+  readonly param?: string;
+  readonly upstream?: UpstreamErrorAnswer;
 
   constructor(
     kind: FailureKind,
     message: string,
-    options?: { cause?: unknown; retryAfterMs?: number; circuitOpen?: boolean },
+    options?: {
+      cause?: unknown;
+      retryAfterMs?: number;
+      circuitOpen?: boolean;
+      param?: string;
+      upstream?: UpstreamErrorAnswer;
+    },
   ) {
     super(message, { cause: options?.cause });
     this.name = 'BackendError';
     this.kind = kind;
     this.retryAfterMs = options?.retryAfterMs;
     this.circuitOpen = options?.circuitOpen ?? false;
+    if (options?.param !== undefined) this.param = options.param;
+    if (options?.upstream !== undefined) this.upstream = options.upstream;
   }
 }
 

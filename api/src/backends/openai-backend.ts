@@ -1,28 +1,34 @@
 /**
- * Serves `provider: openai` models through any OpenAI-compatible endpoint (OpenAI, vLLM, Ollama, TGI) with
- * the official SDK. The SDK's own retries are off: the router's retry loop and fallback chain are the only
- * ones. API keys are read per call from the configured source and never logged or echoed. Each endpoint
- * has a circuit breaker.
+ * Serves `provider: openai` models through any OpenAI-compatible endpoint (OpenAI, vLLM, Ollama, TGI).
+ * A client's OpenAI request is passed through as it was sent, but for `model` (the target's provider model
+ * name) and, on streams, a request for the usage the router meters; the answer comes back byte for byte
+ * (see ./upstream-client.ts). The REST API's requests are written as OpenAI bodies the same way. No SDK:
+ * the router's retry loop and fallback chain are the only retries. API keys are read per call from the
+ * configured source and never logged or echoed. Each endpoint has a circuit breaker, settled on every exit
+ * path (a stream abandoned by its client included).
  * @module
  */
-import OpenAI from 'openai';
 import type { CircuitBreakers } from '../routing/circuit-breaker.js';
+import { kindOfUpstreamStatus, policyOf } from '../routing/failure-policy.js';
 import {
   BackendError,
   type CallContext,
+  type ChatMessage,
   type ClassifyOutput,
   type EmbedOutput,
-  type FailureKind,
+  type ForwardedAnswer,
+  type ForwardRequest,
   type GenerateOutput,
   type GenerateParams,
   type GenerationInput,
   type InferenceBackend,
+  type OpenAIPath,
   type RouteTarget,
   type StreamEvent,
   type TokenizeOutput,
-  type UpstreamClock,
 } from './backend.js';
-import { createUpstreamFetch, type UpstreamFetchInit } from './upstream-fetch.js';
+import { dataOf, finishOf, textOf, usageOf, usageOfText } from './openai-answers.js';
+import { serverSentEvents, UpstreamClient, type UpstreamResponse } from './upstream-client.js';
 
 /** Finds the API key of a model: an environment variable locally, a Secret in a cluster. */
 export type ApiKeyResolver = (target: RouteTarget) => string | undefined;
@@ -34,187 +40,267 @@ export function envApiKeyResolver(env: Readonly<Record<string, string | undefine
   };
 }
 
-function retryAfterMs(headers: Headers | undefined): number | undefined {
-  const ms = headers?.get('retry-after-ms');
-  if (ms && Number.isFinite(Number(ms))) return Math.max(0, Number(ms));
-  const value = headers?.get('retry-after');
-  if (!value) return undefined;
+export interface OpenAIBackendOptions {
+  /** Largest non-streamed answer the router reads; past it the attempt fails as the upstream's error. */
+  readonly maxResponseBytes: number;
+  /** Longest silence between two events of a stream. */
+  readonly streamIdleMs: number;
+  /** Longest a whole stream may take. */
+  readonly streamTimeoutMs: number;
+}
+
+export const DEFAULT_OPENAI_BACKEND_OPTIONS: OpenAIBackendOptions = {
+  maxResponseBytes: 32 * 1024 * 1024,
+  streamIdleMs: 30_000,
+  streamTimeoutMs: 600_000,
+};
+
+/** Largest error answer read from an upstream (its message is all the router needs). */
+const MAX_ERROR_BYTES = 64 * 1024;
+/** Largest single server-sent event. */
+const MAX_EVENT_BYTES = 8 * 1024 * 1024;
+
+function retryAfterMs(headers: UpstreamResponse['headers']): number | undefined {
+  const ms = headers['retry-after-ms'];
+  if (typeof ms === 'string' && Number.isFinite(Number(ms))) return Math.max(0, Number(ms));
+  const value = headers['retry-after'];
+  if (typeof value !== 'string') return undefined;
   const seconds = Number(value);
   if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
   const date = Date.parse(value);
   return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
 
-function kindOfStatus(status: number): FailureKind {
-  if (status === 429) return 'overloaded';
-  if (status === 401 || status === 403 || status === 404) return 'misconfigured';
-  if (status === 408) return 'timeout';
-  if (status >= 500) return 'upstream_error';
-  return 'rejected';
-}
-
-/** Maps SDK errors onto the router's failure kinds. */
-export function toBackendError(err: unknown, baseURL: string): BackendError {
-  if (err instanceof BackendError) return err;
-  if (err instanceof OpenAI.APIUserAbortError)
-    return new BackendError('cancelled', 'Request cancelled', { cause: err });
-  if (err instanceof OpenAI.APIConnectionTimeoutError) {
-    return new BackendError('timeout', `${baseURL} did not answer in time`, { cause: err });
-  }
-  if (err instanceof OpenAI.APIConnectionError) {
-    return new BackendError('unavailable', `Cannot reach ${baseURL}: ${err.message}`, { cause: err });
-  }
-  if (err instanceof OpenAI.APIError && typeof err.status === 'number') {
-    return new BackendError(kindOfStatus(err.status), `${baseURL} answered ${err.status}: ${err.message}`, {
-      cause: err,
-      retryAfterMs: retryAfterMs(err.headers),
-    });
-  }
-  // A stream that breaks after it started (bad chunk, connection reset) is the upstream's failure.
-  return new BackendError('upstream_error', `${baseURL}: ${(err as Error)?.message ?? String(err)}`, {
-    cause: err,
-  });
-}
-
-/** The SDK spreads `fetchOptions` into the init it hands its fetch; ours reads the clock from there. */
-function clockOption(clock: UpstreamClock): NonNullable<OpenAI.RequestOptions['fetchOptions']> {
-  const init: Pick<UpstreamFetchInit, 'upstreamClock'> = { upstreamClock: clock };
-  return init as NonNullable<OpenAI.RequestOptions['fetchOptions']>;
-}
-
-const COUNTS_AGAINST_ENDPOINT: ReadonlySet<FailureKind> = new Set([
-  'unavailable',
-  'timeout',
-  'upstream_error',
-]);
-
 interface Upstream {
-  readonly client: OpenAI;
-  readonly model: string;
   readonly baseURL: string;
+  readonly model: string;
+  readonly headers: Readonly<Record<string, string>>;
   readonly breaker: string;
 }
 
 export class OpenAIBackend implements InferenceBackend {
   readonly #resolveKey: ApiKeyResolver;
   readonly #breakers: CircuitBreakers;
-  readonly #clients = new Map<string, OpenAI>();
-  readonly #transport = createUpstreamFetch();
+  readonly #client = new UpstreamClient();
+  readonly #o: OpenAIBackendOptions;
 
-  constructor(resolveKey: ApiKeyResolver, breakers: CircuitBreakers) {
+  constructor(
+    resolveKey: ApiKeyResolver,
+    breakers: CircuitBreakers,
+    options: OpenAIBackendOptions = DEFAULT_OPENAI_BACKEND_OPTIONS,
+  ) {
     this.#resolveKey = resolveKey;
     this.#breakers = breakers;
+    this.#o = options;
   }
 
   /** Closes pooled upstream connections. */
   close(): void {
-    this.#transport.close();
-    this.#clients.clear();
+    this.#client.close();
   }
 
   /** A self-hosted version (protocol openai) is reached at its Service; otherwise the AIModel's endpoint. */
-  #upstream(target: RouteTarget): Upstream {
+  #upstream(target: RouteTarget, ctx: CallContext): Upstream {
     const endpoint = target.model.spec.endpoint;
     const selfHosted = target.version?.status?.protocol === 'openai' ? target.version.endpoint : undefined;
-    const baseURL = selfHosted ?? endpoint?.baseURL;
+    const baseURL = (selfHosted ?? endpoint?.baseURL)?.replace(/\/+$/, '');
     if (!baseURL) throw new BackendError('misconfigured', `Model ${target.model.name} has no endpoint`);
     const breaker = `openai:${baseURL}`;
     if (!this.#breakers.allow(breaker)) {
       throw new BackendError('unavailable', `${baseURL} is failing (circuit open)`, { circuitOpen: true });
     }
-    const apiKey = this.#resolveKey(target) ?? 'unused';
-    const cacheKey = `${baseURL}\u0000${apiKey}`;
-    let client = this.#clients.get(cacheKey);
-    if (!client) {
-      client = new OpenAI({ apiKey, baseURL, maxRetries: 0, fetch: this.#transport.fetch });
-      this.#clients.set(cacheKey, client);
-    }
-    return { client, model: endpoint?.model ?? target.model.name, baseURL, breaker };
-  }
-
-  #options(ctx: CallContext): OpenAI.RequestOptions {
-    return {
-      timeout: Math.max(1, ctx.deadline - Date.now()),
-      signal: ctx.signal,
-      headers: { 'x-request-id': ctx.requestId },
-      // The SDK spreads fetchOptions into the init it hands its fetch (ours reads the clock from there).
-      ...(ctx.upstream ? { fetchOptions: clockOption(ctx.upstream) } : {}),
+    const apiKey = this.#resolveKey(target);
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      'x-request-id': ctx.requestId,
+      ...(apiKey ? { authorization: `Bearer ${apiKey}` } : {}),
     };
+    return { baseURL, model: endpoint?.model ?? target.model.name, headers, breaker };
   }
 
-  async #call<T>(target: RouteTarget, fn: (u: Upstream) => Promise<T>): Promise<T> {
-    const upstream = this.#upstream(target);
+  #settle(upstream: Upstream, failure?: BackendError): void {
+    if (failure && policyOf(failure.kind).countsAgainstEndpoint) this.#breakers.failure(upstream.breaker);
+    else this.#breakers.success(upstream.breaker);
+  }
+
+  async #post(u: Upstream, path: OpenAIPath, body: string, ctx: CallContext): Promise<UpstreamResponse> {
+    const res = await this.#client.post({
+      url: new URL(`${u.baseURL}${path}`),
+      headers: u.headers,
+      body,
+      deadline: ctx.deadline,
+      ...(ctx.signal ? { signal: ctx.signal } : {}),
+      ...(ctx.upstream ? { clock: ctx.upstream } : {}),
+    });
+    if (res.status >= 200 && res.status < 300) return res;
+    throw await this.#failure(u, res, ctx);
+  }
+
+  /** An upstream's error answer as a BackendError that keeps its status and error object. */
+  async #failure(u: Upstream, res: UpstreamResponse, ctx: CallContext): Promise<BackendError> {
+    let error: Record<string, unknown> | undefined;
     try {
-      const value = await fn(upstream);
-      this.#breakers.success(upstream.breaker);
+      const bytes = await this.#client.readBody(res, {
+        maxBytes: MAX_ERROR_BYTES,
+        deadline: ctx.deadline,
+        ...(ctx.signal ? { signal: ctx.signal } : {}),
+      });
+      const parsed = JSON.parse(bytes.toString('utf8')) as { error?: unknown };
+      if (parsed && typeof parsed.error === 'object' && parsed.error !== null)
+        error = parsed.error as Record<string, unknown>;
+      else if (typeof parsed?.error === 'string') error = { message: parsed.error };
+    } catch {
+      // Not JSON, too long or cut off: the status says enough.
+    }
+    const said = typeof error?.message === 'string' ? `: ${error.message}` : '';
+    return new BackendError(kindOfUpstreamStatus(res.status), `${u.baseURL} answered ${res.status}${said}`, {
+      retryAfterMs: retryAfterMs(res.headers),
+      upstream: { status: res.status, ...(error ? { error } : {}) },
+      ...(typeof error?.param === 'string' ? { param: error.param } : {}),
+    });
+  }
+
+  /** One non-streamed call; the breaker settles on its outcome. */
+  async #call<T>(target: RouteTarget, ctx: CallContext, fn: (u: Upstream) => Promise<T>): Promise<T> {
+    const u = this.#upstream(target, ctx);
+    try {
+      const value = await fn(u);
+      this.#settle(u);
       return value;
     } catch (err) {
-      const failure = toBackendError(err, upstream.baseURL);
-      if (COUNTS_AGAINST_ENDPOINT.has(failure.kind)) this.#breakers.failure(upstream.breaker);
-      else this.#breakers.success(upstream.breaker);
+      const failure = asBackendError(err, u.baseURL);
+      this.#settle(u, failure);
       throw failure;
     }
   }
 
-  #chatBody(model: string, input: GenerationInput & { kind: 'chat' }, params: GenerateParams) {
-    return {
-      model,
-      messages: input.messages.map((m) => ({
-        role: m.role,
-        content: m.content,
-      })) as OpenAI.ChatCompletionMessageParam[],
-      max_tokens: params.maxTokens,
-      temperature: params.temperature,
-      top_p: params.topP,
-      seed: params.seed,
-      stop: params.stop ? [...params.stop] : undefined,
-    };
+  #answer(u: Upstream, path: OpenAIPath, body: string, ctx: CallContext): Promise<ForwardedAnswer> {
+    return (async () => {
+      const res = await this.#post(u, path, body, ctx);
+      const bytes = await this.#client.readBody(res, {
+        maxBytes: this.#o.maxResponseBytes,
+        deadline: ctx.deadline,
+        ...(ctx.signal ? { signal: ctx.signal } : {}),
+        ...(ctx.upstream ? { clock: ctx.upstream } : {}),
+      });
+      const usage = usageOf(bytes);
+      return {
+        body: bytes,
+        contentType: String(res.headers['content-type'] ?? 'application/json'),
+        inputTokens: usage.input,
+        outputTokens: usage.output,
+      };
+    })();
   }
 
-  #completionBody(model: string, prompt: string, params: GenerateParams) {
-    return {
-      model,
-      prompt,
-      max_tokens: params.maxTokens,
-      temperature: params.temperature,
-      top_p: params.topP,
-      seed: params.seed,
-      stop: params.stop ? [...params.stop] : undefined,
-    };
+  forward(target: RouteTarget, request: ForwardRequest, ctx: CallContext): Promise<ForwardedAnswer> {
+    return this.#call(target, ctx, (u) =>
+      this.#answer(u, request.path, JSON.stringify({ ...request.body, model: u.model }), ctx),
+    );
   }
 
-  generate(
+  /**
+   * The upstream's events, unchanged. Chat and text completions are asked for their usage
+   * (`stream_options.include_usage`) so the router can meter them; when the client did not ask for it, the
+   * usage-only chunk that this adds is read and not relayed.
+   */
+  async *forwardStream(
+    target: RouteTarget,
+    request: ForwardRequest,
+    ctx: CallContext,
+  ): AsyncIterable<StreamEvent> {
+    const u = this.#upstream(target, ctx);
+    const options = request.body.stream_options as { include_usage?: unknown } | null | undefined;
+    const clientAsked = options?.include_usage === true;
+    const addsUsage = request.path !== '/responses' && !clientAsked;
+    const body = addsUsage
+      ? { ...request.body, model: u.model, stream_options: { ...(options ?? {}), include_usage: true } }
+      : { ...request.body, model: u.model };
+    let settled = false;
+    const usage = { input: 0, output: 0 };
+    let finish = 'stop';
+    try {
+      const res = await this.#post(u, request.path, JSON.stringify(body), ctx);
+      for await (const frame of this.#events(res, ctx)) {
+        const found = frame.includes('"usage"') ? frameUsage(frame) : undefined;
+        if (found) {
+          usage.input = found.input;
+          usage.output = found.output;
+          if (addsUsage && found.usageOnly) continue;
+        }
+        if (frame.includes('"finish_reason"')) finish = finishOf(frame) ?? finish;
+        yield { type: 'frame', frame };
+      }
+      settled = true;
+      this.#settle(u);
+    } catch (err) {
+      const failure = asBackendError(err, u.baseURL);
+      settled = true;
+      this.#settle(u, failure);
+      throw failure;
+    } finally {
+      // Abandoned by its consumer (the client left): the endpoint answered, so its probe, if any, is over.
+      if (!settled) this.#settle(u);
+    }
+    yield { type: 'done', finishReason: finish, inputTokens: usage.input, outputTokens: usage.output };
+  }
+
+  #events(res: UpstreamResponse, ctx: CallContext): AsyncIterable<string> {
+    if (!/^text\/event-stream/i.test(String(res.headers['content-type'] ?? ''))) {
+      res.message.resume();
+      throw new BackendError(
+        'upstream_error',
+        'The upstream answered a stream request without an event stream',
+      );
+    }
+    return serverSentEvents(res.message, {
+      idleMs: this.#o.streamIdleMs,
+      firstEventBy: ctx.deadline,
+      deadline: Date.now() + this.#o.streamTimeoutMs,
+      maxEventBytes: MAX_EVENT_BYTES,
+      ...(ctx.signal ? { signal: ctx.signal } : {}),
+    });
+  }
+
+  /** The REST API's generation as an OpenAI body: its parameters by OpenAI's names, the others as sent. */
+  #generationRequest(input: GenerationInput, params: GenerateParams): ForwardRequest {
+    const sampling = {
+      ...params.extra,
+      ...(params.maxTokens === undefined ? {} : { max_tokens: params.maxTokens }),
+      ...(params.temperature === undefined ? {} : { temperature: params.temperature }),
+      ...(params.topP === undefined ? {} : { top_p: params.topP }),
+      ...(params.topK === undefined ? {} : { top_k: params.topK }),
+      ...(params.seed === undefined ? {} : { seed: params.seed }),
+      ...(params.stop === undefined ? {} : { stop: [...params.stop] }),
+    };
+    if (input.kind === 'completion')
+      return { path: '/completions', body: { prompt: input.prompt, ...sampling } };
+    const messages = input.messages.map((m: ChatMessage) => ({ role: m.role, content: m.content }));
+    return { path: '/chat/completions', body: { messages, ...sampling } };
+  }
+
+  async generate(
     target: RouteTarget,
     input: GenerationInput,
     params: GenerateParams,
     ctx: CallContext,
   ): Promise<GenerateOutput> {
-    return this.#call(target, async ({ client, model }) => {
-      if (input.kind === 'completion') {
-        const completion = await client.completions.create(
-          this.#completionBody(model, input.prompt, params),
-          this.#options(ctx),
-        );
-        const choice = completion.choices[0];
-        return {
-          text: choice?.text ?? '',
-          finishReason: choice?.finish_reason ?? 'stop',
-          inputTokens: completion.usage?.prompt_tokens ?? 0,
-          outputTokens: completion.usage?.completion_tokens ?? 0,
-        };
-      }
-      const completion = await client.chat.completions.create(
-        this.#chatBody(model, input, params),
-        this.#options(ctx),
-      );
-      const choice = completion.choices[0];
-      return {
-        text: choice?.message.content ?? '',
-        finishReason: choice?.finish_reason ?? 'stop',
-        inputTokens: completion.usage?.prompt_tokens ?? 0,
-        outputTokens: completion.usage?.completion_tokens ?? 0,
-      };
-    });
+    const answer = await this.forward(target, this.#generationRequest(input, params), ctx);
+    let parsed: {
+      choices?: { text?: string; message?: { content?: string | null }; finish_reason?: string }[];
+    };
+    try {
+      parsed = JSON.parse(answer.body.toString('utf8'));
+    } catch {
+      throw new BackendError('upstream_error', 'The upstream answered with a body that is not JSON');
+    }
+    const choice = parsed.choices?.[0];
+    return {
+      text: choice?.message?.content ?? choice?.text ?? '',
+      finishReason: choice?.finish_reason ?? 'stop',
+      inputTokens: answer.inputTokens,
+      outputTokens: answer.outputTokens,
+    };
   }
 
   async *stream(
@@ -223,65 +309,42 @@ export class OpenAIBackend implements InferenceBackend {
     params: GenerateParams,
     ctx: CallContext,
   ): AsyncIterable<StreamEvent> {
-    const upstream = this.#upstream(target);
-    const usage = { finishReason: 'stop', inputTokens: 0, outputTokens: 0 };
-    try {
-      const chunks = await this.#openStream(upstream, input, params, ctx);
-      for await (const chunk of chunks) {
-        const choice = chunk.choices[0];
-        const text = choice && ('delta' in choice ? choice.delta?.content : choice.text);
-        if (text) yield { type: 'text', text };
-        if (choice?.finish_reason) usage.finishReason = choice.finish_reason;
-        // The final chunk carries usage (stream_options.include_usage): what the upstream bills.
-        if (chunk.usage) {
-          usage.inputTokens = chunk.usage.prompt_tokens;
-          usage.outputTokens = chunk.usage.completion_tokens;
-        }
+    const request = this.#generationRequest(input, params);
+    for await (const event of this.forwardStream(
+      target,
+      { ...request, body: { ...request.body, stream: true } },
+      ctx,
+    )) {
+      if (event.type !== 'frame') {
+        yield event;
+        continue;
       }
-      this.#breakers.success(upstream.breaker);
-    } catch (err) {
-      const failure = toBackendError(err, upstream.baseURL);
-      if (COUNTS_AGAINST_ENDPOINT.has(failure.kind)) this.#breakers.failure(upstream.breaker);
-      throw failure;
+      const text = textOf(event.frame);
+      if (text) yield { type: 'text', text };
     }
-    yield { type: 'done', ...usage };
   }
 
-  /** Chat and completion chunks differ only in where the text sits; both carry usage at the end. */
-  async #openStream(
-    upstream: Upstream,
-    input: GenerationInput,
-    params: GenerateParams,
-    ctx: CallContext,
-  ): Promise<AsyncIterable<OpenAI.ChatCompletionChunk | OpenAI.Completion>> {
-    const streaming = { stream: true as const, stream_options: { include_usage: true } };
-    if (input.kind === 'chat') {
-      return upstream.client.chat.completions.create(
-        { ...this.#chatBody(upstream.model, input, params), ...streaming },
-        this.#options(ctx),
-      );
-    }
-    return upstream.client.completions.create(
-      { ...this.#completionBody(upstream.model, input.prompt, params), ...streaming },
-      this.#options(ctx),
-    );
-  }
-
-  embed(
+  async embed(
     target: RouteTarget,
     texts: readonly string[],
     _normalize: boolean,
     ctx: CallContext,
   ): Promise<EmbedOutput> {
-    return this.#call(target, async ({ client, model }) => {
-      // float, not the SDK's default base64: not every OpenAI-compatible server (Ollama, TGI) speaks base64.
-      const response = await client.embeddings.create(
-        { model, input: [...texts], encoding_format: 'float' },
-        this.#options(ctx),
-      );
-      const ordered = [...response.data].sort((a, b) => a.index - b.index);
-      return { embeddings: ordered.map((d) => d.embedding), inputTokens: response.usage?.prompt_tokens ?? 0 };
-    });
+    // float: not every OpenAI-compatible server (Ollama, TGI) speaks base64.
+    const answer = await this.forward(
+      target,
+      { path: '/embeddings', body: { input: [...texts], encoding_format: 'float' } },
+      ctx,
+    );
+    let data: { index: number; embedding: number[] }[];
+    try {
+      data = (JSON.parse(answer.body.toString('utf8')) as { data: typeof data }).data;
+      if (!Array.isArray(data)) throw new TypeError('no data');
+    } catch {
+      throw new BackendError('upstream_error', 'The upstream answered embeddings without a data list');
+    }
+    const ordered = [...data].sort((a, b) => a.index - b.index);
+    return { embeddings: ordered.map((d) => d.embedding), inputTokens: answer.inputTokens };
   }
 
   classify(target: RouteTarget): Promise<ClassifyOutput> {
@@ -301,4 +364,16 @@ export class OpenAIBackend implements InferenceBackend {
       ),
     );
   }
+}
+
+function frameUsage(frame: string) {
+  const data = dataOf(frame);
+  return data === undefined ? undefined : usageOfText(data);
+}
+
+function asBackendError(err: unknown, baseURL: string): BackendError {
+  if (err instanceof BackendError) return err;
+  return new BackendError('upstream_error', `${baseURL}: ${(err as Error)?.message ?? String(err)}`, {
+    cause: err,
+  });
 }

@@ -14,6 +14,7 @@ import type { GrpcStatusName } from '../../../runtime/src/errors.js';
 import { RuntimeCallError } from '../../../runtime/src/errors.js';
 import type { ArtifactRound, ArtifactWatch, ModelRepository, RuntimeArtifactState } from '../deps.js';
 import type { CircuitBreakers } from '../routing/circuit-breaker.js';
+import { policyOf } from '../routing/failure-policy.js';
 import {
   BackendError,
   type CallContext,
@@ -44,12 +45,16 @@ const KIND_OF_STATUS: Partial<Record<GrpcStatusName, FailureKind>> = {
   CANCELLED: 'cancelled',
 };
 
-/** Failures that say something about the endpoint's health (not about the request). */
-const COUNTS_AGAINST_ENDPOINT: ReadonlySet<FailureKind> = new Set([
-  'unavailable',
-  'timeout',
-  'upstream_error',
-]);
+const countsAgainstEndpoint = (kind: FailureKind) => policyOf(kind).countsAgainstEndpoint;
+
+/**
+ * The generation parameters a runtime honours. Operations refuse any others before a runtime is called
+ * (inference/operations.ts); this keeps them off the wire all the same.
+ */
+function runtimeParams(params: GenerateParams): Omit<GenerateParams, 'extra'> {
+  const { extra: _refusedEarlier, ...honoured } = params;
+  return honoured;
+}
 
 export function runtimeFailure(err: unknown, address: string): BackendError {
   if (err instanceof BackendError) return err;
@@ -137,7 +142,7 @@ export class RuntimeBackend implements InferenceBackend, ModelRepository {
       return value;
     } catch (err) {
       const failure = runtimeFailure(err, address);
-      if (COUNTS_AGAINST_ENDPOINT.has(failure.kind)) this.#breakers.failure(key);
+      if (countsAgainstEndpoint(failure.kind)) this.#breakers.failure(key);
       else this.#breakers.success(key);
       throw failure;
     }
@@ -157,9 +162,10 @@ export class RuntimeBackend implements InferenceBackend, ModelRepository {
     params: GenerateParams,
     ctx: CallContext,
   ): Promise<GenerateOutput> {
+    const honoured = runtimeParams(params);
     return this.#call(target, async (client) => {
       const out = await client.generate(
-        { ...this.#ids(target), prompt: prompt(input), ...params },
+        { ...this.#ids(target), prompt: prompt(input), ...honoured },
         this.#options(ctx),
       );
       return {
@@ -181,24 +187,31 @@ export class RuntimeBackend implements InferenceBackend, ModelRepository {
     params: GenerateParams,
     ctx: CallContext,
   ): AsyncIterable<StreamEvent> {
+    const honoured = runtimeParams(params);
     const address = this.#pick(target);
     const key = `runtime:${address}`;
     const chunks = this.client(address).generateStream(
-      { ...this.#ids(target), prompt: prompt(input), ...params },
+      { ...this.#ids(target), prompt: prompt(input), ...honoured },
       this.#options(ctx),
     );
     let last: { finishReason?: string; promptTokens?: number; completionTokens?: number } = {};
+    let settled = false;
     try {
       for await (const chunk of chunks) {
         if (chunk.text) yield { type: 'text', text: chunk.text };
         if (chunk.finishReason) last = chunk;
       }
+      settled = true;
       this.#breakers.success(key);
     } catch (err) {
+      settled = true;
       const failure = runtimeFailure(err, address);
-      if (COUNTS_AGAINST_ENDPOINT.has(failure.kind)) this.#breakers.failure(key);
+      if (countsAgainstEndpoint(failure.kind)) this.#breakers.failure(key);
       else this.#breakers.success(key);
       throw failure;
+    } finally {
+      // Abandoned by its consumer (the client left): the runtime answered, so its probe, if any, is over.
+      if (!settled) this.#breakers.success(key);
     }
     yield {
       type: 'done',

@@ -41,7 +41,9 @@ export function sendError(
   if (apiError.retryAfterSeconds !== undefined)
     res.setHeader('retry-after', String(apiError.retryAfterSeconds));
   if (apiError.status === 401) res.setHeader('www-authenticate', 'Bearer');
-  sendJson(res, apiError.status, apiError.toBody());
+  // The OpenAI-compatible API answers in OpenAI's error shape, which its SDKs read (type, param, code).
+  const openai = res.req?.url?.startsWith('/v1/') ?? false;
+  sendJson(res, apiError.status, openai ? apiError.toOpenAIBody() : apiError.toBody());
   return apiError;
 }
 
@@ -96,11 +98,11 @@ export async function sendResult(
     sendJson(res, result.status ?? 200, result.body, result.headers);
     return;
   }
-  const text = JSON.stringify(result.body);
+  const text = result.raw ? result.raw.body : JSON.stringify(result.body);
   const overheadMs = Math.max(0, performance.now() - receivedAt - result.upstreamMs);
   if (result.headers) for (const name in result.headers) res.setHeader(name, result.headers[name] as string);
   res.writeHead(result.status ?? 200, {
-    'content-type': JSON_TYPE,
+    'content-type': result.raw ? result.raw.contentType : JSON_TYPE,
     'content-length': Buffer.byteLength(text),
     'x-router-overhead-ms': overheadMs.toFixed(3),
   });

@@ -29,6 +29,8 @@ export interface RouteResult {
   readonly status?: number;
   readonly body?: unknown;
   readonly headers?: Readonly<Record<string, string>>;
+  /** A body already serialised (an upstream's answer passed through), instead of a JSON body. */
+  readonly raw?: { readonly body: string | Buffer; readonly contentType: string };
   /** Server-sent events to write (already framed), instead of a JSON body. */
   readonly events?: AsyncIterable<string>;
   /** Inference answers: time spent waiting on backends, so the router's own time can be told apart. */

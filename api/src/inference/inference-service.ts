@@ -15,7 +15,7 @@ import { buildFallbackChain, type FallbackChain } from '../routing/fallback-chai
 import type { RetryPolicy } from '../routing/retry.js';
 import { type CacheMode, type CachePlan, type CacheStatus, cachePlan } from './cache-key.js';
 import type { Observer } from './observer.js';
-import type { GenerationOperation, GenerationResult, Operation } from './operations.js';
+import type { GenerationResult, Operation, StreamingOperation } from './operations.js';
 import { type Served, type StreamServed, servedFromCache, servedFromChain } from './served.js';
 
 export interface RoutingRequest {
@@ -123,6 +123,7 @@ export class InferenceService {
       retry: this.#o.retry,
       signal: ctx.signal,
       onRetry: (target) => this.#o.observer.retried(target.model.name),
+      refusal: (target) => p.op.refusal?.(this.#o.backends.for(target), target),
     });
   }
 
@@ -199,7 +200,11 @@ export class InferenceService {
    * answered), with the events to relay; before that, failures move through the fallback chain like any
    * call, after it they end the stream.
    */
-  async stream(op: GenerationOperation, req: RoutingRequest, ctx: RequestContext): Promise<StreamServed> {
+  async stream(
+    op: StreamingOperation<unknown>,
+    req: RoutingRequest,
+    ctx: RequestContext,
+  ): Promise<StreamServed> {
     const p = this.#prepare(op, req, ctx);
     const outcome = {
       operation: 'generate',
@@ -210,7 +215,11 @@ export class InferenceService {
     try {
       const cached = await this.#lookup(p.plan);
       if (cached.value) {
-        const { served, observed } = servedFromCache<GenerationResult>(cached.value, p, ctx.requestId);
+        const { served, observed } = servedFromCache<StoredStream>(
+          cached.value,
+          p as Prepared<StoredStream>,
+          ctx.requestId,
+        );
         this.#o.observer.served({ ...outcome, ...observed });
         return { ...served, events: replay(served.value) };
       }
@@ -244,19 +253,26 @@ export class InferenceService {
       first: IteratorResult<StreamEvent>;
       at: number;
     }>,
-    p: Prepared<GenerationResult>,
+    p: Prepared<unknown>,
     outcome: { operation: string; requestedModel: string; requestedVersion?: string; caller: string },
     cache: CacheStatus,
   ): AsyncIterable<StreamEvent> {
     const { iterator, first, at } = result.value;
     let text = '';
+    // Passed-through events are kept for the cache while they stay small; a long stream is not cached.
+    let frames: string[] | undefined = [];
+    let frameBytes = 0;
     let done: Extract<StreamEvent, { type: 'done' }> | undefined;
     let next = first;
     try {
       while (!next.done) {
         const event = next.value;
         if (event.type === 'text') text += event.text;
-        else done = event;
+        else if (event.type === 'frame') {
+          frameBytes += event.frame.length;
+          if (frameBytes > MAX_CACHED_STREAM_CHARS) frames = undefined;
+          frames?.push(event.frame);
+        } else done = event;
         yield event;
         next = await iterator.next();
       }
@@ -277,9 +293,10 @@ export class InferenceService {
         latencyMs,
         ttftMs: at - p.started,
       });
-      if (done && p.plan.key && result.stepIndex === 0) {
-        const value: GenerationResult = {
+      if (done && p.plan.key && result.stepIndex === 0 && frames) {
+        const value: StoredStream = {
           text,
+          ...(frames.length > 0 ? { frames } : {}),
           finishReason: done.finishReason,
           inputTokens: done.inputTokens,
           outputTokens: done.outputTokens,
@@ -290,8 +307,15 @@ export class InferenceService {
   }
 }
 
-async function* replay(result: GenerationResult): AsyncIterable<StreamEvent> {
-  if (result.text) yield { type: 'text', text: result.text };
+/** Largest stream (in characters of its events) kept in the cache. */
+const MAX_CACHED_STREAM_CHARS = 1024 * 1024;
+
+/** A stream as cached: its text, or the events it passed through as they were. */
+type StoredStream = GenerationResult & { readonly frames?: readonly string[] };
+
+async function* replay(result: StoredStream): AsyncIterable<StreamEvent> {
+  if (result.frames) for (const frame of result.frames) yield { type: 'frame', frame };
+  else if (result.text) yield { type: 'text', text: result.text };
   yield {
     type: 'done',
     finishReason: result.finishReason,

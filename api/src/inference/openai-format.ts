@@ -1,13 +1,12 @@
 /**
- * The OpenAI wire format for our served results: chat completions (and their stream chunks), text
- * completions, embeddings (float or base64).
+ * The OpenAI wire format of answers the router renders itself (those of runtime models; an
+ * OpenAI-compatible upstream's answers are passed through as they are): chat completions and their stream
+ * chunks, text completions, embeddings (float or base64).
  * @module
  */
-import type { ChatMessage, GenerateParams, StreamEvent } from '../backends/backend.js';
-import { ValidationError } from '../errors.js';
-import type { ChatCompletionRequest, CompletionRequest } from '../schemas/openai.js';
-import type { EmbedResult, GenerationResult } from './operations.js';
-import type { Served, StreamServed } from './served.js';
+import type { StreamEvent } from '../backends/backend.js';
+import type { GenerationResult } from './operations.js';
+import type { Served } from './served.js';
 
 const created = () => Math.floor(Date.now() / 1000);
 const usage = (input: number, output: number) => ({
@@ -16,55 +15,43 @@ const usage = (input: number, output: number) => ({
   total_tokens: input + output,
 });
 
-export function messagesOf(req: ChatCompletionRequest): ChatMessage[] {
-  return req.messages.map((m) => ({
-    role: m.role,
-    content: typeof m.content === 'string' ? m.content : m.content.map((p) => p.text).join(''),
-  }));
+/** Who answered: the id stem and the model name the body carries. */
+export interface Answering {
+  readonly requestId: string;
+  readonly model: string;
 }
 
-export function paramsOf(req: ChatCompletionRequest | CompletionRequest): GenerateParams {
-  const stop = req.stop === undefined ? undefined : typeof req.stop === 'string' ? [req.stop] : req.stop;
-  // Newer clients send max_completion_tokens (chat); older ones max_tokens.
-  const maxTokens = (req as { max_completion_tokens?: number }).max_completion_tokens ?? req.max_tokens;
-  return { maxTokens, temperature: req.temperature, topP: req.top_p, seed: req.seed, stop };
-}
-
-export function promptOf(req: CompletionRequest): string {
-  const prompt = typeof req.prompt === 'string' ? req.prompt : req.prompt[0];
-  if (prompt === undefined)
-    throw new ValidationError('prompt must not be empty', {
-      problems: [{ path: 'body.prompt', message: 'required' }],
-    });
-  return prompt;
-}
-
-export function chatCompletionBody(s: Served<GenerationResult>) {
+export function chatCompletion(a: Answering, r: GenerationResult) {
   return {
-    id: `chatcmpl-${s.requestId}`,
+    id: `chatcmpl-${a.requestId}`,
     object: 'chat.completion' as const,
     created: created(),
-    model: s.modelId,
+    model: a.model,
     choices: [
       {
         index: 0,
-        message: { role: 'assistant' as const, content: s.value.text },
-        finish_reason: s.value.finishReason,
+        message: { role: 'assistant' as const, content: r.text },
+        finish_reason: r.finishReason,
         logprobs: null,
       },
     ],
-    usage: usage(s.usage.input, s.usage.output),
+    usage: usage(r.inputTokens, r.outputTokens),
   };
 }
 
-export function textCompletionBody(s: Served<GenerationResult>) {
+/** A served chat generation (batch items answer in this shape). */
+export function chatCompletionBody(s: Served<GenerationResult>) {
+  return chatCompletion({ requestId: s.requestId, model: s.modelId }, s.value);
+}
+
+export function textCompletion(a: Answering, r: GenerationResult) {
   return {
-    id: `cmpl-${s.requestId}`,
+    id: `cmpl-${a.requestId}`,
     object: 'text_completion' as const,
     created: created(),
-    model: s.modelId,
-    choices: [{ index: 0, text: s.value.text, finish_reason: s.value.finishReason, logprobs: null }],
-    usage: usage(s.usage.input, s.usage.output),
+    model: a.model,
+    choices: [{ index: 0, text: r.text, finish_reason: r.finishReason, logprobs: null }],
+    usage: usage(r.inputTokens, r.outputTokens),
   };
 }
 
@@ -73,37 +60,42 @@ function base64(vector: readonly number[]): string {
   return Buffer.from(Float32Array.from(vector).buffer).toString('base64');
 }
 
-export function embeddingListBody(s: Served<EmbedResult>, format: 'float' | 'base64' | undefined) {
+export function embeddingList(
+  a: Answering,
+  embeddings: readonly (readonly number[])[],
+  inputTokens: number,
+  asBase64: boolean,
+) {
   return {
     object: 'list' as const,
-    data: s.value.embeddings.map((e, index) => ({
+    data: embeddings.map((e, index) => ({
       object: 'embedding' as const,
       index,
-      embedding: format === 'base64' ? base64(e) : [...e],
+      embedding: asBase64 ? base64(e) : [...e],
     })),
-    model: s.modelId,
-    usage: { prompt_tokens: s.usage.input, total_tokens: s.usage.input },
+    model: a.model,
+    usage: { prompt_tokens: inputTokens, total_tokens: inputTokens },
   };
 }
 
-const frame = (data: unknown) => `data: ${JSON.stringify(data)}\n\n`;
+const frame = (data: unknown) => `data: ${JSON.stringify(data)}`;
 
 /**
- * Chat or completion chunks as server-sent events: a first chunk with the role, content deltas, a final
- * chunk with the finish reason, the usage chunk when asked for (stream_options.include_usage), [DONE].
+ * A runtime's streamed generation as OpenAI chunks, each one server-sent event: a first chunk with the
+ * role, content deltas, a final chunk with the finish reason, the usage chunk when the client asked
+ * (stream_options.include_usage), [DONE]; then the `done` event for the router's metering.
  */
-export async function* openAIEvents(
-  s: StreamServed,
+export async function* openAIChunks(
+  a: Answering,
   kind: 'chat' | 'completion',
   includeUsage: boolean,
-  onError: (err: unknown) => object,
-): AsyncIterable<string> {
-  const id = `${kind === 'chat' ? 'chatcmpl' : 'cmpl'}-${s.requestId}`;
+  events: AsyncIterable<StreamEvent>,
+): AsyncIterable<StreamEvent> {
   const base = {
-    id,
+    id: `${kind === 'chat' ? 'chatcmpl' : 'cmpl'}-${a.requestId}`,
     object: kind === 'chat' ? 'chat.completion.chunk' : 'text_completion',
     created: created(),
-    model: s.modelId,
+    model: a.model,
   };
   const choice = (text: string | undefined, finish: string | null) =>
     kind === 'chat'
@@ -114,26 +106,29 @@ export async function* openAIEvents(
           logprobs: null,
         }
       : { index: 0, text: text ?? '', finish_reason: finish, logprobs: null };
-  try {
-    if (kind === 'chat')
-      yield frame({
-        ...base,
-        choices: [
-          { index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null, logprobs: null },
-        ],
-      });
-    for await (const event of s.events as AsyncIterable<StreamEvent>) {
-      if (event.type === 'text') {
-        yield frame({ ...base, choices: [choice(event.text, null)] });
-        continue;
-      }
-      yield frame({ ...base, choices: [choice(undefined, event.finishReason)] });
-      if (includeUsage)
-        yield frame({ ...base, choices: [], usage: usage(event.inputTokens, event.outputTokens) });
+  let first = kind === 'chat';
+  for await (const event of events) {
+    if (first) {
+      first = false;
+      const role = {
+        index: 0,
+        delta: { role: 'assistant', content: '' },
+        finish_reason: null,
+        logprobs: null,
+      };
+      yield { type: 'frame', frame: frame({ ...base, choices: [role] }) };
     }
-  } catch (err) {
-    // Headers are gone: a failure mid-stream can only be told in the stream itself.
-    yield frame(onError(err));
+    if (event.type === 'text') {
+      yield { type: 'frame', frame: frame({ ...base, choices: [choice(event.text, null)] }) };
+    } else if (event.type === 'done') {
+      yield { type: 'frame', frame: frame({ ...base, choices: [choice(undefined, event.finishReason)] }) };
+      if (includeUsage)
+        yield {
+          type: 'frame',
+          frame: frame({ ...base, choices: [], usage: usage(event.inputTokens, event.outputTokens) }),
+        };
+      yield { type: 'frame', frame: 'data: [DONE]' };
+      yield event;
+    }
   }
-  yield 'data: [DONE]\n\n';
 }

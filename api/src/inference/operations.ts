@@ -1,18 +1,20 @@
 /**
  * What each inference request asks of a backend, as data the service can route, cache and meter without
  * knowing the endpoint it came from: generation (chat or completion), classification, embeddings, tokens.
- * Results are normalised, so one cached answer serves /api/inference/text and /v1/chat/completions alike.
+ * Results are normalised, so one cached answer serves the REST API's text and batch requests alike (the
+ * OpenAI-compatible API has an operation of its own: ./openai-operation.ts).
  * @module
  */
 import type { Capability } from '../../../crds/src/index.js';
-import type {
-  CallContext,
-  Classification,
-  GenerateParams,
-  GenerationInput,
-  InferenceBackend,
-  RouteTarget,
-  StreamEvent,
+import {
+  BackendError,
+  type CallContext,
+  type Classification,
+  type GenerateParams,
+  type GenerationInput,
+  type InferenceBackend,
+  type RouteTarget,
+  type StreamEvent,
 } from '../backends/backend.js';
 import type { CatalogModel } from '../catalog/catalog.js';
 
@@ -30,6 +32,12 @@ export interface Operation<T> {
   /** Same input, same output on this model. */
   deterministic(model: CatalogModel): boolean;
   call(backend: InferenceBackend, target: RouteTarget, ctx: CallContext): Promise<T>;
+  /**
+   * Why this target cannot serve the request, decided before calling it (and before asking whether it is
+   * ready): `unsupported` (a parameter it cannot honour; the chain moves on) or `rejected` (a value no
+   * target accepts; the request ends with 400).
+   */
+  refusal?(backend: InferenceBackend, target: RouteTarget): BackendError | undefined;
   tokens(result: T): { readonly input: number; readonly output: number };
 }
 
@@ -40,9 +48,12 @@ export interface GenerationResult {
   readonly outputTokens: number;
 }
 
-export interface GenerationOperation extends Operation<GenerationResult> {
+/** An operation that can also be streamed: events as they come, ending with one `done` that has the usage. */
+export interface StreamingOperation<T> extends Operation<T> {
   stream(backend: InferenceBackend, target: RouteTarget, ctx: CallContext): AsyncIterable<StreamEvent>;
 }
+
+export type GenerationOperation = StreamingOperation<GenerationResult>;
 
 const has = (model: CatalogModel, ...caps: Capability[]) =>
   caps.some((c) => model.spec.capabilities.includes(c));
@@ -63,8 +74,19 @@ export function generation(input: GenerationInput, params: GenerateParams): Gene
         model.spec.provider === 'onnx'),
     call: (backend, target, ctx) => backend.generate(target, input, params, ctx),
     stream: (backend, target, ctx) => backend.stream(target, input, params, ctx),
+    refusal: (backend) => (backend.forward ? undefined : runtimeRefusal(params)),
     tokens: (r) => ({ input: r.inputTokens, output: r.outputTokens }),
   };
+}
+
+/** A runtime honours the parameters it knows; the others the request carried are refused, by name. */
+function runtimeRefusal(params: GenerateParams): BackendError | undefined {
+  const extra = params.extra;
+  const name = extra ? Object.keys(extra).find((k) => extra[k] !== undefined) : undefined;
+  if (name === undefined) return undefined;
+  return new BackendError('unsupported', `Runtime models do not support the parameter parameters.${name}`, {
+    param: `parameters.${name}`,
+  });
 }
 
 export interface ClassifyResult {

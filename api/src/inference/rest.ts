@@ -21,8 +21,12 @@ import {
 } from './operations.js';
 import type { Served, StreamServed } from './served.js';
 
+const KNOWN_PARAMETERS = new Set(['max_tokens', 'temperature', 'top_p', 'top_k', 'seed', 'stop']);
+
+/** The parameters the router reads, and the others (the design's `other_parameters`) as `extra`. */
 export function generateParams(p: TextRequest['parameters']): GenerateParams {
   const stop = p?.stop === undefined ? undefined : typeof p.stop === 'string' ? [p.stop] : p.stop;
+  const extra = p ? Object.entries(p).filter(([name]) => !KNOWN_PARAMETERS.has(name)) : [];
   return {
     maxTokens: p?.max_tokens,
     temperature: p?.temperature,
@@ -30,6 +34,7 @@ export function generateParams(p: TextRequest['parameters']): GenerateParams {
     topK: p?.top_k,
     seed: p?.seed,
     stop,
+    ...(extra.length > 0 ? { extra: Object.fromEntries(extra) } : {}),
   };
 }
 
@@ -91,7 +96,10 @@ export function servedHeaders(
 export function servedResult(
   s: Pick<Served<unknown>, 'modelId' | 'version' | 'fallbackUsed' | 'attempts' | 'cache' | 'upstreamMs'>,
   operation: string,
-  answer: { body: unknown } | { events: AsyncIterable<string> },
+  answer:
+    | { body: unknown }
+    | { events: AsyncIterable<string> }
+    | { raw: { readonly body: string | Buffer; readonly contentType: string } },
 ): RouteResult {
   return { ...answer, headers: servedHeaders(s), upstreamMs: s.upstreamMs, operation };
 }
@@ -126,7 +134,7 @@ export async function* textEvents(s: StreamServed, onError: (err: unknown) => ob
   try {
     for await (const event of s.events as AsyncIterable<StreamEvent>) {
       if (event.type === 'text') yield sse({ output: event.text });
-      else {
+      else if (event.type === 'done') {
         const { input, output } = { input: event.inputTokens, output: event.outputTokens };
         yield sse({
           id: s.requestId,

@@ -1,38 +1,37 @@
 /**
- * The OpenAI-compatible API: /v1/models, /v1/chat/completions (streamed or not), /v1/completions and
- * /v1/embeddings, over the same routing, fallbacks, cache and metering as the REST API, so the official
- * SDKs work unchanged. `x-model-version` pins a version; `cache-control: no-cache` bypasses the cache.
+ * The OpenAI-compatible API: /v1/models (and one model), /v1/chat/completions, /v1/completions,
+ * /v1/embeddings and /v1/responses, over the same routing, fallbacks, cache and metering as the REST API,
+ * so the official SDKs work unchanged. Requests are passed through to OpenAI-compatible upstreams as sent
+ * (but for `model`) and their answers come back as sent; runtime models honour or refuse each parameter.
+ * `x-model-version` pins a version; `cache-control: no-cache` bypasses the cache. Errors are in OpenAI's
+ * shape (http/respond.ts).
  * @module
  */
+import type { CatalogModel } from '../catalog/catalog.js';
 import type { AppDeps } from '../deps.js';
-import { toApiError } from '../errors.js';
-import { type AnyRoute, type RouteContext, route } from '../http/route.js';
-import {
-  chatCompletionBody,
-  embeddingListBody,
-  messagesOf,
-  openAIEvents,
-  paramsOf,
-  promptOf,
-  textCompletionBody,
-} from '../inference/openai-format.js';
-import { embedding, generation } from '../inference/operations.js';
+import { ModelNotFoundError, toApiError } from '../errors.js';
+import { type AnyRoute, type RouteContext, type RouteResult, route } from '../http/route.js';
+import { type OpenAIAnswer, openAIOperation } from '../inference/openai-operation.js';
+import type { OpenAIEndpoint } from '../inference/openai-runtime.js';
 import { servedResult } from '../inference/rest.js';
+import type { Served, StreamServed } from '../inference/served.js';
 import {
-  type ChatCompletionRequest,
-  type CompletionRequest,
   chatCompletion,
   chatCompletionRequest,
   completionRequest,
-  type EmbeddingRequest,
   embeddingList,
   embeddingRequest,
+  modelObject,
   modelObjects,
+  responseObject,
+  responseRequest,
   textCompletion,
 } from '../schemas/openai.js';
 import { requestContext } from './inference.js';
 
-function routingOf(ctx: RouteContext<{ model: string }, unknown>) {
+type Body = Record<string, unknown> & { model: string; stream?: boolean };
+
+function routingOf(ctx: RouteContext<Body, unknown>) {
   const version = ctx.headers['x-model-version'];
   return {
     modelId: ctx.body.model,
@@ -41,8 +40,41 @@ function routingOf(ctx: RouteContext<{ model: string }, unknown>) {
   };
 }
 
+function modelView(m: CatalogModel) {
+  return {
+    id: m.name,
+    object: 'model' as const,
+    created: Math.floor(Date.parse(m.createdAt ?? '1970-01-01T00:00:00Z') / 1000),
+    owned_by: m.spec.provider,
+  };
+}
+
+/** The events of a served stream as written: each event as it came, an error event and [DONE] on failure. */
+async function* sseOf(served: StreamServed): AsyncIterable<string> {
+  try {
+    for await (const event of served.events) if (event.type === 'frame') yield `${event.frame}\n\n`;
+  } catch (err) {
+    // Headers are gone: a failure mid-stream can only be told in the stream itself.
+    yield `data: ${JSON.stringify(toApiError(err).toOpenAIBody())}\n\n`;
+    yield 'data: [DONE]\n\n';
+  }
+}
+
+function openAIHandler(deps: AppDeps, endpoint: OpenAIEndpoint) {
+  return async (ctx: RouteContext<Body, unknown>): Promise<RouteResult> => {
+    const op = openAIOperation(endpoint, ctx.body);
+    if (ctx.body.stream === true && endpoint !== 'embeddings') {
+      const served = await deps.inference.stream(op, routingOf(ctx), requestContext(ctx));
+      return servedResult(served, op.name, { events: sseOf(served) });
+    }
+    const served: Served<OpenAIAnswer> = await deps.inference.run(op, routingOf(ctx), requestContext(ctx));
+    return servedResult(served, op.name, {
+      raw: { body: served.value.body, contentType: served.value.contentType },
+    });
+  };
+}
+
 export function openAIRoutes(deps: AppDeps): AnyRoute[] {
-  const streamError = (err: unknown) => toApiError(err).toBody();
   return [
     route({
       method: 'get',
@@ -50,74 +82,63 @@ export function openAIRoutes(deps: AppDeps): AnyRoute[] {
       summary: 'The models, in the OpenAI list format',
       tag: 'openai',
       responses: { 200: { description: 'Every AIModel', schema: modelObjects } },
-      handler: async () => ({
-        body: {
-          object: 'list',
-          data: deps.catalog.models().map((m) => ({
-            id: m.name,
-            object: 'model',
-            created: Math.floor(Date.parse(m.createdAt ?? '1970-01-01T00:00:00Z') / 1000),
-            owned_by: m.spec.provider,
-          })),
-        },
-      }),
+      handler: async () => ({ body: { object: 'list', data: deps.catalog.models().map(modelView) } }),
     }),
-    route<ChatCompletionRequest>({
+    route({
+      method: 'get',
+      path: '/v1/models/:model_id',
+      summary: 'One model, in the OpenAI format',
+      tag: 'openai',
+      responses: { 200: { description: 'The AIModel', schema: modelObject } },
+      handler: async (ctx) => {
+        const id = ctx.params.model_id as string;
+        const model = deps.catalog.model(id);
+        if (!model)
+          throw new ModelNotFoundError(`No model named ${id}`, { model_id: id }, { param: 'model' });
+        return { body: modelView(model) };
+      },
+    }),
+    route<Body>({
       method: 'post',
       path: '/v1/chat/completions',
       hot: true,
       summary: 'OpenAI-compatible chat completions, streamed as server-sent events when `stream` is true',
       tag: 'openai',
-      body: chatCompletionRequest,
+      body: chatCompletionRequest as never,
       responses: {
         200: { description: 'A chat.completion (or chat.completion.chunk events)', schema: chatCompletion },
       },
-      handler: async (ctx) => {
-        const op = generation({ kind: 'chat', messages: messagesOf(ctx.body) }, paramsOf(ctx.body));
-        if (ctx.body.stream) {
-          const served = await deps.inference.stream(op, routingOf(ctx), requestContext(ctx));
-          const usage = ctx.body.stream_options?.include_usage ?? false;
-          return servedResult(served, op.name, { events: openAIEvents(served, 'chat', usage, streamError) });
-        }
-        const served = await deps.inference.run(op, routingOf(ctx), requestContext(ctx));
-        return servedResult(served, op.name, { body: chatCompletionBody(served) });
-      },
+      handler: openAIHandler(deps, 'chat'),
     }),
-    route<CompletionRequest>({
+    route<Body>({
       method: 'post',
       path: '/v1/completions',
       hot: true,
       summary: 'OpenAI-compatible (legacy) text completions',
       tag: 'openai',
-      body: completionRequest,
+      body: completionRequest as never,
       responses: { 200: { description: 'A text_completion', schema: textCompletion } },
-      handler: async (ctx) => {
-        const op = generation({ kind: 'completion', prompt: promptOf(ctx.body) }, paramsOf(ctx.body));
-        if (ctx.body.stream) {
-          const served = await deps.inference.stream(op, routingOf(ctx), requestContext(ctx));
-          const usage = ctx.body.stream_options?.include_usage ?? false;
-          return servedResult(served, op.name, {
-            events: openAIEvents(served, 'completion', usage, streamError),
-          });
-        }
-        const served = await deps.inference.run(op, routingOf(ctx), requestContext(ctx));
-        return servedResult(served, op.name, { body: textCompletionBody(served) });
-      },
+      handler: openAIHandler(deps, 'completions'),
     }),
-    route<EmbeddingRequest>({
+    route<Body>({
       method: 'post',
       path: '/v1/embeddings',
       hot: true,
       summary: 'OpenAI-compatible embeddings (float or base64)',
       tag: 'openai',
-      body: embeddingRequest,
+      body: embeddingRequest as never,
       responses: { 200: { description: 'An embedding list', schema: embeddingList } },
-      handler: async (ctx) => {
-        const texts = typeof ctx.body.input === 'string' ? [ctx.body.input] : ctx.body.input;
-        const op = embedding(texts, true);
-        const served = await deps.inference.run(op, routingOf(ctx), requestContext(ctx));
-        return servedResult(served, op.name, { body: embeddingListBody(served, ctx.body.encoding_format) });
-      },
+      handler: openAIHandler(deps, 'embeddings'),
+    }),
+    route<Body>({
+      method: 'post',
+      path: '/v1/responses',
+      hot: true,
+      summary: 'The OpenAI Responses API (streamed when `stream` is true), for OpenAI-compatible providers',
+      tag: 'openai',
+      body: responseRequest as never,
+      responses: { 200: { description: 'A response object (or its events)', schema: responseObject } },
+      handler: openAIHandler(deps, 'responses'),
     }),
   ];
 }

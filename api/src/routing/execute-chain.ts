@@ -6,9 +6,9 @@
  */
 import { BackendError, type FailureKind, type RouteTarget, type UpstreamClock } from '../backends/backend.js';
 import {
+  fromBackendError,
   ModelUnavailableError,
   RequestCancelledError,
-  UpstreamRejectedError,
   UpstreamTimeoutError,
 } from '../errors.js';
 import { type ChainStep, type FallbackChain, isAvailable, movesToNextTarget } from './fallback-chain.js';
@@ -42,6 +42,8 @@ export interface ChainOptions {
   readonly retry?: RetryPolicy;
   readonly signal?: AbortSignal;
   readonly onRetry?: (target: RouteTarget, error: BackendError) => void;
+  /** Why a target cannot serve this request, decided before calling it (see Operation.refusal). */
+  readonly refusal?: (target: RouteTarget) => BackendError | undefined;
 }
 
 type Call<T> = (target: RouteTarget, attemptDeadline: number, upstream: UpstreamClock) => Promise<T>;
@@ -65,9 +67,8 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 /** Errors that end the whole request at once: the request itself is at fault, or the caller left. */
 function terminal(err: unknown, target: RouteTarget): Error | undefined {
   if (!(err instanceof BackendError)) return err as Error;
-  if (err.kind === 'rejected') return new UpstreamRejectedError(err.message, { ...where(target) });
   if (err.kind === 'cancelled') return new RequestCancelledError('The request was cancelled');
-  return movesToNextTarget(err.kind) ? undefined : err;
+  return movesToNextTarget(err.kind) ? undefined : fromBackendError(err, { ...where(target) });
 }
 
 /** One walk: the attempts so far and the time spent upstream. */
@@ -75,6 +76,9 @@ class Walk<T> {
   readonly attempts: Attempt[];
   upstreamMs = 0;
   timedOut = false;
+  /** The first target that could not honour the request, and whether any target failed otherwise. */
+  unsupported?: BackendError;
+  otherFailure = false;
   readonly #o: ChainOptions;
   readonly #call: Call<T>;
 
@@ -130,9 +134,11 @@ class Walk<T> {
       if (fatal) throw fatal;
       const failure = err as BackendError;
       this.timedOut = failure.kind === 'timeout';
+      if (failure.kind === 'unsupported') this.unsupported ??= failure;
+      else this.otherFailure = true;
       this.attempts.push({
         ...where(step.target),
-        outcome: failure.circuitOpen ? 'skipped' : 'failed',
+        outcome: failure.circuitOpen || failure.kind === 'unsupported' ? 'skipped' : 'failed',
         kind: failure.kind,
         reason: failure.message,
         duration_ms: Math.round(ms),
@@ -150,6 +156,18 @@ export async function executeChain<T>(
 ): Promise<ChainResult<T>> {
   const walk = new Walk(chain, call, options);
   for (const [stepIndex, step] of chain.steps.entries()) {
+    const refused = options.refusal?.(step.target);
+    if (refused) {
+      if (!movesToNextTarget(refused.kind)) throw fromBackendError(refused, { ...where(step.target) });
+      walk.unsupported ??= refused;
+      walk.attempts.push({
+        ...where(step.target),
+        outcome: 'skipped',
+        kind: refused.kind,
+        reason: refused.message,
+      });
+      continue;
+    }
     if (!isAvailable(step.target)) {
       walk.attempts.push({ ...where(step.target), outcome: 'skipped', reason: 'not ready' });
       continue;
@@ -160,6 +178,8 @@ export async function executeChain<T>(
     if (walk.timedOut && Date.now() >= options.deadline) break;
   }
   const details = { attempts: walk.attempts };
+  // Nothing failed but for what the request asks: the client's to change, not a model's outage.
+  if (walk.unsupported && !walk.otherFailure) throw fromBackendError(walk.unsupported, details);
   if (walk.timedOut)
     throw new UpstreamTimeoutError('The request timed out before any model answered', details);
   throw new ModelUnavailableError('No model in the fallback chain could serve the request', details);

@@ -5,6 +5,7 @@
  */
 import type { FailureKind, RouteTarget } from '../backends/backend.js';
 import type { CatalogModel } from '../catalog/catalog.js';
+import { policyOf } from './failure-policy.js';
 import { selectVersion } from './select-version.js';
 
 export interface ChainStep {
@@ -35,17 +36,9 @@ export interface ChainInput {
   readonly lookup: (name: string) => CatalogModel | undefined;
 }
 
-/** Failures after which another target may still succeed. A request the model rejected would fail anywhere. */
-const MOVES_TO_NEXT: ReadonlySet<FailureKind> = new Set([
-  'unavailable',
-  'timeout',
-  'overloaded',
-  'upstream_error',
-  'misconfigured',
-]);
-
+/** Failures after which another target may still succeed (the policy table's). */
 export function movesToNextTarget(kind: FailureKind): boolean {
-  return MOVES_TO_NEXT.has(kind);
+  return policyOf(kind).nextTarget;
 }
 
 /** Whether a target can take traffic now (its version is ready, or its external model is ready). */

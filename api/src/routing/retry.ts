@@ -2,7 +2,8 @@
  * When to try the same target again, and how long to wait first. Pure (randomness and clock injected).
  * @module
  */
-import type { BackendError, FailureKind } from '../backends/backend.js';
+import type { BackendError } from '../backends/backend.js';
+import { policyOf } from './failure-policy.js';
 
 export interface RetryPolicy {
   /** Attempts on one target before moving to the next (1 = no retry). */
@@ -20,14 +21,6 @@ export const DEFAULT_RETRY: RetryPolicy = {
   maxRetryAfterMs: 5000,
 };
 
-/** Failures the same target may not repeat: it was down, slow, busy or failed on its side. */
-const RETRYABLE: ReadonlySet<FailureKind> = new Set([
-  'unavailable',
-  'timeout',
-  'overloaded',
-  'upstream_error',
-]);
-
 /**
  * How long to wait before attempt `attempt + 1` on the same target, or undefined to move on: an open
  * circuit, a non-retryable failure, no attempts left, a Retry-After longer than we accept, or a wait that
@@ -40,7 +33,7 @@ export function retryDelay(
   timeLeftMs: number,
   random: () => number = Math.random,
 ): number | undefined {
-  if (error.circuitOpen || !RETRYABLE.has(error.kind) || attempt >= policy.attemptsPerTarget)
+  if (error.circuitOpen || !policyOf(error.kind).retrySameTarget || attempt >= policy.attemptsPerTarget)
     return undefined;
   let delay: number;
   if (error.retryAfterMs !== undefined) {

@@ -32,7 +32,7 @@ const useFallbacks = z
   .describe("Try the model's fallback chain when the chosen version is unavailable or fails");
 
 export const generationParameters = z
-  .strictObject({
+  .looseObject({
     max_tokens: z.number().int().min(1).max(8192).optional(),
     temperature: z.number().min(0).max(2).optional().describe('0 is greedy'),
     top_p: z.number().gt(0).max(1).optional(),
@@ -49,7 +49,9 @@ export const generationParameters = z
       .optional()
       .describe('Generation stops before any of these strings'),
   })
-  .describe('Generation parameters; unknown names are rejected');
+  .describe(
+    'Generation parameters. Others (e.g. presence_penalty, response_format) are passed as they are to OpenAI-compatible providers and refused with 400 by runtime models',
+  );
 
 export const textRequest = z.strictObject({
   model_id: modelId,

@@ -101,16 +101,15 @@ describe('api/router: the response cache (Redis)', function () {
     expect((await text(input, { temperature: 0 }, {}, 'brief')).headers.get('x-cache')).to.equal('MISS');
   });
 
-  it('shares answers between /api/inference/text and /v1/chat/completions (same chat, same parameters)', async () => {
+  it('keys /v1 answers on the whole body: a request differing only in tools never shares an answer', async () => {
     const input = fresh();
-    await text(input);
-    const res = await router.post('/v1/chat/completions', {
-      model: 'alpha',
-      temperature: 0,
-      messages: [{ role: 'user', content: input }],
-    });
-    expect(res.headers.get('x-cache')).to.equal('HIT');
-    expect(res.body.choices[0].message.content).to.equal(`echo: ${input}`);
+    const chat = { model: 'alpha', temperature: 0, messages: [{ role: 'user', content: input }] };
+    expect((await router.post('/v1/chat/completions', chat)).headers.get('x-cache')).to.equal('MISS');
+    expect((await router.post('/v1/chat/completions', chat)).headers.get('x-cache')).to.equal('HIT');
+    const tools = [{ type: 'function', function: { name: 'now', parameters: { type: 'object' } } }];
+    const withTools = await router.post('/v1/chat/completions', { ...chat, tools });
+    expect(withTools.headers.get('x-cache')).to.equal('MISS');
+    expect(a.requests.at(-1)?.body.tools).to.deep.equal(tools);
   });
 
   it("never caches a fallback's answer under the model that was asked for", async () => {
@@ -123,21 +122,26 @@ describe('api/router: the response cache (Redis)', function () {
     expect(again.headers.get('x-cache')).to.equal('MISS');
   });
 
-  it('replays a cached answer as a stream', async () => {
+  it('replays a cached stream as the events it passed through', async () => {
     const input = fresh();
-    await text(input);
-    const res = await fetch(`${router.url}/v1/chat/completions`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        model: 'alpha',
-        temperature: 0,
-        stream: true,
-        messages: [{ role: 'user', content: input }],
-      }),
-    });
-    expect(res.headers.get('x-cache')).to.equal('HIT');
-    expect(await res.text()).to.include(`"content":"echo: ${input}"`);
+    const ask = () =>
+      fetch(`${router.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          model: 'alpha',
+          temperature: 0,
+          stream: true,
+          messages: [{ role: 'user', content: input }],
+        }),
+      });
+    const first = await ask();
+    expect(first.headers.get('x-cache')).to.equal('MISS');
+    const sent = await first.text();
+    const again = await ask();
+    expect(again.headers.get('x-cache')).to.equal('HIT');
+    expect(await again.text()).to.equal(sent);
+    expect(sent).to.include('"content":" ').and.include('data: [DONE]');
   });
 });
 

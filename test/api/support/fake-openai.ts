@@ -17,6 +17,8 @@ export type Fault =
   | 'drop'
   | 'broken-stream';
 
+export type Scripted = { json: unknown; status?: number } | { events: string[] };
+
 export interface FakeOpenAI {
   readonly baseURL: string;
   /** Requests received, newest last. */
@@ -31,6 +33,11 @@ export interface FakeOpenAI {
   delayMs: number;
   /** When set and it returns a promise for a request's body, the answer waits for that promise. */
   hold?: (body: Record<string, unknown>) => Promise<unknown> | undefined;
+  /**
+   * When set and it returns an answer for a request, that is sent instead of the echo: a JSON body, or
+   * server-sent events (each without its blank line; `data: [DONE]` is not added).
+   */
+  respond?: (path: string, body: Record<string, unknown>) => Scripted | undefined;
   close(): Promise<void>;
 }
 
@@ -87,7 +94,45 @@ function streamed(res: ServerResponse, body: Record<string, unknown>, chat: bool
   res.end('data: [DONE]\n\n');
 }
 
+function responses(res: ServerResponse, body: Record<string, unknown>): void {
+  const text = `echo: ${typeof body.input === 'string' ? body.input : JSON.stringify(body.input)}`;
+  const response = {
+    id: 'resp_test',
+    object: 'response',
+    created_at: 0,
+    status: 'completed',
+    model: body.model,
+    output: [
+      {
+        type: 'message',
+        id: 'msg_test',
+        status: 'completed',
+        role: 'assistant',
+        content: [{ type: 'output_text', text, annotations: [] }],
+      },
+    ],
+    usage: { input_tokens: 4, output_tokens: 2, total_tokens: 6 },
+  };
+  if (!body.stream) {
+    send(res, 200, response);
+    return;
+  }
+  res.writeHead(200, { 'content-type': 'text/event-stream' });
+  const event = (type: string, data: Record<string, unknown>) =>
+    res.write(`event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`);
+  event('response.created', { response: { ...response, status: 'in_progress', output: [], usage: null } });
+  event('response.output_text.delta', {
+    item_id: 'msg_test',
+    output_index: 0,
+    content_index: 0,
+    delta: text,
+  });
+  event('response.completed', { response });
+  res.end();
+}
+
 function answer(path: string, body: Record<string, unknown>, res: ServerResponse, broken: boolean) {
+  if (path.endsWith('/responses')) return responses(res, body);
   const chat = path.endsWith('/chat/completions');
   if ((chat || path.endsWith('/completions')) && body.stream) return streamed(res, body, chat, broken);
   const text = `echo: ${lastContent(body)}`;
@@ -112,7 +157,7 @@ function answer(path: string, body: Record<string, unknown>, res: ServerResponse
     });
   }
   if (path.endsWith('/embeddings')) {
-    const input = body.input as string[];
+    const input = (Array.isArray(body.input) ? body.input : [body.input]) as unknown[];
     return send(res, 200, {
       object: 'list',
       model: body.model,
@@ -125,7 +170,7 @@ function answer(path: string, body: Record<string, unknown>, res: ServerResponse
 
 export async function startFakeOpenAI(): Promise<FakeOpenAI> {
   const requests: FakeOpenAI['requests'] = [];
-  const fake: Pick<FakeOpenAI, 'fault' | 'script' | 'retryAfter' | 'delayMs' | 'hold'> = {
+  const fake: Pick<FakeOpenAI, 'fault' | 'script' | 'retryAfter' | 'delayMs' | 'hold' | 'respond'> = {
     fault: 'none',
     script: [],
     retryAfter: '1',
@@ -154,6 +199,13 @@ export async function startFakeOpenAI(): Promise<FakeOpenAI> {
         case 'drop':
           return req.socket.destroy();
         default: {
+          const scripted = fake.respond?.(req.url ?? '', body);
+          if (scripted && 'json' in scripted) return send(res, scripted.status ?? 200, scripted.json);
+          if (scripted) {
+            res.writeHead(200, { 'content-type': 'text/event-stream' });
+            for (const event of scripted.events) res.write(`${event}\n\n`);
+            return res.end();
+          }
           const held = fake.hold?.(body);
           if (held !== undefined) {
             void held.then(() => answer(req.url ?? '', body, res, false));

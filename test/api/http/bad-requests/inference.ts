@@ -39,13 +39,13 @@ export const INFERENCE_CASES: Case[] = [
     message: 'unknown field: temprature',
   },
   {
-    what: 'an unknown parameter',
+    what: 'a parameter a runtime model cannot honour',
     method: 'POST',
     path: '/api/inference/text',
     body: json({ model_id: 'story-writer', input: 'hi', parameters: { max_token: 5 } }),
     status: 400,
-    code: 'invalid_request',
-    message: 'max_token',
+    code: 'unsupported_parameter',
+    message: 'parameters.max_token',
   },
   {
     what: 'temperature out of range',

@@ -1,0 +1,304 @@
+/**
+ * OpenAI requests for models our runtimes serve: every parameter is honoured or refused, never ignored.
+ * A parameter a runtime cannot honour (tools, images, logprobs, n > 1, ...) is an `unsupported` failure
+ * naming it (the fallback chain may find a target that can; otherwise the client gets 400 with `param`);
+ * a value no target could accept (`max_tokens: 1.5`) is `rejected`. The table of every parameter is in
+ * docs/openai-compatibility.md. Pure.
+ * @module
+ */
+import {
+  BackendError,
+  type ChatMessage,
+  type GenerateParams,
+  type GenerationInput,
+} from '../backends/backend.js';
+
+export type OpenAIEndpoint = 'chat' | 'completions' | 'embeddings' | 'responses';
+
+type Body = Readonly<Record<string, unknown>>;
+
+const unsupported = (param: string, why: string) =>
+  new BackendError('unsupported', `${why} (parameter ${param})`, { param });
+const invalid = (param: string, why: string) =>
+  new BackendError('rejected', `Invalid ${param}: ${why}`, { param });
+
+const absent = (v: unknown) => v === undefined || v === null;
+
+/** Parameters that change nothing a runtime computes: identifiers and hints for OpenAI's own services. */
+const NO_EFFECT = new Set(['model', 'user', 'metadata', 'safety_identifier', 'prompt_cache_key']);
+
+function intParam(body: Body, name: string, min: number, max: number): number | undefined {
+  const v = body[name];
+  if (absent(v)) return undefined;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)
+    throw invalid(name, `expected an integer from ${min} to ${max}`);
+  return v;
+}
+
+function numberParam(
+  body: Body,
+  name: string,
+  min: number,
+  max: number,
+  minExclusive = false,
+): number | undefined {
+  const v = body[name];
+  if (absent(v)) return undefined;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v > max || (minExclusive ? v <= min : v < min))
+    throw invalid(
+      name,
+      `expected a number ${minExclusive ? 'above' : 'from'} ${min} ${minExclusive ? 'up to' : 'to'} ${max}`,
+    );
+  return v;
+}
+
+function stopParam(body: Body): string[] | undefined {
+  const v = body.stop;
+  if (absent(v)) return undefined;
+  const list = typeof v === 'string' ? [v] : v;
+  if (!Array.isArray(list) || list.length > 4 || list.some((s) => typeof s !== 'string' || s.length === 0))
+    throw invalid('stop', 'expected a string or up to 4 non-empty strings');
+  return list.length === 0 ? undefined : (list as string[]);
+}
+
+function streamParams(body: Body): void {
+  if (!absent(body.stream) && typeof body.stream !== 'boolean') throw invalid('stream', 'expected a boolean');
+  const o = body.stream_options;
+  if (absent(o)) return;
+  if (typeof o !== 'object' || Array.isArray(o)) throw invalid('stream_options', 'expected an object');
+  for (const [name, value] of Object.entries(o as Body)) {
+    if (name === 'include_usage') {
+      if (!absent(value) && typeof value !== 'boolean')
+        throw invalid('stream_options.include_usage', 'expected a boolean');
+    } else if (!absent(value))
+      throw unsupported(`stream_options.${name}`, 'Runtime models do not support this option');
+  }
+}
+
+/** Sampling and length, shared by chat and text completions. */
+function sampling(body: Body, maxTokensNames: readonly string[]): GenerateParams {
+  const maxes = maxTokensNames.map((n) => intParam(body, n, 1, 1_000_000)).filter((v) => v !== undefined);
+  const stop = stopParam(body);
+  const temperature = numberParam(body, 'temperature', 0, 2);
+  const topP = numberParam(body, 'top_p', 0, 1, true);
+  const topK = intParam(body, 'top_k', 1, 1000);
+  const seed = intParam(body, 'seed', Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
+  streamParams(body);
+  return {
+    ...(maxes.length > 0 ? { maxTokens: Math.min(...maxes) } : {}),
+    ...(temperature === undefined ? {} : { temperature }),
+    ...(topP === undefined ? {} : { topP }),
+    ...(topK === undefined ? {} : { topK }),
+    // Runtimes take a 32-bit seed; larger ones fold into that range, the same seed giving the same output.
+    ...(seed === undefined ? {} : { seed: ((seed % 2 ** 31) + 2 ** 31) % 2 ** 31 }),
+    ...(stop === undefined ? {} : { stop }),
+  };
+}
+
+/** The parameters honoured only at their neutral value (anything else asks for what runtimes lack). */
+function neutral(body: Body, name: string, isNeutral: (v: unknown) => boolean, why: string): void {
+  const v = body[name];
+  if (!absent(v) && !isNeutral(v)) throw unsupported(name, why);
+}
+
+const COMMON = new Set([
+  ...NO_EFFECT,
+  'max_tokens',
+  'temperature',
+  'top_p',
+  'top_k',
+  'seed',
+  'stop',
+  'stream',
+  'stream_options',
+  'n',
+  'logprobs',
+  'top_logprobs',
+  'logit_bias',
+  'frequency_penalty',
+  'presence_penalty',
+  'store',
+  'service_tier',
+]);
+
+function common(body: Body): void {
+  neutral(body, 'n', (v) => v === 1, 'Runtime models generate one choice per request');
+  neutral(
+    body,
+    'logit_bias',
+    (v) => typeof v === 'object' && Object.keys(v as object).length === 0,
+    'Runtime models do not support logit_bias',
+  );
+  neutral(body, 'frequency_penalty', (v) => v === 0, 'Runtime models do not support penalties');
+  neutral(body, 'presence_penalty', (v) => v === 0, 'Runtime models do not support penalties');
+  neutral(body, 'store', (v) => v === false, 'Runtime models do not store completions');
+  neutral(
+    body,
+    'service_tier',
+    (v) => v === 'auto' || v === 'default',
+    'Runtime models have one service tier',
+  );
+}
+
+function unknownParams(body: Body, known: ReadonlySet<string>): void {
+  for (const name of Object.keys(body)) {
+    if (!known.has(name) && !absent(body[name]))
+      throw unsupported(name, `Runtime models do not support the parameter ${name}`);
+  }
+}
+
+const CHAT = new Set([
+  ...COMMON,
+  'messages',
+  'max_completion_tokens',
+  'tools',
+  'tool_choice',
+  'parallel_tool_calls',
+  'functions',
+  'function_call',
+  'response_format',
+  'modalities',
+]);
+
+const ROLES = new Set(['system', 'developer', 'user', 'assistant']);
+
+function chatMessages(value: unknown): ChatMessage[] {
+  if (!Array.isArray(value) || value.length === 0)
+    throw invalid('messages', 'expected a non-empty array of messages');
+  return value.map(chatMessage);
+}
+
+function chatMessage(m: unknown, i: number): ChatMessage {
+  const at = `messages[${i}]`;
+  if (typeof m !== 'object' || m === null || Array.isArray(m)) throw invalid(at, 'expected a message object');
+  const message = m as Body;
+  const role = message.role;
+  if (role === 'tool' || role === 'function')
+    throw unsupported(`${at}.role`, 'Runtime models do not take tool results');
+  if (typeof role !== 'string' || !ROLES.has(role))
+    throw invalid(`${at}.role`, 'expected system, developer, user, assistant or tool');
+  const extra = Object.keys(message).find((k) => k !== 'role' && k !== 'content' && !absent(message[k]));
+  if (extra === 'tool_calls' || extra === 'function_call')
+    throw unsupported(`${at}.${extra}`, 'Runtime models do not make tool calls');
+  if (extra !== undefined)
+    throw unsupported(`${at}.${extra}`, `Runtime models do not support the message field ${extra}`);
+  return { role: role as ChatMessage['role'], content: messageText(message.content, at) };
+}
+
+function messageText(content: unknown, at: string): string {
+  if (typeof content === 'string') return content;
+  if (!Array.isArray(content))
+    throw invalid(`${at}.content`, 'expected a string or an array of content parts');
+  return content
+    .map((part, j) => {
+      const type = (part as Body | null)?.type;
+      if (type !== 'text') {
+        if (typeof type === 'string')
+          throw unsupported(`${at}.content[${j}]`, `Runtime models read text only, not ${type} parts`);
+        throw invalid(`${at}.content[${j}]`, 'expected a content part with a type');
+      }
+      const text = (part as Body).text;
+      if (typeof text !== 'string') throw invalid(`${at}.content[${j}].text`, 'expected a string');
+      return text;
+    })
+    .join('');
+}
+
+export interface RuntimeGeneration {
+  readonly input: GenerationInput;
+  readonly params: GenerateParams;
+}
+
+/** A chat completion request as a runtime generation, or the parameter it cannot honour. */
+export function runtimeChat(body: Body): RuntimeGeneration {
+  const messages = chatMessages(body.messages);
+  const params = sampling(body, ['max_tokens', 'max_completion_tokens']);
+  common(body);
+  neutral(body, 'logprobs', (v) => v === false, 'Runtime models do not return logprobs');
+  neutral(body, 'top_logprobs', () => false, 'Runtime models do not return logprobs');
+  const noTools = body.tool_choice === 'none';
+  neutral(
+    body,
+    'tools',
+    (v) => noTools || (Array.isArray(v) && v.length === 0),
+    'Runtime models do not call tools',
+  );
+  neutral(
+    body,
+    'functions',
+    (v) => noTools || (Array.isArray(v) && v.length === 0),
+    'Runtime models do not call tools',
+  );
+  neutral(body, 'tool_choice', (v) => v === 'none' || v === 'auto', 'Runtime models do not call tools');
+  neutral(body, 'function_call', (v) => v === 'none' || v === 'auto', 'Runtime models do not call tools');
+  neutral(body, 'parallel_tool_calls', (v) => typeof v === 'boolean', 'Runtime models do not call tools');
+  neutral(
+    body,
+    'response_format',
+    (v) => (v as Body | null)?.type === 'text',
+    'Runtime models answer plain text only: response_format must be {"type": "text"}',
+  );
+  neutral(
+    body,
+    'modalities',
+    (v) => Array.isArray(v) && v.every((m) => m === 'text'),
+    'Runtime models answer text only',
+  );
+  unknownParams(body, CHAT);
+  return { input: { kind: 'chat', messages }, params };
+}
+
+const COMPLETIONS = new Set([...COMMON, 'prompt', 'echo', 'suffix', 'best_of']);
+
+/** A (legacy) text completion request as a runtime generation, or the parameter it cannot honour. */
+export function runtimeCompletion(body: Body): RuntimeGeneration {
+  let prompt = body.prompt;
+  if (Array.isArray(prompt)) {
+    if (prompt.some((p) => typeof p !== 'string'))
+      throw unsupported('prompt', 'Runtime models take text prompts, not token arrays');
+    if (prompt.length !== 1) throw unsupported('prompt', 'Runtime models take one prompt per request');
+    prompt = prompt[0];
+  }
+  if (typeof prompt !== 'string' || prompt.length === 0)
+    throw invalid('prompt', 'expected a non-empty string');
+  const params = sampling(body, ['max_tokens']);
+  common(body);
+  neutral(body, 'logprobs', (v) => v === 0, 'Runtime models do not return logprobs');
+  neutral(body, 'echo', (v) => v === false, 'Runtime models do not echo the prompt');
+  neutral(body, 'suffix', (v) => v === '', 'Runtime models do not complete toward a suffix');
+  neutral(body, 'best_of', (v) => v === 1, 'Runtime models generate one choice per request');
+  unknownParams(body, COMPLETIONS);
+  return { input: { kind: 'completion', prompt }, params };
+}
+
+const EMBEDDINGS = new Set([...NO_EFFECT, 'input', 'encoding_format', 'dimensions']);
+
+export interface RuntimeEmbedding {
+  readonly texts: readonly string[];
+  readonly base64: boolean;
+}
+
+/** An embeddings request for a runtime, or the parameter it cannot honour. */
+export function runtimeEmbeddings(body: Body): RuntimeEmbedding {
+  const input = body.input;
+  const texts = typeof input === 'string' ? [input] : input;
+  if (!Array.isArray(texts) || texts.length === 0)
+    throw invalid('input', 'expected a string or a non-empty array of strings');
+  if (texts.some((t) => typeof t !== 'string'))
+    throw unsupported('input', 'Runtime models embed text, not token arrays');
+  if (texts.some((t) => (t as string).length === 0)) throw invalid('input', 'texts must not be empty');
+  const format = body.encoding_format;
+  if (!absent(format) && format !== 'float' && format !== 'base64')
+    throw invalid('encoding_format', 'expected float or base64');
+  neutral(body, 'dimensions', () => false, 'Runtime models embed at their own dimensions');
+  unknownParams(body, EMBEDDINGS);
+  return { texts: texts as string[], base64: format === 'base64' };
+}
+
+/** The Responses API is passed through to OpenAI-compatible upstreams; runtimes do not serve it yet. */
+export function runtimeResponses(): never {
+  throw new BackendError(
+    'unsupported',
+    'The Responses API is served for models of OpenAI-compatible providers only; use /v1/chat/completions for runtime models',
+  );
+}
