@@ -84,7 +84,11 @@ export function composeRouter(options: ComposeOptions): RouterParts {
   const cache =
     options.cache ??
     new MemoryResponseCache({ maxEntries: config.CACHE_MAX_ENTRIES, maxBytes: config.CACHE_MAX_BYTES });
-  const upstreams = new OpenAIBackend(options.apiKeys, breakers);
+  const upstreams = new OpenAIBackend(options.apiKeys, breakers, {
+    maxResponseBytes: config.UPSTREAM_MAX_RESPONSE_BYTES,
+    streamIdleMs: config.STREAM_IDLE_TIMEOUT_MS,
+    streamTimeoutMs: config.STREAM_TIMEOUT_MS,
+  });
   const inference = new InferenceService({
     catalog,
     backends: new BackendRegistry({ onnx: runtimes, openai: upstreams }),

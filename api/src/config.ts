@@ -44,6 +44,12 @@ export const configSchema = z.object({
   LOCAL_MAX_REPLICAS: int(1, 16).default(1),
   /** Whether runtime processes' logs go to this process's stdout/stderr. */
   LOCAL_RUNTIME_OUTPUT: z.enum(['inherit', 'ignore']).default('inherit'),
+  /** Largest non-streamed answer read from an OpenAI-compatible upstream; past it the attempt fails (502). */
+  UPSTREAM_MAX_RESPONSE_BYTES: int(1024, 1024 * 1024 * 1024).default(32 * 1024 * 1024),
+  /** Longest silence between two events of a stream before it counts as stalled (error event, [DONE]). */
+  STREAM_IDLE_TIMEOUT_MS: int(100, 600_000).default(30_000),
+  /** Longest a whole upstream stream may run. */
+  STREAM_TIMEOUT_MS: int(1000, 3_600_000).default(600_000),
   /** Deadline of one inference request, across every fallback attempt. */
   REQUEST_TIMEOUT_MS: int(100, 600_000).default(30_000),
   MAX_BODY_BYTES: int(1024, 64 * 1024 * 1024).default(1024 * 1024),

@@ -5,12 +5,12 @@
  * @module
  */
 import type { Logger } from 'pino';
-import type { StreamEvent } from '../backends/backend.js';
+import { BackendError, type StreamEvent } from '../backends/backend.js';
 import type { BackendRegistry } from '../backends/registry.js';
 import type { CachedResponse, ResponseCache } from '../cache/response-cache.js';
 import type { Catalog, CatalogModel } from '../catalog/catalog.js';
-import { ModelNotFoundError, UnsupportedTaskError } from '../errors.js';
-import { type ChainResult, executeChain } from '../routing/execute-chain.js';
+import { ModelNotFoundError, UnsupportedTaskError, UpstreamError } from '../errors.js';
+import { type Attempt, type ChainResult, executeChain } from '../routing/execute-chain.js';
 import { buildFallbackChain, type FallbackChain } from '../routing/fallback-chain.js';
 import type { RetryPolicy } from '../routing/retry.js';
 import { type CacheMode, type CachePlan, type CacheStatus, cachePlan } from './cache-key.js';
@@ -264,6 +264,7 @@ export class InferenceService {
     let frameBytes = 0;
     let done: Extract<StreamEvent, { type: 'done' }> | undefined;
     let next = first;
+    let broken: unknown;
     try {
       while (!next.done) {
         const event = next.value;
@@ -274,25 +275,32 @@ export class InferenceService {
           frames?.push(event.frame);
         } else done = event;
         yield event;
-        next = await iterator.next();
+        next = await iterator.next().catch((err: unknown) => {
+          broken = err;
+          throw err;
+        });
       }
     } finally {
-      if (!next.done) await iterator.return?.();
+      if (!next.done && broken === undefined) await iterator.return?.();
       const target = result.step.target;
       const latencyMs = performance.now() - p.started;
-      this.#o.observer.served({
-        ...outcome,
-        target,
-        fallback: result.step.fallback,
-        attempts: result.attempts,
-        // The upstream time of a stream is all of it after the router handed the request over.
-        upstreamMs: result.upstreamMs + (performance.now() - at),
-        inputTokens: done?.inputTokens ?? 0,
-        outputTokens: done?.outputTokens ?? 0,
-        cache,
-        latencyMs,
-        ttftMs: at - p.started,
-      });
+      if (broken !== undefined) {
+        // Broken after it committed: the request failed, and the attempt counts as its kind of failure.
+        this.#o.observer.failed({ ...outcome, latencyMs }, midStreamFailure(broken, result));
+      } else
+        this.#o.observer.served({
+          ...outcome,
+          target,
+          fallback: result.step.fallback,
+          attempts: result.attempts,
+          // The upstream time of a stream is all of it after the router handed the request over.
+          upstreamMs: result.upstreamMs + (performance.now() - at),
+          inputTokens: done?.inputTokens ?? 0,
+          outputTokens: done?.outputTokens ?? 0,
+          cache,
+          latencyMs,
+          ttftMs: at - p.started,
+        });
       if (done && p.plan.key && result.stepIndex === 0 && frames) {
         const value: StoredStream = {
           text,
@@ -305,6 +313,19 @@ export class InferenceService {
       }
     }
   }
+}
+
+/** A stream's failure after its first event, with the attempt it ends (for metrics and usage). */
+function midStreamFailure(err: unknown, result: ChainResult<unknown>): UpstreamError {
+  const target = result.step.target;
+  const failed: Attempt = {
+    model: target.model.name,
+    ...(target.version ? { version: target.version.version } : {}),
+    outcome: 'failed',
+    kind: err instanceof BackendError ? err.kind : 'upstream_error',
+    reason: (err as Error)?.message ?? String(err),
+  };
+  return new UpstreamError('The stream broke after it started', { attempts: [...result.attempts, failed] });
 }
 
 /** Largest stream (in characters of its events) kept in the cache. */

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { BackendError } from '../../../api/src/backends/backend.js';
-import { OpenAIBackend } from '../../../api/src/backends/openai-backend.js';
+import { DEFAULT_OPENAI_BACKEND_OPTIONS, OpenAIBackend } from '../../../api/src/backends/openai-backend.js';
 import { CircuitBreakers } from '../../../api/src/routing/circuit-breaker.js';
 import { catalogModel } from '../support/catalog.js';
 import { type FakeOpenAI, startFakeOpenAI } from '../support/fake-openai.js';
@@ -126,5 +126,58 @@ describe('api/backends: OpenAIBackend (loopback OpenAI-compatible upstream)', ()
     expect(err.circuitOpen).to.equal(true);
     expect(err.kind).to.equal('unavailable');
     expect(upstream.requests.length).to.equal(before);
+  });
+
+  it('fails an answer larger than the bound as upstream_error, without holding it', async () => {
+    const bounded = new OpenAIBackend(() => 'k', breakers(), {
+      ...DEFAULT_OPENAI_BACKEND_OPTIONS,
+      maxResponseBytes: 64 * 1024,
+    });
+    upstream.respond = () => ({ json: { id: 'x', choices: [{ text: 'y'.repeat(1024 * 1024) }] } });
+    try {
+      const err = await bounded
+        .generate({ model: model(upstream.baseURL) }, chat, {}, ctx())
+        .catch((e: unknown) => e);
+      expect(err).to.be.instanceOf(BackendError).with.property('kind', 'upstream_error');
+      expect((err as Error).message).to.include('UPSTREAM_MAX_RESPONSE_BYTES');
+    } finally {
+      upstream.respond = undefined;
+      bounded.close();
+    }
+  });
+
+  it('fails a stream that stalls after its first event as a timeout once the idle time passes', async () => {
+    const impatient = new OpenAIBackend(() => 'k', breakers(), {
+      ...DEFAULT_OPENAI_BACKEND_OPTIONS,
+      streamIdleMs: 200,
+    });
+    upstream.fault = 'stall-stream';
+    const events: unknown[] = [];
+    const started = Date.now();
+    const err = await (async () => {
+      for await (const e of impatient.stream({ model: model(upstream.baseURL) }, chat, {}, ctx(10_000)))
+        events.push(e);
+    })().catch((e: unknown) => e);
+    expect(events).to.have.length(1);
+    expect(err).to.be.instanceOf(BackendError).with.property('kind', 'timeout');
+    expect(Date.now() - started).to.be.within(150, 2000);
+    impatient.close();
+  });
+
+  it('settles a half-open circuit whose probe stream the client abandoned', async () => {
+    const circuits = new CircuitBreakers({ failureThreshold: 1, cooldownMs: 50 });
+    const probed = new OpenAIBackend(() => 'k', circuits);
+    const target = { model: model(upstream.baseURL, 'probed') };
+    upstream.script.push('http500');
+    await probed.generate(target, chat, {}, ctx()).catch(() => undefined);
+    expect(circuits.state(`openai:${upstream.baseURL}`)).to.equal('open');
+    await new Promise((r) => setTimeout(r, 60));
+    const iterator = probed.stream(target, chat, {}, ctx())[Symbol.asyncIterator]();
+    expect((await iterator.next()).done).to.equal(false);
+    await iterator.return?.();
+    // The probe is over: the next request goes through instead of being refused as circuit open forever.
+    const out = await probed.generate(target, chat, {}, ctx());
+    expect(out.text).to.equal('echo: hello');
+    probed.close();
   });
 });

@@ -225,3 +225,67 @@ describe('api/router: fallback chains, retries and circuit breakers', function (
     expect(b.requests.length).to.equal(before);
   });
 });
+
+describe('api/router: attempt and stream timeouts leave the chain its time', function () {
+  this.timeout(60_000);
+  let a: FakeOpenAI;
+  let b: FakeOpenAI;
+  let router: TestRouter;
+
+  before(async () => {
+    [a, b] = await Promise.all([startFakeOpenAI(), startFakeOpenAI()]);
+    // The deadline is two attempt timeouts: retrying a hung target once would spend all of it.
+    router = await startRouter(
+      [openaiModel('alpha', a.baseURL, '  fallbacks: [beta]'), openaiModel('beta', b.baseURL)],
+      { ATTEMPT_TIMEOUT_MS: '500', REQUEST_TIMEOUT_MS: '1000', STREAM_IDLE_TIMEOUT_MS: '300' },
+    );
+  });
+  after(async () => {
+    await router?.close();
+    await Promise.all([a?.close(), b?.close()]);
+  });
+
+  it('moves past a hung target after one attempt timeout instead of retrying it into the deadline', async () => {
+    a.fault = 'hang';
+    const res = await router.post('/api/inference/text', {
+      model_id: 'alpha',
+      input: 'hello there',
+      parameters: { temperature: 0.5 },
+    });
+    a.fault = 'none';
+    expect(res.status, JSON.stringify(res.body)).to.equal(200);
+    expect(res.body.model_id).to.equal('beta');
+    expect(res.body.attempts.map((x: any) => `${x.model}:${x.outcome}:${x.kind ?? ''}`)).to.deep.equal([
+      'alpha:failed:timeout',
+      'beta:succeeded:',
+    ]);
+  });
+
+  it('ends a stream that stalls midway with an error event and [DONE], counted as a timeout', async () => {
+    a.fault = 'stall-stream';
+    const before = await router.metric(
+      'router_backend_failures_total{model="alpha",version="",kind="timeout"}',
+    );
+    const started = Date.now();
+    const res = await fetch(`${router.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        model: 'alpha',
+        stream: true,
+        messages: [{ role: 'user', content: 'one two' }],
+      }),
+    });
+    const text = await res.text();
+    a.fault = 'none';
+    expect(res.status).to.equal(200);
+    expect(text).to.include('"content":"echo:"');
+    expect(text).to.include('"type":"server_error"');
+    expect(text.trimEnd().endsWith('data: [DONE]')).to.equal(true);
+    expect(Date.now() - started).to.be.lessThan(3000);
+    const after = await router.metric(
+      'router_backend_failures_total{model="alpha",version="",kind="timeout"}',
+    );
+    expect(after - before).to.equal(1);
+  });
+});

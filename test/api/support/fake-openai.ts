@@ -15,7 +15,8 @@ export type Fault =
   | 'http401'
   | 'hang'
   | 'drop'
-  | 'broken-stream';
+  | 'broken-stream'
+  | 'stall-stream';
 
 export type Scripted = { json: unknown; status?: number } | { events: string[] };
 
@@ -56,7 +57,12 @@ const lastContent = (body: Record<string, unknown>): string => {
   return messages ? (messages.at(-1)?.content ?? '') : String(body.prompt ?? '');
 };
 
-function streamed(res: ServerResponse, body: Record<string, unknown>, chat: boolean, broken: boolean): void {
+function streamed(
+  res: ServerResponse,
+  body: Record<string, unknown>,
+  chat: boolean,
+  broken: boolean | 'stall',
+): void {
   res.writeHead(200, { 'content-type': 'text/event-stream' });
   const words = ['echo:', ...lastContent(body).split(' ')].map((w, i) => (i === 0 ? w : ` ${w}`));
   const chunk = (text: string, finish: string | null) =>
@@ -76,6 +82,8 @@ function streamed(res: ServerResponse, body: Record<string, unknown>, chat: bool
           choices: [{ index: 0, text, finish_reason: finish }],
         };
   res.write(`data: ${JSON.stringify(chunk(words[0] as string, null))}\n\n`);
+  // A stalled upstream keeps the connection open and sends nothing more.
+  if (broken === 'stall') return;
   if (broken) {
     // Let the first chunk reach the client before the connection dies, as a real mid-stream failure does.
     setTimeout(() => res.socket?.destroy(), 50);
@@ -131,7 +139,7 @@ function responses(res: ServerResponse, body: Record<string, unknown>): void {
   res.end();
 }
 
-function answer(path: string, body: Record<string, unknown>, res: ServerResponse, broken: boolean) {
+function answer(path: string, body: Record<string, unknown>, res: ServerResponse, broken: boolean | 'stall') {
   if (path.endsWith('/responses')) return responses(res, body);
   const chat = path.endsWith('/chat/completions');
   if ((chat || path.endsWith('/completions')) && body.stream) return streamed(res, body, chat, broken);
@@ -215,7 +223,12 @@ export async function startFakeOpenAI(): Promise<FakeOpenAI> {
             setTimeout(() => answer(req.url ?? '', body, res, fault === 'broken-stream'), fake.delayMs);
             return;
           }
-          return answer(req.url ?? '', body, res, fault === 'broken-stream');
+          return answer(
+            req.url ?? '',
+            body,
+            res,
+            fault === 'stall-stream' ? 'stall' : fault === 'broken-stream',
+          );
         }
       }
     });
