@@ -1,0 +1,186 @@
+import { expect } from 'chai';
+import { BackendError } from '../../../api/src/backends/backend.js';
+import {
+  runtimeChat,
+  runtimeCompletion,
+  runtimeEmbeddings,
+  runtimeResponses,
+} from '../../../api/src/inference/openai-runtime.js';
+
+const user = [{ role: 'user', content: 'Tom had' }];
+
+function refusal(fn: () => unknown): { kind: string; param?: string } | undefined {
+  try {
+    fn();
+    return undefined;
+  } catch (err) {
+    if (!(err instanceof BackendError)) throw err;
+    return { kind: err.kind, ...(err.param === undefined ? {} : { param: err.param }) };
+  }
+}
+
+describe('api/inference: OpenAI requests for runtime models (honoured or refused, never ignored)', () => {
+  const chat: [string, Record<string, unknown>, { kind: string; param?: string } | undefined][] = [
+    ['plain text', {}, undefined],
+    ['text parts', { messages: [{ role: 'user', content: [{ type: 'text', text: 'a' }] }] }, undefined],
+    [
+      'neutral values',
+      {
+        n: 1,
+        logprobs: false,
+        logit_bias: {},
+        presence_penalty: 0,
+        store: false,
+        user: 'u',
+        metadata: { a: 'b' },
+      },
+      undefined,
+    ],
+    ['tools with tool_choice none', { tools: [{ type: 'function' }], tool_choice: 'none' }, undefined],
+    ['response_format text', { response_format: { type: 'text' } }, undefined],
+    ['tools', { tools: [{ type: 'function' }] }, { kind: 'unsupported', param: 'tools' }],
+    ['tool_choice required', { tool_choice: 'required' }, { kind: 'unsupported', param: 'tool_choice' }],
+    [
+      'json_schema',
+      { response_format: { type: 'json_schema' } },
+      { kind: 'unsupported', param: 'response_format' },
+    ],
+    ['n 2', { n: 2 }, { kind: 'unsupported', param: 'n' }],
+    ['top_logprobs', { top_logprobs: 2 }, { kind: 'unsupported', param: 'top_logprobs' }],
+    ['frequency_penalty', { frequency_penalty: 1 }, { kind: 'unsupported', param: 'frequency_penalty' }],
+    ['store true', { store: true }, { kind: 'unsupported', param: 'store' }],
+    ['audio modality', { modalities: ['text', 'audio'] }, { kind: 'unsupported', param: 'modalities' }],
+    ['reasoning_effort', { reasoning_effort: 'low' }, { kind: 'unsupported', param: 'reasoning_effort' }],
+    [
+      'an image part',
+      { messages: [{ role: 'user', content: [{ type: 'image_url', image_url: {} }] }] },
+      { kind: 'unsupported', param: 'messages[0].content[0]' },
+    ],
+    [
+      'assistant tool_calls',
+      { messages: [{ role: 'assistant', content: null, tool_calls: [] }] },
+      { kind: 'unsupported', param: 'messages[0].tool_calls' },
+    ],
+    [
+      'a tool message',
+      { messages: [{ role: 'tool', content: 'x' }] },
+      { kind: 'unsupported', param: 'messages[0].role' },
+    ],
+    [
+      'a message name',
+      { messages: [{ role: 'user', content: 'x', name: 'bob' }] },
+      { kind: 'unsupported', param: 'messages[0].name' },
+    ],
+    [
+      'an unknown role',
+      { messages: [{ role: 'robot', content: 'x' }] },
+      { kind: 'rejected', param: 'messages[0].role' },
+    ],
+    ['no messages', { messages: [] }, { kind: 'rejected', param: 'messages' }],
+    [
+      'max_completion_tokens 1.5',
+      { max_completion_tokens: 1.5 },
+      { kind: 'rejected', param: 'max_completion_tokens' },
+    ],
+    [
+      'max_completion_tokens "5"',
+      { max_completion_tokens: '5' },
+      { kind: 'rejected', param: 'max_completion_tokens' },
+    ],
+    ['max_tokens [5]', { max_tokens: [5] }, { kind: 'rejected', param: 'max_tokens' }],
+    ['temperature 3', { temperature: 3 }, { kind: 'rejected', param: 'temperature' }],
+    ['top_p 0', { top_p: 0 }, { kind: 'rejected', param: 'top_p' }],
+    ['five stops', { stop: ['a', 'b', 'c', 'd', 'e'] }, { kind: 'rejected', param: 'stop' }],
+    ['stream "yes"', { stream: 'yes' }, { kind: 'rejected', param: 'stream' }],
+    [
+      'an unknown stream option',
+      { stream_options: { include_obfuscation: true } },
+      { kind: 'unsupported', param: 'stream_options.include_obfuscation' },
+    ],
+  ];
+  for (const [what, extra, expected] of chat) {
+    it(`chat: given ${what}, ${expected ? `is ${expected.kind} (${expected.param})` : 'is honoured'}`, () => {
+      expect(refusal(() => runtimeChat({ model: 'm', messages: user, ...extra }))).to.deep.equal(expected);
+    });
+  }
+
+  it('chat: maps the honoured parameters (the smaller of the two token limits; large seeds folded to 31 bits)', () => {
+    const { input, params } = runtimeChat({
+      model: 'm',
+      messages: [{ role: 'system', content: 'Be brief.' }, ...user],
+      max_tokens: 9,
+      max_completion_tokens: 4,
+      temperature: 0.5,
+      top_p: 0.9,
+      top_k: 40,
+      seed: 2 ** 40 + 7,
+      stop: '.',
+    });
+    expect(input).to.deep.equal({
+      kind: 'chat',
+      messages: [
+        { role: 'system', content: 'Be brief.' },
+        { role: 'user', content: 'Tom had' },
+      ],
+    });
+    expect(params).to.deep.equal({
+      maxTokens: 4,
+      temperature: 0.5,
+      topP: 0.9,
+      topK: 40,
+      seed: (2 ** 40 + 7) % 2 ** 31,
+      stop: ['.'],
+    });
+  });
+
+  const completions: [string, Record<string, unknown>, { kind: string; param?: string } | undefined][] = [
+    ['a prompt', {}, undefined],
+    ['a one-prompt array', { prompt: ['x'] }, undefined],
+    ['two prompts', { prompt: ['x', 'y'] }, { kind: 'unsupported', param: 'prompt' }],
+    ['a token array', { prompt: [[1, 2]] }, { kind: 'unsupported', param: 'prompt' }],
+    ['echo', { echo: true }, { kind: 'unsupported', param: 'echo' }],
+    ['suffix', { suffix: 'end' }, { kind: 'unsupported', param: 'suffix' }],
+    ['best_of 2', { best_of: 2 }, { kind: 'unsupported', param: 'best_of' }],
+    ['logprobs 1', { logprobs: 1 }, { kind: 'unsupported', param: 'logprobs' }],
+    [
+      'max_completion_tokens (a chat parameter)',
+      { max_completion_tokens: 1.5 },
+      { kind: 'unsupported', param: 'max_completion_tokens' },
+    ],
+    ['an empty prompt', { prompt: '' }, { kind: 'rejected', param: 'prompt' }],
+  ];
+  for (const [what, extra, expected] of completions) {
+    it(`completions: given ${what}, ${expected ? `is ${expected.kind} (${expected.param})` : 'is honoured'}`, () => {
+      expect(refusal(() => runtimeCompletion({ model: 'm', prompt: 'Tom had', ...extra }))).to.deep.equal(
+        expected,
+      );
+    });
+  }
+
+  const embeddings: [string, Record<string, unknown>, { kind: string; param?: string } | undefined][] = [
+    ['texts', { input: ['a', 'b'] }, undefined],
+    ['base64', { input: 'a', encoding_format: 'base64' }, undefined],
+    ['dimensions', { input: 'a', dimensions: 8 }, { kind: 'unsupported', param: 'dimensions' }],
+    ['token arrays', { input: [[1, 2]] }, { kind: 'unsupported', param: 'input' }],
+    ['an empty text', { input: [''] }, { kind: 'rejected', param: 'input' }],
+    [
+      'a bad encoding',
+      { input: 'a', encoding_format: 'hex' },
+      { kind: 'rejected', param: 'encoding_format' },
+    ],
+  ];
+  for (const [what, extra, expected] of embeddings) {
+    it(`embeddings: given ${what}, ${expected ? `is ${expected.kind} (${expected.param})` : 'is honoured'}`, () => {
+      expect(refusal(() => runtimeEmbeddings({ model: 'm', ...extra }))).to.deep.equal(expected);
+    });
+  }
+
+  it('embeddings: float unless base64 is asked for', () => {
+    expect(runtimeEmbeddings({ input: 'a' }).base64).to.equal(false);
+    expect(runtimeEmbeddings({ input: 'a', encoding_format: 'base64' }).base64).to.equal(true);
+  });
+
+  it('responses: unsupported on runtimes', () => {
+    expect(refusal(runtimeResponses)).to.deep.equal({ kind: 'unsupported' });
+  });
+});
