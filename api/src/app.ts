@@ -9,11 +9,11 @@ import type { RequestListener } from 'node:http';
 import express, { type Express, type Request, type Response } from 'express';
 import { findUp } from '../../runtime/src/find-up.js';
 import type { AppDeps } from './deps.js';
-import { MethodNotAllowedError, ValidationError } from './errors.js';
+import { MethodNotAllowedError } from './errors.js';
 import { hotRoutes } from './http/hot-routes.js';
-import { accessLog, admitCaller, errorHandler, jsonBody, notFound, requestId } from './http/middleware.js';
-import { sendResult } from './http/respond.js';
-import { type AnyRoute, validated } from './http/route.js';
+import { accessLog, errorHandler, notFound, requestId } from './http/middleware.js';
+import { type PipelineDeps, runPipeline } from './http/pipeline.js';
+import type { AnyRoute } from './http/route.js';
 import { openApiDocument } from './openapi.js';
 import { inferenceRoutes } from './routes/inference.js';
 import { jobRoutes } from './routes/jobs.js';
@@ -35,31 +35,27 @@ export function apiRoutes(deps: AppDeps): AnyRoute[] {
   ];
 }
 
-function handlerFor(def: AnyRoute, deps: AppDeps) {
-  return async function routeHandler(req: Request, res: Response): Promise<void> {
-    const receivedAt = performance.now();
-    if (def.body && req.body === undefined) {
-      throw new ValidationError('Request body is required: send a JSON object', {
-        problems: [{ path: 'body', message: 'required' }],
-      });
-    }
-    const { body, query } = validated(def, req.body, { ...req.query });
-    const abort = new AbortController();
-    res.on('close', () => {
-      if (!res.writableEnded) abort.abort();
-    });
-    const result = await def.handler({
-      headers: req.headers,
-      body,
-      query,
-      params: req.params as Record<string, string>,
+function pipelineDeps(deps: AppDeps): PipelineDeps {
+  return {
+    callerKeys: deps.callerKeys,
+    metrics: deps.metrics,
+    maxBodyBytes: deps.config.MAX_BODY_BYTES,
+    ...(deps.admit ? { admit: deps.admit } : {}),
+  };
+}
+
+/** An Express route runs the same pipeline as a lean one; Express gives it the id, log, params and query. */
+function handlerFor(def: AnyRoute, pipeline: PipelineDeps) {
+  return function routeHandler(req: Request, res: Response): Promise<void> {
+    return runPipeline(def, pipeline, {
+      req,
+      res,
       requestId: req.id,
-      caller: req.caller,
-      log: req.log,
-      signal: abort.signal,
-      receivedAt,
+      log: () => req.log,
+      params: req.params as Record<string, string>,
+      query: { ...req.query },
+      receivedAt: performance.now(),
     });
-    await sendResult(res, result, receivedAt, deps.metrics);
   };
 }
 
@@ -84,14 +80,7 @@ function operationalRoutes(app: Express, deps: AppDeps, routes: readonly AnyRout
 export function createApp(deps: AppDeps, options: { api?: boolean } = {}): RequestListener {
   const routes = (options.api ?? true) ? apiRoutes(deps) : [];
   const app = expressApp(deps, routes);
-  const hot = hotRoutes({
-    routes,
-    logger: deps.logger,
-    metrics: deps.metrics,
-    maxBodyBytes: deps.config.MAX_BODY_BYTES,
-    callerKeys: deps.callerKeys,
-    ...(deps.admit ? { admit: deps.admit } : {}),
-  });
+  const hot = hotRoutes({ routes, logger: deps.logger, ...pipelineDeps(deps) });
   return (req, res) => {
     if (!hot(req, res)) app(req, res);
   };
@@ -104,12 +93,8 @@ function expressApp(deps: AppDeps, routes: readonly AnyRoute[]): Express {
   app.use(requestId(deps.logger));
   app.use(accessLog(deps.metrics));
 
-  const body = jsonBody(deps.config.MAX_BODY_BYTES);
-  const admit = admitCaller(deps.callerKeys, deps.admit);
-  for (const def of routes) {
-    const parse = def.maxBodyBytes ? jsonBody(def.maxBodyBytes) : body;
-    if (!def.hot) app[def.method](def.path, admit, ...(def.body ? parse : []), handlerFor(def, deps));
-  }
+  const pipeline = pipelineDeps(deps);
+  for (const def of routes) if (!def.hot) app[def.method](def.path, handlerFor(def, pipeline));
   operationalRoutes(app, deps, routes);
 
   // A known path with the wrong method is a 405 that says which methods exist, not a 404.

@@ -1,27 +1,13 @@
 /**
- * Request plumbing shared by every route: request ids, access logs and HTTP metrics, JSON bodies, and
- * turning every failure into the one error shape.
+ * Express's part of the request plumbing: request ids and logs, access logs and HTTP metrics, 404/405, and
+ * the error handler for what fails outside a route's pipeline (pipeline.ts runs the rest).
  * @module
  */
 import { randomUUID } from 'node:crypto';
-import express, {
-  type ErrorRequestHandler,
-  type NextFunction,
-  type Request,
-  type RequestHandler,
-  type Response,
-} from 'express';
+import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
 import type { Logger } from 'pino';
-import {
-  type ApiError,
-  MalformedJsonError,
-  PayloadTooLargeError,
-  RouteNotFoundError,
-  UnsupportedMediaTypeError,
-} from '../errors.js';
-import type { Admission } from '../limits/admission.js';
+import { type ApiError, RouteNotFoundError } from '../errors.js';
 import type { Metrics } from '../metrics/registry.js';
-import { type CallerKeys, identifyCaller } from './callers.js';
 import { InvalidPathError } from './request-errors.js';
 import { sendError } from './respond.js';
 
@@ -30,8 +16,6 @@ declare global {
     interface Request {
       id: string;
       log: Logger;
-      /** Who is calling (set by `admitCaller` before the body is read). */
-      caller: string;
     }
   }
 }
@@ -101,91 +85,20 @@ export function accessLog(metrics: Metrics): RequestHandler {
   };
 }
 
-/**
- * Names the caller (401 without a known key) and admits it by its rate limit (429), before the body parser:
- * a refused request costs no body read, parse or inflation. The lean path does the same in the same order.
- */
-export function admitCaller(callerKeys: CallerKeys, admit: Admission | undefined): RequestHandler {
-  return async function admitCallerMiddleware(req, _res, next) {
-    req.caller = identifyCaller(callerKeys, req.headers);
-    if (admit) await admit(req.caller);
-    next();
-  };
-}
-
-/** JSON bodies only: other content types get 415, unparseable JSON 400, oversized bodies 413. */
-export function jsonBody(limitBytes: number): RequestHandler[] {
-  const parse = express.json({
-    limit: limitBytes,
-    strict: true,
-    type: ['application/json', 'application/*+json'],
-  });
-  return [
-    function requireJson(req: Request, _res: Response, next: NextFunction) {
-      const hasBody =
-        Number(req.get('content-length') ?? 0) > 0 || req.get('transfer-encoding') !== undefined;
-      if (hasBody && !req.is(['application/json', 'application/*+json'])) {
-        next(
-          new UnsupportedMediaTypeError(
-            `Send JSON with content-type application/json (got ${req.get('content-type') ?? 'none'})`,
-          ),
-        );
-        return;
-      }
-      next();
-    },
-    parse,
-  ];
-}
-
 export function notFound(): RequestHandler {
   return function notFoundHandler(req, _res, next) {
     next(new RouteNotFoundError(`No route for ${req.method} ${req.path}`));
   };
 }
 
-interface BodyParserError {
-  type?: string;
-  status?: number;
-  limit?: number;
-  message?: string;
-  /** Set by zlib on a body that does not inflate (body-parser passes the zlib error on as a 400). */
-  errno?: number;
-  code?: string;
-}
-
 /**
- * What Express and body-parser throw for a bad request, as the ApiError it is: a path parameter that is
- * not valid percent-encoding (the router's URIError, status 400), and body-parser's failures.
+ * What Express throws for a bad request, as the ApiError it is: a path parameter that is not valid
+ * percent-encoding (the router's URIError, status 400). Bodies are read by the pipeline (json-body.ts).
  */
 function fromFramework(err: unknown): ApiError | undefined {
-  if (err instanceof URIError && (err as BodyParserError).status === 400)
+  if (err instanceof URIError && (err as { status?: number }).status === 400)
     return new InvalidPathError(`The path is not valid percent-encoding: ${err.message}`);
-  if (typeof err !== 'object' || err === null) return undefined;
-  return fromBodyParser(err as BodyParserError);
-}
-
-function fromBodyParser(err: BodyParserError): ApiError | undefined {
-  switch (err.type) {
-    case 'entity.parse.failed':
-      return new MalformedJsonError(`Request body is not valid JSON: ${err.message ?? 'parse error'}`);
-    case 'entity.too.large':
-      return new PayloadTooLargeError(`Request body exceeds ${err.limit} bytes`, { limit_bytes: err.limit });
-    case 'encoding.unsupported':
-    case 'charset.unsupported':
-      return new UnsupportedMediaTypeError(err.message ?? 'Unsupported body encoding');
-    case 'request.aborted':
-    case 'request.size.invalid':
-    case 'stream.encoding.set':
-      return new MalformedJsonError(err.message ?? 'Request body could not be read');
-    case undefined:
-      // A content-encoding the body does not match: zlib's error, without a type (the lean path's answer).
-      if (err.status === 400 && typeof err.errno === 'number' && typeof err.code === 'string')
-        return new MalformedJsonError(`Request body could not be decompressed: ${err.message ?? err.code}`);
-      return undefined;
-    default:
-      return undefined;
-  }
+  return undefined;
 }
 
 export function errorHandler(metrics: Metrics): ErrorRequestHandler {

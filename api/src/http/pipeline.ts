@@ -1,0 +1,75 @@
+/**
+ * The one request pipeline. Every route, whether the lean path (hot-routes.ts) or Express (app.ts) serves
+ * it, runs these steps in this order:
+ *
+ * 1. request id and log: set by whoever received the request, before anything here;
+ * 2. the caller, from the API key (401 without a known one, when keys are configured);
+ * 3. admission: the caller's rate limit (429);
+ * 4. the body, read only now, so a refused caller never makes the router read or inflate a byte
+ *    (json-body.ts: JSON only, the route's size limit, bounded decompression);
+ * 5. validation against the route's schemas (400 naming each problem);
+ * 6. the handler;
+ * 7. the answer, or the one error mapper (respond.ts: the router's shape on /api, OpenAI's on /v1).
+ * @module
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import { PayloadTooLargeError } from '../errors.js';
+import type { Admission } from '../limits/admission.js';
+import type { Metrics } from '../metrics/registry.js';
+import { type CallerKeys, identifyCaller } from './callers.js';
+import { readJson } from './json-body.js';
+import { sendError, sendResult } from './respond.js';
+import { type AnyRoute, validated } from './route.js';
+
+/** What every route's pipeline shares: keys, limits, metrics and the default body limit. */
+export interface PipelineDeps {
+  readonly callerKeys: CallerKeys;
+  readonly admit?: Admission;
+  readonly metrics: Metrics;
+  readonly maxBodyBytes: number;
+}
+
+/** One received request, after step 1. */
+export interface Received {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly requestId: string;
+  readonly log: () => Logger;
+  readonly params: Readonly<Record<string, string>>;
+  readonly query: unknown;
+  readonly receivedAt: number;
+}
+
+/** Steps 2 to 7 for one request; never throws (every failure is answered). */
+export async function runPipeline(def: AnyRoute, deps: PipelineDeps, r: Received): Promise<void> {
+  const { req, res } = r;
+  try {
+    const caller = identifyCaller(deps.callerKeys, req.headers);
+    if (deps.admit) await deps.admit(caller);
+    const raw = def.body ? await readJson(req, def.maxBodyBytes ?? deps.maxBodyBytes) : undefined;
+    const { body, query } = validated(def, raw, r.query);
+    const abort = new AbortController();
+    res.once('close', () => {
+      if (!res.writableEnded) abort.abort();
+    });
+    const result = await def.handler({
+      headers: req.headers,
+      body,
+      query,
+      params: r.params,
+      requestId: r.requestId,
+      caller,
+      get log() {
+        return r.log();
+      },
+      signal: abort.signal,
+      receivedAt: r.receivedAt,
+    });
+    await sendResult(res, result, r.receivedAt, deps.metrics);
+  } catch (err) {
+    // What the client still sends of a refused body is not read: close the connection after the answer.
+    if (err instanceof PayloadTooLargeError) res.setHeader('connection', 'close');
+    sendError(res, err, deps.metrics, r.log());
+  }
+}
