@@ -14,7 +14,7 @@ import {
   usageReportSchema,
 } from '../schemas/metrics.js';
 import { findModel } from './models.js';
-import { cost, modelPerformanceByVersion, usage } from './reports.js';
+import { cost, modelPerformanceByVersion, readBuckets, usage } from './reports.js';
 
 const HOUR_MS = 3_600_000;
 
@@ -28,7 +28,7 @@ export function metricsRoutes(deps: AppDeps): AnyRoute[] {
       responses: { 200: { description: 'Service metrics', schema: serviceMetrics } },
       handler: async () => {
         const now = Date.now();
-        const buckets = await deps.usage.buckets({
+        const buckets = await readBuckets(deps, {
           from: new Date(now - 24 * HOUR_MS),
           to: new Date(now + HOUR_MS),
         });
