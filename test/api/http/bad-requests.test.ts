@@ -7,9 +7,16 @@ import type { Case } from './bad-requests/case.js';
 import { INFERENCE_CASES } from './bad-requests/inference.js';
 import { JOB_CASES } from './bad-requests/jobs.js';
 import { MODEL_AND_METRICS_CASES } from './bad-requests/models-and-metrics.js';
+import { OPENAI_CASES } from './bad-requests/openai.js';
 
 /** Every answer must be the one error shape with a 4xx status, never a 500 and never a crash. */
-const CORPUS: Case[] = [...BODY_CASES, ...INFERENCE_CASES, ...JOB_CASES, ...MODEL_AND_METRICS_CASES];
+const CORPUS: Case[] = [
+  ...BODY_CASES,
+  ...INFERENCE_CASES,
+  ...JOB_CASES,
+  ...MODEL_AND_METRICS_CASES,
+  ...OPENAI_CASES,
+];
 
 function send(
   url: string,
