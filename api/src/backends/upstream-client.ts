@@ -105,7 +105,8 @@ export class UpstreamClient {
         Math.max(1, call.deadline - Date.now()),
       );
       signal?.addEventListener('abort', onAbort, { once: true });
-      req.once('error', (err) =>
+      // `on`, not `once`: a socket can fail more than once, and an unheard 'error' would end the process.
+      req.on('error', (err) =>
         fail(new BackendError('unavailable', `Cannot reach ${url.origin}: ${err.message}`, { cause: err })),
       );
       req.once('response', (message) => {
@@ -172,7 +173,7 @@ export class UpstreamClient {
       limits.signal?.addEventListener('abort', onAbort, { once: true });
       message.on('data', onData);
       message.once('end', () => done());
-      message.once('error', (err) =>
+      message.on('error', (err) =>
         done(new BackendError('upstream_error', `${origin} broke off its answer: ${err.message}`)),
       );
       message.once('aborted', () =>
