@@ -169,6 +169,8 @@ export async function executeChain<T>(
       continue;
     }
     if (!isAvailable(step.target)) {
+      // A target that could honour the request but is down makes it an outage, not the client's mistake.
+      walk.otherFailure = true;
       walk.attempts.push({ ...where(step.target), outcome: 'skipped', reason: 'not ready' });
       continue;
     }

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { BackendError, type RouteTarget } from '../../../api/src/backends/backend.js';
 import {
   ModelUnavailableError,
+  UnsupportedParameterError,
   UpstreamRejectedError,
   UpstreamTimeoutError,
 } from '../../../api/src/errors.js';
@@ -82,5 +83,50 @@ describe('api/routing: executeChain', () => {
       deadline: Date.now() - 1,
     }).catch((e: unknown) => e);
     expect(err).to.be.instanceOf(UpstreamTimeoutError);
+  });
+});
+
+describe('api/routing: executeChain with targets that cannot honour the request', () => {
+  const unsupported = (t: RouteTarget) =>
+    t.model.name === 'runtime' ? new BackendError('unsupported', 'no tools', { param: 'tools' }) : undefined;
+
+  it('given only targets that cannot honour it, answers 400 naming the parameter', async () => {
+    const err = await executeChain(chainOf(step('runtime')), async () => 'never', {
+      deadline: later(),
+      refusal: unsupported,
+    }).catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(UnsupportedParameterError).with.property('param', 'tools');
+  });
+
+  it('given a first choice that is down and a fallback that cannot honour it, is an outage (503), not the client’s mistake', async () => {
+    const err = await executeChain(
+      chainOf(step('remote', false), step('runtime', true, true)),
+      async () => 'never',
+      {
+        deadline: later(),
+        refusal: unsupported,
+      },
+    ).catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(ModelUnavailableError);
+    const attempts = (err as ModelUnavailableError).details as {
+      attempts: { model: string; reason: string }[];
+    };
+    expect(attempts.attempts.map((a) => `${a.model}:${a.reason}`)).to.deep.equal([
+      'remote:not ready',
+      'runtime:no tools',
+    ]);
+  });
+
+  it('skips a target that cannot honour it and serves from the next, with the reason in attempts', async () => {
+    const result = await executeChain(
+      chainOf(step('runtime'), step('remote', true, true)),
+      async (t) => t.model.name,
+      {
+        deadline: later(),
+        refusal: unsupported,
+      },
+    );
+    expect(result.value).to.equal('remote');
+    expect(result.attempts[0]).to.include({ model: 'runtime', outcome: 'skipped', kind: 'unsupported' });
   });
 });
