@@ -8,7 +8,7 @@
  */
 import { Agent, request } from 'node:http';
 import autocannon, { type AutocannonRequest } from 'autocannon';
-import { type Summary, summarize } from './stats.js';
+import { Samples, type Summary, summarize } from './stats.js';
 
 export interface Target {
   readonly url: string;
@@ -27,23 +27,6 @@ export interface ClosedResult {
   readonly latencyMs: Summary;
   /** Values of `x-cache` seen, when asked to read headers. */
   readonly cache?: Record<string, number>;
-}
-
-/** Growable float array: no per-sample allocation while the load runs. */
-class Samples {
-  #data = new Float64Array(1 << 16);
-  #n = 0;
-  push(v: number): void {
-    if (this.#n === this.#data.length) {
-      const next = new Float64Array(this.#data.length * 2);
-      next.set(this.#data);
-      this.#data = next;
-    }
-    this.#data[this.#n++] = v;
-  }
-  values(): Float64Array {
-    return this.#data.subarray(0, this.#n);
-  }
 }
 
 export async function closedLoop(

@@ -29,16 +29,16 @@ export interface Verdict {
   readonly pass: boolean | undefined;
 }
 
-const ms = (v: number): string => (Number.isNaN(v) ? '-' : v < 10 ? v.toFixed(2) : v.toFixed(1));
+export const ms = (v: number): string => (Number.isNaN(v) ? '-' : v < 10 ? v.toFixed(2) : v.toFixed(1));
 
-function table(head: readonly string[], rows: readonly (readonly string[])[]): string {
+export function table(head: readonly string[], rows: readonly (readonly string[])[]): string {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: readonly string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
   return [line(head), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n');
 }
 
 /** The server a run loads; `upstream` is loaded by every run and shown in its own column. */
-const cpuOf = (run: { cpu: Record<string, number> }, name: string): string =>
+export const cpuOf = (run: { cpu: Record<string, number> }, name: string): string =>
   run.cpu[name] === undefined ? '-' : `${run.cpu[name]}%`;
 
 /**
@@ -49,7 +49,7 @@ export const cpuPerRequest = (run: { cpu: Record<string, number>; rps: number },
   run.rps > 0 && run.cpu[name] !== undefined
     ? Math.round(((run.cpu[name] / 100) * 1e6) / run.rps)
     : Number.NaN;
-const us = (v: number): string => (Number.isNaN(v) ? '-' : String(v));
+export const us = (v: number): string => (Number.isNaN(v) ? '-' : String(v));
 
 export function runsTable(runs: readonly Run[]): string {
   return table(

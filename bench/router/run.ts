@@ -3,18 +3,23 @@
  * side by side in one run against the same loopback mock, on whatever cores this machine has (2 on the
  * dev box: the load generator, the mock and the server under test all share them, and the cpu columns
  * say who used what). See the "Router (bench/router)" section of docs/benchmarks.md.
- * Run: node --import tsx bench/router/run.ts [--duration 10] [--warmup 1] [--concurrency 1,16,64]
+ * The router runs as in production: router API keys, rate limits (never reached) and metering on; every
+ * request it forwards is a cache miss (temperature 0.7) but for the cache scenario's.
+ * Run: node --import tsx bench/router/run.ts [--scenarios throughput,cache,paced,stream,memory]
+ *        [--duration 10] [--warmup 1] [--concurrency 1,16,64] [--stream-concurrency 1,16]
+ *        [--memory-concurrency 512] [--memory-seconds 5]
  *        [--only direct,proxy,proxy-fetch,router,portkey] [--rate 1000,250] [--out results.json]
  *        [--router-root DIR]   (a checkout of another commit with node_modules, to compare routers)
  * @module
  */
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { closedLoop, pacedLoop, type Target } from './load.js';
+import { type MemoryRun, memoryRun, memoryTable, memoryVerdicts } from './memory.js';
+import { runMeta } from './meta.js';
 import { cpuShares, freePort, ROOT, type Server, sampleCpu, startServer, stopAll } from './procs.js';
 import {
   type CacheRun,
@@ -29,20 +34,29 @@ import {
 import {
   ALL,
   AUTH,
+  bigBody,
   chatBody,
   type Name,
   overheadHistogram,
   routerManifest,
-  routerRoute,
+  routerReady,
   serverOptions,
-  textBody,
+  streamBody,
 } from './servers.js';
+import { type StreamRun, streamRuns, streamTable, streamVerdicts } from './stream.js';
+
+const SCENARIOS = ['throughput', 'cache', 'paced', 'stream', 'memory'] as const;
+type Scenario = (typeof SCENARIOS)[number];
 
 const { values: opts } = parseArgs({
   options: {
     duration: { type: 'string', default: '10' },
     warmup: { type: 'string', default: '1' },
+    scenarios: { type: 'string', default: SCENARIOS.join(',') },
     concurrency: { type: 'string', default: '1,16,64' },
+    'stream-concurrency': { type: 'string', default: '1,16' },
+    'memory-concurrency': { type: 'string', default: '512' },
+    'memory-seconds': { type: 'string', default: '5' },
     only: { type: 'string', default: ALL.join(',') },
     rate: { type: 'string', default: '1000,250' },
     'paced-seconds': { type: 'string' },
@@ -55,45 +69,22 @@ const { values: opts } = parseArgs({
 });
 const seconds = Number(opts.duration);
 const warmup = Number(opts.warmup);
+const list = (v: string) => v.split(',').map((s) => s.trim());
+const scenarios = list(opts.scenarios) as Scenario[];
+for (const s of scenarios)
+  if (!SCENARIOS.includes(s)) throw new Error(`--scenarios: unknown ${s} (one of ${SCENARIOS.join(', ')})`);
 const concurrencies = opts.concurrency.split(',').map(Number);
+const streamConcurrencies = opts['stream-concurrency'].split(',').map(Number);
+const memoryConcurrency = Number(opts['memory-concurrency']);
+const memorySeconds = Number(opts['memory-seconds']);
 const rates = opts.rate.split(',').map(Number);
 const pacedSeconds = Number(opts['paced-seconds'] ?? seconds);
-const only = opts.only.split(',').map((s) => s.trim()) as Name[];
+const only = list(opts.only) as Name[];
 for (const n of only)
   if (!ALL.includes(n)) throw new Error(`--only: unknown target ${n} (one of ${ALL.join(', ')})`);
 const routerRoot = opts['router-root'] ? resolve(opts['router-root']) : ROOT;
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
-const git = (...args: string[]) => {
-  try {
-    return execFileSync('git', args, { cwd: routerRoot, encoding: 'utf8' }).trim();
-  } catch {
-    return '';
-  }
-};
-
-/**
- * The router is measured as it is in the working tree, often with uncommitted work on top of HEAD: a
- * hash of its sources (tracked and untracked) tells two runs of the same code apart from two commits.
- */
-function sourceHash(): string {
-  const files = git(
-    'ls-files',
-    '-co',
-    '--exclude-standard',
-    '--',
-    'api/src',
-    'crds/src',
-    'operator/src/local',
-  );
-  const hash = createHash('sha256');
-  for (const file of files.split('\n').filter(Boolean).sort()) {
-    hash.update(file);
-    if (existsSync(join(routerRoot, file))) hash.update(readFileSync(join(routerRoot, file)));
-  }
-  return hash.digest('hex').slice(0, 12);
-}
-
 /** Temporary folders to remove however the run ends. */
 const cleanup: string[] = [];
 
@@ -104,24 +95,17 @@ async function main(): Promise<void> {
     execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: routerRoot, stdio: 'inherit' });
   }
   const meta = {
-    routerRuns: compiled ? 'compiled (node dist/api/src/main.js)' : 'from source (node --import tsx)',
-    date: new Date().toISOString(),
-    commit: git('rev-parse', '--short', 'HEAD') || '(not a git checkout)',
-    uncommittedFiles: git('status', '--porcelain').split('\n').filter(Boolean).length,
-    routerSourceHash: sourceHash(),
-    routerRoot,
-    node: process.version,
-    cpu: cpus()[0]?.model ?? '?',
-    cores: cpus().length,
-    memoryGiB: Math.round(totalmem() / 2 ** 30),
-    loadavgAtStart: loadavg().map((v) => Math.round(v * 100) / 100),
+    ...runMeta(routerRoot, compiled),
+    scenarios,
     seconds,
     warmup,
     concurrencies,
+    streamConcurrencies,
+    memory: { concurrency: memoryConcurrency, seconds: memorySeconds },
     rates,
     upstreamLatencyMs: Number(opts['upstream-latency-ms']),
     proxyClients: { proxy: 'node:http Agent keep-alive', 'proxy-fetch': 'global fetch (undici inside Node)' },
-    routerRoute: undefined as string | undefined,
+    routerEnv: 'ROUTER_API_KEYS, ROUTER_RATE_LIMITS (*=100000000 per 60 s), metering on, no Redis',
     mainRunXCache: undefined as string | undefined,
   };
   log(
@@ -153,22 +137,13 @@ async function main(): Promise<void> {
   const servers: Server[] = [upstream, ...started];
   const byName = new Map(servers.map((s) => [s.name, s]));
   const router = byName.get('router');
-  const route = router
-    ? await routerRoute(router.port).catch((err: Error) => {
-        throw new Error(`${err.message}\nrouter output:\n${router.output.join('\n')}`);
-      })
-    : undefined;
-  meta.routerRoute = route === 'chat' ? '/v1/chat/completions' : route ? '/api/inference/text' : undefined;
+  if (router)
+    await routerReady(router.port).catch((err: Error) => {
+      throw new Error(`${err.message}\nrouter output:\n${router.output.join('\n')}`);
+    });
 
-  const targetOf = (name: Name, temperature = 0.7): Target => {
+  const targetOf = (name: Name, body = chatBody(0.7)): Target => {
     const port = name === 'direct' ? upstream.port : byName.get(name)!.port;
-    if (name === 'router' && route === 'text') {
-      return {
-        url: `http://127.0.0.1:${port}/api/inference/text`,
-        body: textBody(temperature),
-        headers: AUTH,
-      };
-    }
     const headers =
       name === 'portkey'
         ? {
@@ -177,7 +152,7 @@ async function main(): Promise<void> {
             'x-portkey-custom-host': `http://127.0.0.1:${upstream.port}/v1`,
           }
         : AUTH;
-    return { url: `http://127.0.0.1:${port}/v1/chat/completions`, body: chatBody(temperature), headers };
+    return { url: `http://127.0.0.1:${port}/v1/chat/completions`, body, headers };
   };
 
   if (router) {
@@ -190,7 +165,7 @@ async function main(): Promise<void> {
     });
     await res.arrayBuffer();
     meta.mainRunXCache = res.headers.get('x-cache') ?? '(none)';
-    log(`router route: ${meta.routerRoute}, x-cache of the throughput body: ${meta.mainRunXCache}`);
+    log(`router: x-cache of the throughput body: ${meta.mainRunXCache}`);
   }
 
   // JIT and connection pools warm before anything counts (tsx-loaded servers compile on first use).
@@ -205,7 +180,7 @@ async function main(): Promise<void> {
   // Concurrency-major order: each target's runs are spread over the whole bench, so a burst of work
   // from outside the bench (a shared machine) does not land on one target only.
   const runs: Run[] = [];
-  for (const c of concurrencies) {
+  for (const c of scenarios.includes('throughput') ? concurrencies : []) {
     for (const n of only) {
       if (warmup > 0) await closedLoop(targetOf(n), c, warmup);
       const run: Run = { target: n, ...(await measured(() => closedLoop(targetOf(n), c, seconds))) };
@@ -215,15 +190,17 @@ async function main(): Promise<void> {
   }
 
   const cache: CacheRun[] = [];
-  const paced: Paced[] = [];
-  if (router) {
-    const deterministic = targetOf('router', 0);
+  if (router && scenarios.includes('cache')) {
+    const deterministic = targetOf('router', chatBody(0));
     await closedLoop(deterministic, 1, 1); // the first answer is stored; the rest may hit
     for (const c of [1, 16]) {
       const run = await measured(() => closedLoop(deterministic, c, seconds, true));
       cache.push(run);
       log(`router cache c${c}: ${JSON.stringify(run.cache)}, p50 ${run.latencyMs.p50} ms`);
     }
+  }
+  const paced: Paced[] = [];
+  if (router && scenarios.includes('paced')) {
     for (const rate of rates) {
       const direct = await pacedLoop(targetOf('direct'), rate, pacedSeconds);
       const before = await overheadHistogram(router.port);
@@ -238,18 +215,49 @@ async function main(): Promise<void> {
       );
     }
   }
+  const stream: StreamRun[] = scenarios.includes('stream')
+    ? await streamRuns({
+        targets: only,
+        target: (n) => targetOf(n as Name, streamBody()),
+        concurrencies: streamConcurrencies,
+        seconds,
+        warmup,
+        measured,
+        log,
+      })
+    : [];
+  // Last: it leaves the router with the largest heap, which would weigh on whatever ran after it.
+  let memory: MemoryRun | undefined;
+  if (scenarios.includes('memory')) {
+    if (!router) log('memory: skipped, it measures the router (add router to --only)');
+    else {
+      const target = targetOf('router', bigBody());
+      memory = await memoryRun({
+        router,
+        target,
+        concurrency: memoryConcurrency,
+        seconds: memorySeconds,
+        measured,
+        log,
+      });
+    }
+  }
 
-  const results = { meta, runs, cache, paced, targets: verdicts(runs, cache, paced) };
+  const targets = [
+    ...verdicts(runs, cache, paced),
+    ...streamVerdicts(stream),
+    ...(memory ? memoryVerdicts(memory) : []),
+  ];
+  const results = { meta, runs, cache, paced, stream, memory: memory ?? null, targets };
   writeFileSync(opts.out, `${JSON.stringify(results, null, 2)}\n`);
   const dirty = meta.uncommittedFiles ? ` + ${meta.uncommittedFiles} uncommitted files` : '';
   const out = [
     '',
     `Router bench ${meta.date}, router at ${meta.commit}${dirty} (sources ${meta.routerSourceHash}); ${meta.cores} x ${meta.cpu}, ${meta.memoryGiB} GiB, node ${meta.node}`,
     `All processes (load generator, upstream mock, servers) share these ${meta.cores} cores; cpu columns are % of one core (${meta.cores * 100}% = the whole machine), "other" = processes outside the bench.`,
-    `Non-streaming chat completion, ${seconds} s per run after ${warmup} s warm-up; router route ${meta.routerRoute ?? '-'} (x-cache ${meta.mainRunXCache ?? '-'}); proxy = node:http keep-alive client, proxy-fetch = global fetch.`,
-    '',
-    runsTable(runs),
+    `Chat completions on /v1/chat/completions, ${seconds} s per run after ${warmup} s warm-up; router with API keys, rate limits and metering on, cache-miss bodies (x-cache ${meta.mainRunXCache ?? '-'}); proxy = node:http keep-alive client, proxy-fetch = global fetch.`,
   ];
+  if (runs.length) out.push('', runsTable(runs));
   if (cache.length) out.push('', cacheTable(cache));
   for (const p of paced) {
     const h = p.histogram;
@@ -260,7 +268,9 @@ async function main(): Promise<void> {
       `router_overhead_seconds on /metrics over this run: ${mean}; cpu ${JSON.stringify(p.cpu)}`,
     );
   }
-  out.push('', verdictTable(results.targets), '', `raw results: ${opts.out}`);
+  if (stream.length) out.push('', streamTable(stream));
+  if (memory) out.push('', memoryTable(memory));
+  out.push('', verdictTable(targets), '', `raw results: ${opts.out}`);
   process.stdout.write(`${out.join('\n')}\n`);
 }
 

@@ -1,27 +1,41 @@
 /**
  * What the router bench starts and sends: the targets, how each server is started, the request bodies,
- * and the two questions asked of the router (which route it serves, its overhead histogram).
+ * and the two questions asked of the router (is it serving yet, its overhead histogram).
  * @module
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { StartOptions } from './procs.js';
+import { BIG_ANSWER_TOKENS } from './upstream.js';
 
 export const ALL = ['direct', 'proxy', 'proxy-fetch', 'router', 'portkey'] as const;
 export type Name = (typeof ALL)[number];
 
 const PROMPT = 'Say hello to the benchmark.';
+const messages = [{ role: 'user', content: PROMPT }];
+/** Bodies sample (temperature > 0 unless told otherwise), which the router's cache skips: a miss path. */
 export const chatBody = (temperature: number): string =>
+  JSON.stringify({ model: 'bench', messages, temperature, max_tokens: 16 });
+/** Asks for the usage chunk, as the router does upstream anyway: every target relays the same bytes. */
+export const streamBody = (): string =>
   JSON.stringify({
     model: 'bench',
-    messages: [{ role: 'user', content: PROMPT }],
-    temperature,
-    max_tokens: 16,
+    messages,
+    temperature: 0.7,
+    max_tokens: 64,
+    stream: true,
+    stream_options: { include_usage: true },
   });
-export const textBody = (temperature: number): string =>
-  JSON.stringify({ model_id: 'bench', input: PROMPT, parameters: { temperature, max_tokens: 16 } });
-export const AUTH = { authorization: 'Bearer sk-bench' };
+/** The mock answers this one with 1 MiB of content (see upstream.ts). */
+export const bigBody = (): string =>
+  JSON.stringify({ model: 'bench', messages, temperature: 0.7, max_tokens: BIG_ANSWER_TOKENS });
+/**
+ * One key for everything: the router's API key of caller `bench` (router keys need 16 characters or
+ * more), and the upstream key every target forwards to the mock, which does not check it.
+ */
+const KEY = 'sk-bench-0123456789';
+export const AUTH = { authorization: `Bearer ${KEY}` };
 
 /** A manifest folder with the one AIModel the router serves, pointing at the mock. */
 export function routerManifest(upstreamPort: number): string {
@@ -80,31 +94,30 @@ export function serverOptions(name: Exclude<Name, 'direct'>, p: Ports): StartOpt
           LOCAL_RUNTIMES: 'false',
           LOCAL_RUNTIME_OUTPUT: 'ignore',
           MODELS_DIR: p.modelsDir,
-          BENCH_KEY: 'sk-bench',
+          BENCH_KEY: KEY,
+          // Production's path: every request authenticated by a router API key, admitted by a rate limit
+          // (evaluated on every request, set far above what the bench can send), metered per caller.
+          ROUTER_API_KEYS: `bench:${KEY}`,
+          ROUTER_RATE_LIMITS: '*=100000000',
+          RATE_LIMIT_WINDOW_SECONDS: '60',
         },
       };
   }
 }
 
-/** The router serves /v1/chat/completions once the lead's rework lands; until then /api/inference/text. */
-export async function routerRoute(port: number): Promise<'chat' | 'text'> {
+/** Resolves once the router answers a chat completion (it says 503 until the model is Ready). */
+export async function routerReady(port: number): Promise<void> {
   const deadline = Date.now() + 30_000;
-  let last = '';
   for (;;) {
-    for (const [route, path, body] of [
-      ['chat', '/v1/chat/completions', chatBody(0.7)],
-      ['text', '/api/inference/text', textBody(0.7)],
-    ] as const) {
-      const res = await fetch(`http://127.0.0.1:${port}${path}`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...AUTH },
-        body,
-      });
-      last = `${last}\n  ${path}: ${res.status} ${(await res.text()).slice(0, 300)}`.slice(-1000);
-      if (res.ok) return route;
-    }
-    // The local operator marks the model Ready shortly after start; until then the router answers 503.
-    if (Date.now() > deadline) throw new Error(`the router answers neither route:${last}`);
+    const res = await fetch(`http://127.0.0.1:${port}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...AUTH },
+      body: chatBody(0.7),
+    });
+    const text = await res.text();
+    if (res.ok) return;
+    if (Date.now() > deadline)
+      throw new Error(`the router does not answer /v1/chat/completions: ${res.status} ${text.slice(0, 300)}`);
     await new Promise((ok) => setTimeout(ok, 250));
   }
 }

@@ -26,3 +26,20 @@ export function summarize(values: Float64Array): Summary {
     mean: n === 0 ? Number.NaN : round(sum / n),
   };
 }
+
+/** Growable float array: no per-sample allocation while the load runs. */
+export class Samples {
+  #data = new Float64Array(1 << 16);
+  #n = 0;
+  push(v: number): void {
+    if (this.#n === this.#data.length) {
+      const next = new Float64Array(this.#data.length * 2);
+      next.set(this.#data);
+      this.#data = next;
+    }
+    this.#data[this.#n++] = v;
+  }
+  values(): Float64Array {
+    return this.#data.subarray(0, this.#n);
+  }
+}

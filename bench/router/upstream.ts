@@ -1,7 +1,9 @@
 /**
  * A fast OpenAI-compatible mock on loopback: the one upstream every target of the router benchmark
  * forwards to, so differences between targets are the targets' own. Answers are prebuilt buffers (the
- * mock should cost as little CPU as possible, since it shares the 2 cores with everything else).
+ * mock should cost as little CPU as possible, since it shares the 2 cores with everything else). Chat
+ * completions: a short answer; with `"stream": true`, SSE of STREAM_CHUNKS content chunks; with `max_tokens`
+ * of BIG_ANSWER_TOKENS, a 1 MiB answer.
  * Run: node --import tsx bench/router/upstream.ts [--port 0] [--latency-ms 0]
  * It prints one JSON line `{"listening":PORT}` on stdout when ready.
  * @module
@@ -40,17 +42,48 @@ const chunk = (delta: object, finish: string | null, usage?: object): string =>
     ...(usage ? { usage } : {}),
   })}\n\n`;
 
-// A final usage chunk (choices: []) the way OpenAI sends it with stream_options.include_usage.
-const stream = Buffer.from(
-  [
-    chunk({ role: 'assistant', content: '' }, null),
-    chunk({ content: 'Hello from ' }, null),
-    chunk({ content: 'the bench upstream.' }, null),
-    chunk({}, 'stop'),
-    chunk({}, null, { prompt_tokens: 12, completion_tokens: 7, total_tokens: 19 }),
-    'data: [DONE]\n\n',
-  ].join(''),
-);
+/** Content chunks of a streamed answer: enough events that relaying them, not the request, is the work. */
+export const STREAM_CHUNKS = 64;
+const role = chunk({ role: 'assistant', content: '' }, null);
+const content = Array.from({ length: STREAM_CHUNKS }, (_, i) => chunk({ content: `token${i} ` }, null));
+const streamUsage = { prompt_tokens: 12, completion_tokens: STREAM_CHUNKS, total_tokens: 12 + STREAM_CHUNKS };
+// The role chunk goes first on its own, the rest in one write a tick later: time to first byte is the
+// first event's, and a relay that held events back until the end would show in it. A final usage chunk
+// (choices: []) only when asked, the way OpenAI sends it with stream_options.include_usage.
+const streamHead = Buffer.from(role);
+const streamTail = (usage: boolean) =>
+  Buffer.from(
+    [...content, chunk({}, 'stop'), usage ? chunk({}, null, streamUsage) : '', 'data: [DONE]\n\n'].join(''),
+  );
+const streamTails = { usage: streamTail(true), plain: streamTail(false) };
+
+/**
+ * `max_tokens` equal to BIG_ANSWER_TOKENS asks for a completion whose content is 1 MiB (the memory
+ * scenario): a value a client could send, that passes through the router unchanged, and that no other
+ * request of the bench uses. Built on first use.
+ */
+export const BIG_ANSWER_TOKENS = 1_048_576;
+const bigAsked = new RegExp(`"max_tokens"\\s*:\\s*${BIG_ANSWER_TOKENS}\\b`);
+let big: Buffer | undefined;
+const bigCompletion = (): Buffer => {
+  big ??= Buffer.from(
+    JSON.stringify({
+      id: 'chatcmpl-bench-big',
+      object: 'chat.completion',
+      created: CREATED,
+      model: 'bench',
+      choices: [
+        { index: 0, message: { role: 'assistant', content: 'x'.repeat(2 ** 20) }, finish_reason: 'length' },
+      ],
+      usage: {
+        prompt_tokens: 12,
+        completion_tokens: BIG_ANSWER_TOKENS,
+        total_tokens: 12 + BIG_ANSWER_TOKENS,
+      },
+    }),
+  );
+  return big;
+};
 
 const embeddings = Buffer.from(
   JSON.stringify({
@@ -77,12 +110,18 @@ function send(res: ServerResponse, status: number, body: Buffer, type = 'applica
   res.end(body);
 }
 
+function stream(res: ServerResponse, usage: boolean): void {
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+  res.write(streamHead);
+  setImmediate(() => res.end(usage ? streamTails.usage : streamTails.plain));
+}
+
 function answer(req: IncomingMessage, res: ServerResponse, raw: string): void {
   const path = req.url?.split('?')[0] ?? '';
   if (req.method === 'POST' && path.endsWith('/chat/completions')) {
     // A substring test, not JSON.parse: the mock must stay cheaper than anything it is compared with.
-    if (/"stream"\s*:\s*true/.test(raw)) send(res, 200, stream, 'text/event-stream');
-    else send(res, 200, completion);
+    if (/"stream"\s*:\s*true/.test(raw)) stream(res, /"include_usage"\s*:\s*true/.test(raw));
+    else send(res, 200, bigAsked.test(raw) ? bigCompletion() : completion);
   } else if (req.method === 'POST' && path.endsWith('/embeddings')) send(res, 200, embeddings);
   else if (req.method === 'GET' && path.endsWith('/models')) send(res, 200, models);
   else send(res, 404, notFound);
