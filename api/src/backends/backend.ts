@@ -70,7 +70,10 @@ export interface GenerateOutput {
  */
 export type StreamEvent =
   | { readonly type: 'text'; readonly text: string }
-  /** One server-sent event, unchanged (`data: {...}`, with any `event:` line), without its blank line. */
+  /**
+   * Server-sent events as they are written: one or more whole events (`data: {...}`, with any `event:`
+   * line), each ending with its blank line; passed through byte for byte, one network read at a time.
+   */
   | { readonly type: 'frame'; readonly frame: string }
   | {
       readonly type: 'done';

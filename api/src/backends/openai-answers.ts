@@ -96,9 +96,11 @@ export function usageOfText(data: string): (Usage & { usageOnly: boolean }) | un
   return { ...found, usageOnly: direct !== undefined && Array.isArray(choices) && choices.length === 0 };
 }
 
-/** The finish reason a chunk states, if any. */
-export function finishOf(frame: string): string | undefined {
-  return /"finish_reason"\s*:\s*"([^"]+)"/.exec(frame)?.[1];
+/** The last finish reason the chunks of a block state, if any. */
+export function finishOf(block: string): string | undefined {
+  let found: string | undefined;
+  for (const m of block.matchAll(/"finish_reason"\s*:\s*"([^"]+)"/g)) found = m[1];
+  return found;
 }
 
 /** The text a chat or completion chunk adds (`delta.content`, or `text`). */

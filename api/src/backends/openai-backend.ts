@@ -28,7 +28,7 @@ import {
   type TokenizeOutput,
 } from './backend.js';
 import { dataOf, finishOf, textOf, usageOf, usageOfText } from './openai-answers.js';
-import { serverSentEvents, UpstreamClient, type UpstreamResponse } from './upstream-client.js';
+import { eventsOf, serverSentEvents, UpstreamClient, type UpstreamResponse } from './upstream-client.js';
 
 /** Finds the API key of a model: an environment variable locally, a Secret in a cluster. */
 export type ApiKeyResolver = (target: RouteTarget) => string | undefined;
@@ -221,15 +221,12 @@ export class OpenAIBackend implements InferenceBackend {
     let finish = 'stop';
     try {
       const res = await this.#post(u, request.path, JSON.stringify(body), ctx);
-      for await (const frame of this.#events(res, ctx)) {
-        const found = frame.includes('"usage"') ? frameUsage(frame) : undefined;
-        if (found) {
-          usage.input = found.input;
-          usage.output = found.output;
-          if (addsUsage && found.usageOnly) continue;
-        }
-        if (frame.includes('"finish_reason"')) finish = finishOf(frame) ?? finish;
-        yield { type: 'frame', frame };
+      for await (const block of this.#events(res, ctx)) {
+        // Most blocks carry no usage (or `"usage": null`): relayed as they came, in one piece.
+        const relayed = USAGE_OBJECT.test(block) ? this.#meter(block, usage, addsUsage) : block;
+        const reason = block.includes('"finish_reason"') ? finishOf(block) : undefined;
+        if (reason) finish = reason;
+        if (relayed.length > 0) yield { type: 'frame', frame: relayed };
       }
       settled = true;
       this.#settle(u);
@@ -243,6 +240,25 @@ export class OpenAIBackend implements InferenceBackend {
       if (!settled) this.#settle(u);
     }
     yield { type: 'done', finishReason: finish, inputTokens: usage.input, outputTokens: usage.output };
+  }
+
+  /**
+   * Reads the usage of the events of a block that reports one, and leaves out the usage-only chunk the
+   * router asked for on the client's behalf (`drop`); the other events stay as they came.
+   */
+  #meter(block: string, usage: { input: number; output: number }, drop: boolean): string {
+    let kept = '';
+    for (const event of eventsOf(block)) {
+      const data = dataOf(event);
+      const found = data === undefined ? undefined : usageOfText(data);
+      if (found) {
+        usage.input = found.input;
+        usage.output = found.output;
+        if (drop && found.usageOnly) continue;
+      }
+      kept += `${event}\n\n`;
+    }
+    return kept;
   }
 
   #events(res: UpstreamResponse, ctx: CallContext): AsyncIterable<string> {
@@ -319,8 +335,10 @@ export class OpenAIBackend implements InferenceBackend {
         yield event;
         continue;
       }
-      const text = textOf(event.frame);
-      if (text) yield { type: 'text', text };
+      for (const one of eventsOf(event.frame)) {
+        const text = textOf(one);
+        if (text) yield { type: 'text', text };
+      }
     }
   }
 
@@ -366,10 +384,8 @@ export class OpenAIBackend implements InferenceBackend {
   }
 }
 
-function frameUsage(frame: string) {
-  const data = dataOf(frame);
-  return data === undefined ? undefined : usageOfText(data);
-}
+/** A usage object (not `"usage": null`) somewhere in a block of events. */
+const USAGE_OBJECT = /"usage"\s*:\s*\{/;
 
 function asBackendError(err: unknown, baseURL: string): BackendError {
   if (err instanceof BackendError) return err;

@@ -184,10 +184,11 @@ export class UpstreamClient {
 }
 
 /**
- * The events of a server-sent event stream, each as sent (its lines, without the blank line that ends
- * it), as they arrive. Fails with a BackendError when the upstream goes silent for `idleMs`, passes the
- * deadline, breaks the connection, or sends an event larger than `maxEventBytes`; the connection is
- * dropped whenever the consumer stops early.
+ * A server-sent event stream as it arrives: each item is every complete event one network read finished,
+ * byte for byte with the blank lines that end them (so a relay writes it as it is, in one write). Fails
+ * with a BackendError when the upstream is silent for `idleMs` (or sends no event by `firstEventBy`),
+ * passes the deadline, breaks the connection, or sends an event larger than `maxEventBytes`; the
+ * connection is dropped whenever the consumer stops early.
  */
 export async function* serverSentEvents(
   message: IncomingMessage,
@@ -199,14 +200,20 @@ export async function* serverSentEvents(
     failure ??= err;
     message.destroy();
   };
-  let idle: NodeJS.Timeout | undefined;
-  const arm = (ms = limits.idleMs) => {
-    clearTimeout(idle);
-    idle = setTimeout(
-      () => fail(new BackendError('timeout', `The upstream stream stalled: no event for ${ms} ms`)),
-      ms,
-    );
+  // One timer for silence, re-armed only when it fires (not on every read): it compares with the last read.
+  let lastRead = Date.now();
+  let quietLimit =
+    limits.firstEventBy === undefined
+      ? limits.idleMs
+      : Math.max(1, Math.min(limits.idleMs, limits.firstEventBy - Date.now()));
+  let idle: NodeJS.Timeout;
+  const checkIdle = () => {
+    const quiet = Date.now() - lastRead;
+    if (quiet >= quietLimit)
+      fail(new BackendError('timeout', `The upstream stream stalled: no event for ${quietLimit} ms`));
+    else idle = setTimeout(checkIdle, quietLimit - quiet);
   };
+  idle = setTimeout(checkIdle, quietLimit);
   const total = setTimeout(
     () => fail(new BackendError('timeout', 'The upstream stream did not end before the deadline')),
     Math.max(1, limits.deadline - Date.now()),
@@ -214,18 +221,17 @@ export async function* serverSentEvents(
   const onAbort = () => fail(cancelled());
   limits.signal?.addEventListener('abort', onAbort, { once: true });
   message.setEncoding('utf8');
-  arm(
-    limits.firstEventBy === undefined
-      ? limits.idleMs
-      : Math.max(1, Math.min(limits.idleMs, limits.firstEventBy - Date.now())),
-  );
   let ended = false;
   try {
     for await (const chunk of message as AsyncIterable<string>) {
-      arm();
-      const split = splitEvents(pending + chunk);
-      yield* split.events;
-      pending = split.rest;
+      pending += chunk;
+      const end = lastBoundary(pending);
+      if (end > 0) {
+        lastRead = Date.now();
+        quietLimit = limits.idleMs;
+        yield pending.slice(0, end);
+        pending = pending.slice(end);
+      }
       if (pending.length > limits.maxEventBytes)
         throw new BackendError(
           'upstream_error',
@@ -235,7 +241,7 @@ export async function* serverSentEvents(
     if (failure) throw failure;
     if (!message.complete)
       throw new BackendError('upstream_error', 'The upstream closed the stream mid-answer');
-    if (pending.trim().length > 0) yield pending;
+    if (pending.trim().length > 0) yield `${pending}\n\n`;
     ended = true;
   } catch (err) {
     throw failure ?? streamFailure(err);
@@ -252,23 +258,15 @@ function streamFailure(err: unknown): BackendError {
   return new BackendError('upstream_error', `The upstream stream broke: ${(err as Error).message}`);
 }
 
-/** The whole events at the start of `text`, and what follows them (the start of the next). */
-function splitEvents(text: string): { events: string[]; rest: string } {
-  const events: string[] = [];
-  let start = 0;
-  for (let end = boundary(text, 0); end !== undefined; end = boundary(text, start)) {
-    const event = text.slice(start, end.at);
-    start = end.next;
-    if (event.trim().length > 0) events.push(event);
-  }
-  return { events, rest: text.slice(start) };
+/** Where the last complete event of `text` ends (after its blank line: \n\n, \r\n\r\n or \r\r), or 0. */
+export function lastBoundary(text: string): number {
+  const lf = text.lastIndexOf('\n\n');
+  const crlf = text.lastIndexOf('\r\n\r\n');
+  const cr = text.lastIndexOf('\r\r');
+  return Math.max(lf === -1 ? 0 : lf + 2, crlf === -1 ? 0 : crlf + 4, cr === -1 ? 0 : cr + 2);
 }
 
-/** Where the next event of `text` ends (a blank line: \n\n, \r\n\r\n or \r\r), from `from`. */
-function boundary(text: string, from: number): { at: number; next: number } | undefined {
-  const lf = text.indexOf('\n\n', from);
-  const crlf = text.indexOf('\r\n\r\n', from);
-  if (lf === -1 && crlf === -1) return undefined;
-  if (crlf !== -1 && (lf === -1 || crlf < lf)) return { at: crlf, next: crlf + 4 };
-  return { at: lf, next: lf + 2 };
+/** The events of a block of complete events, each without the blank line that ends it. */
+export function eventsOf(block: string): string[] {
+  return block.split(/\r\n\r\n|\n\n|\r\r/).filter((e) => e.trim().length > 0);
 }

@@ -258,23 +258,13 @@ export class InferenceService {
     cache: CacheStatus,
   ): AsyncIterable<StreamEvent> {
     const { iterator, first, at } = result.value;
-    let text = '';
-    // Passed-through events are kept for the cache while they stay small; a long stream is not cached.
-    let frames: string[] | undefined = [];
-    let frameBytes = 0;
-    let done: Extract<StreamEvent, { type: 'done' }> | undefined;
+    const recorded = new StreamRecording();
     let next = first;
     let broken: unknown;
     try {
       while (!next.done) {
-        const event = next.value;
-        if (event.type === 'text') text += event.text;
-        else if (event.type === 'frame') {
-          frameBytes += event.frame.length;
-          if (frameBytes > MAX_CACHED_STREAM_CHARS) frames = undefined;
-          frames?.push(event.frame);
-        } else done = event;
-        yield event;
+        recorded.add(next.value);
+        yield next.value;
         next = await iterator.next().catch((err: unknown) => {
           broken = err;
           throw err;
@@ -295,23 +285,49 @@ export class InferenceService {
           attempts: result.attempts,
           // The upstream time of a stream is all of it after the router handed the request over.
           upstreamMs: result.upstreamMs + (performance.now() - at),
-          inputTokens: done?.inputTokens ?? 0,
-          outputTokens: done?.outputTokens ?? 0,
+          inputTokens: recorded.done?.inputTokens ?? 0,
+          outputTokens: recorded.done?.outputTokens ?? 0,
           cache,
           latencyMs,
           ttftMs: at - p.started,
         });
-      if (done && p.plan.key && result.stepIndex === 0 && frames) {
-        const value: StoredStream = {
-          text,
-          ...(frames.length > 0 ? { frames } : {}),
-          finishReason: done.finishReason,
-          inputTokens: done.inputTokens,
-          outputTokens: done.outputTokens,
-        };
-        this.#store(p.plan, target, value, { input: done.inputTokens, output: done.outputTokens });
-      }
+      const stored = recorded.stored();
+      if (stored && p.plan.key && result.stepIndex === 0)
+        this.#store(p.plan, target, stored, { input: stored.inputTokens, output: stored.outputTokens });
     }
+  }
+}
+
+/**
+ * What a relayed stream said, kept for the cache: its text, or the events it passed through while they
+ * stay small (a long stream is not cached), and its totals.
+ */
+class StreamRecording {
+  done?: Extract<StreamEvent, { type: 'done' }>;
+  #text = '';
+  #frames: string[] | undefined = [];
+  #chars = 0;
+
+  add(event: StreamEvent): void {
+    if (event.type === 'text') this.#text += event.text;
+    else if (event.type === 'done') this.done = event;
+    else {
+      this.#chars += event.frame.length;
+      if (this.#chars > MAX_CACHED_STREAM_CHARS) this.#frames = undefined;
+      this.#frames?.push(event.frame);
+    }
+  }
+
+  /** The stream as the cache keeps it, when it ended and was not too long. */
+  stored(): StoredStream | undefined {
+    if (!this.done || !this.#frames) return undefined;
+    return {
+      text: this.#text,
+      ...(this.#frames.length > 0 ? { frames: this.#frames } : {}),
+      finishReason: this.done.finishReason,
+      inputTokens: this.done.inputTokens,
+      outputTokens: this.done.outputTokens,
+    };
   }
 }
 

@@ -78,7 +78,7 @@ export function embeddingList(
   };
 }
 
-const frame = (data: unknown) => `data: ${JSON.stringify(data)}`;
+const frame = (data: unknown) => `data: ${JSON.stringify(data)}\n\n`;
 
 /**
  * A runtime's streamed generation as OpenAI chunks, each one server-sent event: a first chunk with the
@@ -127,7 +127,7 @@ export async function* openAIChunks(
           type: 'frame',
           frame: frame({ ...base, choices: [], usage: usage(event.inputTokens, event.outputTokens) }),
         };
-      yield { type: 'frame', frame: 'data: [DONE]' };
+      yield { type: 'frame', frame: 'data: [DONE]\n\n' };
       yield event;
     }
   }

@@ -52,7 +52,7 @@ function modelView(m: CatalogModel) {
 /** The events of a served stream as written: each event as it came, an error event and [DONE] on failure. */
 async function* sseOf(served: StreamServed): AsyncIterable<string> {
   try {
-    for await (const event of served.events) if (event.type === 'frame') yield `${event.frame}\n\n`;
+    for await (const event of served.events) if (event.type === 'frame') yield event.frame;
   } catch (err) {
     // Headers are gone: a failure mid-stream can only be told in the stream itself.
     yield `data: ${JSON.stringify(toApiError(err).toOpenAIBody())}\n\n`;

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { dataOf, finishOf, textOf, usageOf, usageOfText } from '../../../api/src/backends/openai-answers.js';
+import { eventsOf, lastBoundary } from '../../../api/src/backends/upstream-client.js';
 
 describe('api/backends: what the router reads of an OpenAI answer it passes through', () => {
   const bodies: [string, unknown, { input: number; output: number }][] = [
@@ -74,5 +75,27 @@ describe('api/backends: what the router reads of an OpenAI answer it passes thro
     expect(textOf('data: {"choices":[{"delta":{"content":"hi"}}]}')).to.equal('hi');
     expect(textOf('data: {"choices":[{"text":"yo"}]}')).to.equal('yo');
     expect(textOf('data: [DONE]')).to.equal(undefined);
+  });
+
+  const reads: [string, string, number][] = [
+    ['no whole event yet', 'data: {"a":', 0],
+    ['one event and the start of the next', 'data: 1\n\ndata: 2', 9],
+    ['two whole events', 'data: 1\n\ndata: 2\n\n', 18],
+    ['CRLF separators', 'data: 1\r\n\r\ndata: 2', 11],
+    ['CR separators', 'data: 1\r\rdata', 9],
+  ];
+  for (const [what, text, end] of reads) {
+    it(`given a read with ${what}, relays up to ${end}`, () => expect(lastBoundary(text)).to.equal(end));
+  }
+
+  it('splits a block of whole events into its events, whatever the line endings', () => {
+    expect(eventsOf('data: 1\n\nevent: x\ndata: 2\r\n\r\ndata: 3\r\r')).to.deep.equal([
+      'data: 1',
+      'event: x\ndata: 2',
+      'data: 3',
+    ]);
+    expect(finishOf('data: {"finish_reason":null}\n\ndata: {"finish_reason":"length"}\n\n')).to.equal(
+      'length',
+    );
   });
 });
