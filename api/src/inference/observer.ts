@@ -65,8 +65,16 @@ export class Observer {
     if (o.ttftMs !== undefined) m.timeToFirstToken.observe({ model: served }, o.ttftMs / 1000);
     this.#failures(o.attempts);
     if (hit) {
-      // A hit consumed nothing from any model: it counts as a request of the model asked for, with no tokens.
-      this.#record({ ...this.#base(o), ok: true, fallback: false, inputTokens: 0, outputTokens: 0 });
+      // A hit consumed nothing from any model: it counts as a request of the model asked for (outcome
+      // cache_hit, as in router_inference_requests_total), served by no model, with no tokens.
+      this.#record({
+        ...this.#base(o),
+        ok: true,
+        fallback: false,
+        cacheHit: true,
+        inputTokens: 0,
+        outputTokens: 0,
+      });
       return;
     }
     m.upstreamDuration.observe(

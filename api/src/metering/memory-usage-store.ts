@@ -46,7 +46,7 @@ export class MemoryUsageStore implements UsageStore {
     for (const bucket of this.#buckets.values()) {
       if (bucket.start < from || bucket.start >= to) continue;
       if (query.model && bucket.model !== query.model) continue;
-      result.push({ ...bucket });
+      result.push({ ...bucket, servedBy: { ...bucket.servedBy } });
     }
     return Promise.resolve(result.sort((a, b) => a.start - b.start));
   }

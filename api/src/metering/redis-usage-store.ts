@@ -1,8 +1,8 @@
 /**
  * Usage buckets in Redis, so every router replica reports the same figures. `record()` only adds to buckets
  * pending in memory; a flush (every second, on `flush()` and on `close()`) writes them in one MULTI/EXEC:
- * HINCRBY/HINCRBYFLOAT on one hash per bucket, SADD of the bucket into a set per hour (the index `buckets()`
- * reads, so no KEYS/SCAN), and EXPIRE on both. A failed flush keeps its buckets and the next flush retries
+ * HINCRBY/HINCRBYFLOAT on one hash per bucket (with a `servedBy:<model>` field per serving model), SADD of
+ * the bucket into a set per hour (the index `buckets()` reads, so no KEYS/SCAN), and EXPIRE on both. A failed flush keeps its buckets and the next flush retries
  * them; a flush whose outcome is unknown (timed out, connection lost after sending) is checked against a
  * per-instance marker written in the same transaction, so a retry never counts twice.
  * @module
@@ -14,6 +14,7 @@ import { ThrottledErrorLog } from '../cache/error-log.js';
 import { StoreBacklogFullError, type StoreError, storeError } from '../cache/errors.js';
 import { createRedisClient, execWithin, redisReady, withTimeout } from '../cache/redis-client.js';
 import {
+  addCounts,
   type BucketIncrement,
   HOUR_MS,
   hourStart,
@@ -50,11 +51,14 @@ export interface RedisUsageStoreOptions {
 export const DEFAULT_USAGE_PREFIX = 'paissive:usage:';
 
 type Values = BucketIncrement['values'];
-type NumericField = Exclude<keyof Values, 'currency'>;
+type NumericField = Exclude<keyof Values, 'currency' | 'servedBy'>;
+/** Hash field prefix of the served-by breakdown: `servedBy:<model>` (model names are DNS labels, no colon). */
+const SERVED_BY = 'servedBy:';
 /** How Redis adds each counter: counts with HINCRBY, latency and cost with HINCRBYFLOAT. */
 const FIELDS: Record<NumericField, 'int' | 'float'> = {
   requests: 'int',
   errors: 'int',
+  cacheHits: 'int',
   fallbacks: 'int',
   latencyMsSum: 'float',
   served: 'int',
@@ -239,6 +243,8 @@ export class RedisUsageStore implements UsageStore {
         if (FIELDS[field] === 'int' && Number.isInteger(value)) tx.hincrby(key, field, value);
         else tx.hincrbyfloat(key, field, value);
       }
+      for (const [model, n] of Object.entries(values.servedBy ?? {}))
+        tx.hincrby(key, `${SERVED_BY}${model}`, n);
       if (values.currency !== undefined) tx.hset(key, 'currency', values.currency);
       tx.expire(key, ttl);
       tx.sadd(this.#indexKey(start), member);
@@ -290,13 +296,20 @@ function hoursOf(query: UsageQuery, retentionMs: number): number[] {
 function addTo(batch: Batch, id: string, inc: Pending): void {
   const target = batch.get(id);
   if (!target) {
-    batch.set(id, { ...inc, values: { ...inc.values } });
+    const values = {
+      ...inc.values,
+      ...(inc.values.servedBy ? { servedBy: { ...inc.values.servedBy } } : {}),
+    };
+    batch.set(id, { ...inc, values });
     return;
   }
-  const values: Record<string, number | string> = target.values;
+  const values = target.values as Record<string, unknown>;
   for (const [field, value] of Object.entries(inc.values)) {
-    values[field] =
-      field === 'currency' ? value : ((values[field] as number | undefined) ?? 0) + (value as number);
+    if (field === 'currency') values[field] = value;
+    else if (field === 'servedBy') {
+      values.servedBy = { ...(values.servedBy as Record<string, number> | undefined) };
+      addCounts(values.servedBy as Record<string, number>, value as Record<string, number>);
+    } else values[field] = ((values[field] as number | undefined) ?? 0) + (value as number);
   }
 }
 
@@ -304,5 +317,9 @@ function toBucket(start: number, names: string[], hash: Record<string, string>):
   const [model = '', version = '', caller = ''] = names;
   const bucket: Record<string, unknown> = { start, model, version, caller, currency: hash.currency ?? 'USD' };
   for (const field of NUMERIC_FIELDS) bucket[field] = Number(hash[field] ?? 0);
+  const servedBy: Record<string, number> = {};
+  for (const [field, value] of Object.entries(hash))
+    if (field.startsWith(SERVED_BY)) servedBy[field.slice(SERVED_BY.length)] = Number(value);
+  bucket.servedBy = servedBy;
   return bucket as unknown as UsageBucket;
 }

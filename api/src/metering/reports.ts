@@ -1,9 +1,12 @@
 /**
  * Reports over usage buckets: per-model performance metrics, token usage and cost by period, and the
  * month's projected spend. Pure: the caller fetches the buckets and passes the clock.
+ *
+ * Every report counts requests by one rule (usage.ts): against the model asked for, with the outcome and the
+ * serving model as breakdowns (`outcomes`, `served_by`); tokens and cost go to the model that served.
  * @module
  */
-import { HOUR_MS, hourStart, type UsageBucket } from './usage.js';
+import { addCounts, HOUR_MS, hourStart, type UsageBucket } from './usage.js';
 
 export type Period = 'hourly' | 'daily';
 const DAY_MS = 24 * HOUR_MS;
@@ -26,8 +29,40 @@ export function defaultWindow(period: Period, now: Date): ReportWindow {
   return { period, from: new Date(end - count * step), to: new Date(end) };
 }
 
+/** What became of the requests for a model; the three add up to its request count. */
+export interface Outcomes {
+  success: number;
+  cache_hit: number;
+  error: number;
+}
+
+/** Of a model's served requests, how many each model served (itself, or a fallback), most first. */
+export type ServedBy = { model_id: string; requests: number }[];
+
+export function outcomes(buckets: readonly UsageBucket[]): Outcomes {
+  let requests = 0;
+  let hits = 0;
+  let errors = 0;
+  for (const b of buckets) {
+    requests += b.requests;
+    hits += b.cacheHits;
+    errors += b.errors;
+  }
+  return { success: requests - hits - errors, cache_hit: hits, error: errors };
+}
+
+export function servedBy(buckets: readonly UsageBucket[]): ServedBy {
+  const counts: Record<string, number> = {};
+  for (const b of buckets) addCounts(counts, b.servedBy);
+  return Object.entries(counts)
+    .map(([model_id, requests]) => ({ model_id, requests }))
+    .sort((x, y) => y.requests - x.requests || (x.model_id < y.model_id ? -1 : 1));
+}
+
 export interface PerformanceFigures {
   requests_count: number;
+  outcomes: Outcomes;
+  served_by: ServedBy;
   tokens_input: number;
   tokens_output: number;
   avg_response_time_ms: number;
@@ -43,6 +78,8 @@ export function performanceFigures(buckets: readonly UsageBucket[]): Performance
   const requests = sum((b) => b.requests);
   return {
     requests_count: requests,
+    outcomes: outcomes(buckets),
+    served_by: servedBy(buckets),
     tokens_input: sum((b) => b.inputTokens),
     tokens_output: sum((b) => b.outputTokens),
     avg_response_time_ms: requests ? round(sum((b) => b.latencyMsSum) / requests, 2) : 0,
@@ -100,29 +137,41 @@ const tokens = (bs: readonly UsageBucket[]) => {
   return { input_tokens: input, output_tokens: output, total_tokens: input + output };
 };
 
-/** Tokens by model and by API caller (served side) and period. */
+const requestCount = (bs: readonly UsageBucket[]) => bs.reduce((a, b) => a + b.requests, 0);
+
+/**
+ * Requests by the model asked for (with outcomes and the serving model), tokens by the model that consumed
+ * them, by period and by API caller. A model that only served others' fallbacks has 0 requests and its tokens.
+ */
 export function usageReport(buckets: readonly UsageBucket[], window: ReportWindow) {
-  const served = buckets.filter((b) => b.served > 0);
-  const models = [...groupBy(served, (b) => b.model)].map(([model, bs]) => ({
+  const counted = buckets.filter((b) => b.requests > 0 || b.served > 0);
+  const models = [...groupBy(counted, (b) => b.model)].map(([model, bs]) => ({
     model_id: model,
-    requests: bs.reduce((a, b) => a + b.served, 0),
+    requests: requestCount(bs),
+    outcomes: outcomes(bs),
+    served_by: servedBy(bs),
     ...tokens(bs),
-    versions: [...groupBy(bs, (b) => b.version)].map(([version, vs]) => ({ version, ...tokens(vs) })),
+    versions: [
+      ...groupBy(
+        bs.filter((b) => b.served > 0),
+        (b) => b.version,
+      ),
+    ].map(([version, vs]) => ({ version, ...tokens(vs) })),
     series: byPeriod(bs, window).map(([start, group]) => ({
       start: new Date(start).toISOString(),
       ...tokens(group),
     })),
   }));
-  const callers = [...groupBy(served, (b) => b.caller)].map(([caller, bs]) => ({
+  const callers = [...groupBy(counted, (b) => b.caller)].map(([caller, bs]) => ({
     caller,
-    requests: bs.reduce((a, b) => a + b.served, 0),
+    requests: requestCount(bs),
     ...tokens(bs),
   }));
   return {
     period: window.period,
     from: window.from.toISOString(),
     to: window.to.toISOString(),
-    totals: { requests: served.reduce((a, b) => a + b.served, 0), ...tokens(served) },
+    totals: { requests: requestCount(counted), outcomes: outcomes(counted), ...tokens(counted) },
     models: models.sort((a, b) => b.total_tokens - a.total_tokens),
     callers: callers.sort((a, b) => b.total_tokens - a.total_tokens),
   };

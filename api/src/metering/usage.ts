@@ -1,6 +1,11 @@
 /**
  * Usage accounting: every inference request becomes a UsageEvent, aggregated into hourly buckets per
  * model, version and caller. Reports (per-model metrics, usage, cost) are pure functions of the buckets.
+ *
+ * One counting rule for every report (and for router_inference_requests_total): a request counts once,
+ * against the model it asked for, whatever became of it; what became of it (served, answered from the
+ * cache, failed) and which model served it are breakdowns of that count. Tokens and cost belong to the model
+ * that consumed them, the one that served.
  * @module
  */
 
@@ -16,6 +21,8 @@ export interface UsageEvent {
   readonly servedVersion?: string;
   readonly ok: boolean;
   readonly fallback: boolean;
+  /** Answered from the response cache: no model served it and nothing was consumed. */
+  readonly cacheHit?: boolean;
   readonly latencyMs: number;
   readonly inputTokens: number;
   readonly outputTokens: number;
@@ -28,13 +35,17 @@ export interface UsageBucket {
   readonly model: string;
   readonly version: string;
   readonly caller: string;
-  /** Requests that asked for this model (whoever served them). */
+  /** Requests that asked for this model, whatever became of them: served, cache hits and errors. */
   requests: number;
   errors: number;
+  /** Requests for this model answered from the response cache. */
+  cacheHits: number;
   /** Requests for this model that another model served. */
   fallbacks: number;
+  /** Requests for this model that a model served, by the model that served them (itself or a fallback). */
+  servedBy: Record<string, number>;
   latencyMsSum: number;
-  /** Requests this model/version served, and what they consumed. */
+  /** Requests this model/version served (its own and other models' as their fallback), and what they consumed. */
   served: number;
   inputTokens: number;
   outputTokens: number;
@@ -69,8 +80,9 @@ export interface BucketIncrement {
 }
 
 /**
- * How one event splits into bucket increments: request counts, errors, fallbacks and latency go to the
- * model that was asked for; tokens and cost to the model and version that served.
+ * How one event splits into bucket increments: the request, its outcome (error, cache hit, or the model that
+ * served it), fallbacks and latency go to the model that was asked for; tokens and cost to the model and
+ * version that served.
  */
 export function incrementsOf(event: UsageEvent): BucketIncrement[] {
   const sameModel = event.servedModel === event.requestedModel;
@@ -80,8 +92,10 @@ export function incrementsOf(event: UsageEvent): BucketIncrement[] {
     values: {
       requests: 1,
       errors: event.ok ? 0 : 1,
+      cacheHits: event.cacheHit ? 1 : 0,
       fallbacks: event.fallback ? 1 : 0,
       latencyMsSum: event.latencyMs,
+      ...(event.ok && event.servedModel ? { servedBy: { [event.servedModel]: 1 } } : {}),
     },
   };
   if (!event.servedModel) return [requested];
@@ -107,7 +121,9 @@ export function emptyBucket(start: number, model: string, version: string, calle
     caller,
     requests: 0,
     errors: 0,
+    cacheHits: 0,
     fallbacks: 0,
+    servedBy: {},
     latencyMsSum: 0,
     served: 0,
     inputTokens: 0,
@@ -119,8 +135,14 @@ export function emptyBucket(start: number, model: string, version: string, calle
 
 /** Adds an increment to a bucket in place. */
 export function applyIncrement(bucket: UsageBucket, values: Partial<Increment>): void {
-  for (const [key, value] of Object.entries(values) as [keyof Increment, number | string][]) {
+  for (const [key, value] of Object.entries(values) as [keyof Increment, unknown][]) {
     if (key === 'currency') bucket.currency = value as string;
+    else if (key === 'servedBy') addCounts(bucket.servedBy, value as Record<string, number>);
     else (bucket[key] as number) += value as number;
   }
+}
+
+/** Adds counts by name into `into`, in place. */
+export function addCounts(into: Record<string, number>, counts: Readonly<Record<string, number>>): void {
+  for (const [name, n] of Object.entries(counts)) into[name] = (into[name] ?? 0) + n;
 }

@@ -16,8 +16,21 @@ export const reportQuery = z
   });
 export type ReportQuery = z.infer<typeof reportQuery>;
 
+/** What became of the requests for a model: they add up to its request count. */
+const outcomes = z
+  .object({ success: z.number().int(), cache_hit: z.number().int(), error: z.number().int() })
+  .describe('The requests counted, by what became of them');
+const servedBy = z
+  .array(z.object({ model_id: z.string(), requests: z.number().int() }))
+  .describe('The successful requests counted (cache hits excluded), by the model that served them');
+
 const figures = {
-  requests_count: z.number().int(),
+  requests_count: z
+    .number()
+    .int()
+    .describe('Requests that asked for this model: served, cache hits and errors (fallbacks included)'),
+  outcomes,
+  served_by: servedBy,
   tokens_input: z.number().int(),
   tokens_output: z.number().int(),
   avg_response_time_ms: z.number(),
@@ -45,11 +58,16 @@ export const usageReportSchema = z.object({
   period: z.enum(['hourly', 'daily']),
   from: z.string(),
   to: z.string(),
-  totals: z.object({ requests: z.number().int(), ...tokenCounts }),
+  totals: z.object({ requests: z.number().int(), outcomes, ...tokenCounts }),
   models: z.array(
     z.object({
       model_id: z.string(),
-      requests: z.number().int(),
+      requests: z
+        .number()
+        .int()
+        .describe('Requests that asked for this model, whatever became of them (as requests_count)'),
+      outcomes,
+      served_by: servedBy,
       ...tokenCounts,
       versions: z.array(z.object({ version: z.string(), ...tokenCounts })),
       series: z.array(z.object({ start: z.string(), ...tokenCounts })),

@@ -101,7 +101,7 @@ describe('api/metering', () => {
     expect(report.series.at(-1)).to.include({ start: '2026-11-26T10:00:00.000Z', requests_count: 3 });
   });
 
-  it('usageReport and costReport group by the model that served', async () => {
+  it('usageReport counts requests by the model asked for and tokens by the one that served; costReport spend by the one that served', async () => {
     const store = new MemoryUsageStore(30);
     await store.record(event({}));
     await store.record(
@@ -117,11 +117,25 @@ describe('api/metering', () => {
     const usage = usageReport(buckets, window);
     expect(usage.totals).to.deep.equal({
       requests: 2,
+      outcomes: { success: 2, cache_hit: 0, error: 0 },
       input_tokens: 20,
       output_tokens: 40,
       total_tokens: 60,
     });
-    expect(usage.models.map((m) => m.model_id).sort()).to.deep.equal(['a', 'b']);
+    expect(
+      usage.models.map((m) => [m.model_id, m.requests, m.served_by, m.total_tokens]).sort(),
+    ).to.deep.equal([
+      [
+        'a',
+        2,
+        [
+          { model_id: 'a', requests: 1 },
+          { model_id: 'b', requests: 1 },
+        ],
+        30,
+      ],
+      ['b', 0, [], 30],
+    ]);
     const cost = costReport(buckets, window);
     expect(cost.totals).to.deep.equal([{ currency: 'USD', amount: 0.51 }]);
     expect(cost.models[0]).to.include({ model_id: 'b', cost: 0.5 });

@@ -39,7 +39,9 @@ export const bucket = (b: Partial<UsageBucket>): UsageBucket => ({
   caller: 'team-a',
   requests: 0,
   errors: 0,
+  cacheHits: 0,
   fallbacks: 0,
+  servedBy: {},
   latencyMsSum: 0,
   served: 0,
   inputTokens: 0,
@@ -74,7 +76,32 @@ export function usageStoreContract(make: () => Promise<UsageStore & { close?(): 
     it('a served request: one bucket with the request and what it consumed', async () => {
       await store.record(usageEvent({}));
       expect(await read()).to.deep.equal([
-        bucket({ requests: 1, latencyMsSum: 100, served: 1, inputTokens: 10, outputTokens: 20, cost: 0.25 }),
+        bucket({
+          requests: 1,
+          servedBy: { a: 1 },
+          latencyMsSum: 100,
+          served: 1,
+          inputTokens: 10,
+          outputTokens: 20,
+          cost: 0.25,
+        }),
+      ]);
+    });
+
+    it('a cache hit: a request of the model asked for, served by no model, nothing consumed', async () => {
+      await store.record(
+        usageEvent({
+          cacheHit: true,
+          servedModel: undefined,
+          servedVersion: undefined,
+          inputTokens: 0,
+          outputTokens: 0,
+          cost: undefined,
+          latencyMs: 2,
+        }),
+      );
+      expect(await read()).to.deep.equal([
+        bucket({ version: '', requests: 1, cacheHits: 1, latencyMsSum: 2 }),
       ]);
     });
 
@@ -89,7 +116,7 @@ export function usageStoreContract(make: () => Promise<UsageStore & { close?(): 
         }),
       );
       expect(await read()).to.deep.equal([
-        bucket({ version: 'v2', requests: 1, fallbacks: 1, latencyMsSum: 100 }),
+        bucket({ version: 'v2', requests: 1, fallbacks: 1, servedBy: { b: 1 }, latencyMsSum: 100 }),
         bucket({ model: 'b', version: 'v9', served: 1, inputTokens: 10, outputTokens: 20, cost: 0.25 }),
       ]);
     });
@@ -113,6 +140,7 @@ export function usageStoreContract(make: () => Promise<UsageStore & { close?(): 
       expect(a).to.deep.equal(
         bucket({
           requests: 2,
+          servedBy: { a: 2 },
           latencyMsSum: 30.75,
           served: 2,
           inputTokens: 11,
@@ -124,6 +152,7 @@ export function usageStoreContract(make: () => Promise<UsageStore & { close?(): 
         bucket({
           caller: 'team-b',
           requests: 1,
+          servedBy: { a: 1 },
           latencyMsSum: 100,
           served: 1,
           inputTokens: 10,

@@ -41,7 +41,13 @@ describe('api/router: metering across replicas (Redis)', function () {
     });
     await stream.text();
     // 3 chat completions of 7 + 3 tokens, one stream of 7 + 4 ("echo:", "a", "b", "c").
-    const expected = { requests: 4, input_tokens: 28, output_tokens: 13, total_tokens: 41 };
+    const expected = {
+      requests: 4,
+      outcomes: { success: 4, cache_hit: 0, error: 0 },
+      input_tokens: 28,
+      output_tokens: 13,
+      total_tokens: 41,
+    };
     for (const router of [one, two]) {
       const usage = await eventually(async () => {
         const body = (await router.get('/api/metrics/usage')).body;
