@@ -174,23 +174,21 @@ export class OpenAIBackend implements InferenceBackend {
     }
   }
 
-  #answer(u: Upstream, path: OpenAIPath, body: string, ctx: CallContext): Promise<ForwardedAnswer> {
-    return (async () => {
-      const res = await this.#post(u, path, body, ctx);
-      const bytes = await this.#client.readBody(res, {
-        maxBytes: this.#o.maxResponseBytes,
-        deadline: ctx.deadline,
-        ...(ctx.signal ? { signal: ctx.signal } : {}),
-        ...(ctx.upstream ? { clock: ctx.upstream } : {}),
-      });
-      const usage = usageOf(bytes);
-      return {
-        body: bytes,
-        contentType: String(res.headers['content-type'] ?? 'application/json'),
-        inputTokens: usage.input,
-        outputTokens: usage.output,
-      };
-    })();
+  async #answer(u: Upstream, path: OpenAIPath, body: string, ctx: CallContext): Promise<ForwardedAnswer> {
+    const res = await this.#post(u, path, body, ctx);
+    const bytes = await this.#client.readBody(res, {
+      maxBytes: this.#o.maxResponseBytes,
+      deadline: ctx.deadline,
+      ...(ctx.signal ? { signal: ctx.signal } : {}),
+      ...(ctx.upstream ? { clock: ctx.upstream } : {}),
+    });
+    const usage = usageOf(bytes);
+    return {
+      body: bytes,
+      contentType: String(res.headers['content-type'] ?? 'application/json'),
+      inputTokens: usage.input,
+      outputTokens: usage.output,
+    };
   }
 
   forward(target: RouteTarget, request: ForwardRequest, ctx: CallContext): Promise<ForwardedAnswer> {

@@ -56,7 +56,7 @@ export interface RouteDef<B = undefined, Q = undefined> {
   readonly summary: string;
   readonly tag: string;
   readonly body?: z.ZodType<B>;
-  /** A body limit of its own (e.g. batches); MAX_BODY_BYTES otherwise. Express routes only. */
+  /** A body limit of its own (e.g. batches); MAX_BODY_BYTES otherwise. */
   readonly maxBodyBytes?: number;
   readonly query?: z.ZodType<Q>;
   /** Success responses by status code; error responses are documented for every route. */

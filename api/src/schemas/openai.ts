@@ -17,7 +17,6 @@ export const chatCompletionRequest = z
     stream,
   })
   .describe('Any OpenAI chat completion parameter; passed through to OpenAI-compatible upstreams');
-export type ChatCompletionRequest = z.infer<typeof chatCompletionRequest>;
 
 export const completionRequest = z
   .looseObject({
@@ -26,7 +25,6 @@ export const completionRequest = z
     stream,
   })
   .describe('Any OpenAI completion parameter; passed through to OpenAI-compatible upstreams');
-export type CompletionRequest = z.infer<typeof completionRequest>;
 
 export const embeddingRequest = z
   .looseObject({
@@ -34,12 +32,10 @@ export const embeddingRequest = z
     input: z.union([z.string(), z.array(z.unknown()).min(1)]).describe('Text, texts or token arrays'),
   })
   .describe('Any OpenAI embeddings parameter (dimensions, encoding_format, ...)');
-export type EmbeddingRequest = z.infer<typeof embeddingRequest>;
 
 export const responseRequest = z
   .looseObject({ model, stream })
   .describe('Any Responses API parameter; passed through to OpenAI-compatible upstreams');
-export type ResponseRequest = z.infer<typeof responseRequest>;
 
 const usage = z.looseObject({
   prompt_tokens: z.number().int(),
