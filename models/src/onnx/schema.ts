@@ -62,7 +62,7 @@ message GraphProto {
 }
 
 message TensorProto {
-  enum DataType { UNDEFINED = 0; FLOAT = 1; INT32 = 6; INT64 = 7; BOOL = 9; }
+  enum DataType { UNDEFINED = 0; FLOAT = 1; INT32 = 6; INT64 = 7; BOOL = 9; FLOAT16 = 10; }
   repeated int64 dims = 1;
   optional int32 data_type = 2;
   optional string name = 8;
@@ -96,7 +96,7 @@ message OperatorSetIdProto {
 `;
 
 /** ONNX TensorProto.DataType values we use. */
-export const DataType = { FLOAT: 1, INT32: 6, INT64: 7, BOOL: 9 } as const;
+export const DataType = { FLOAT: 1, INT32: 6, INT64: 7, BOOL: 9, FLOAT16: 10 } as const;
 export type DataTypeCode = (typeof DataType)[keyof typeof DataType];
 
 /** ONNX AttributeProto.AttributeType values we use. */
