@@ -3,7 +3,7 @@
  * so the same sequence of calls always yields the same bytes.
  * @module
  */
-import { AttrType, DataType, type DataTypeCode, encodeModel } from './schema.js';
+import { AttrType, DataLocation, DataType, type DataTypeCode, encodeModel, modelProto } from './schema.js';
 
 /** A dimension: a fixed size, or a symbolic name such as `batch_size`. */
 export type Dim = number | string;
@@ -152,4 +152,78 @@ export class GraphBuilder {
     if (this.#names.has(name)) throw new Error(`duplicate value name ${name}`);
     this.#names.add(name);
   }
+}
+
+/** How a serialised graph's initializers move out into external data files (onnx's external data format). */
+export interface ExternalDataOptions {
+  /**
+   * Name of the first data file, in the graph's own folder (e.g. `model.onnx_data`); chunk `i > 0` is
+   * `<file>_<i>`, the names transformers.js reads with `use_external_data_format: <chunks>`.
+   */
+  readonly file: string;
+  /** Files the tensors are spread over, each a contiguous run of them (default 1). */
+  readonly chunks?: number;
+  /** Tensors of fewer bytes stay inside the graph (default 1024, onnx's `size_threshold`). */
+  readonly minBytes?: number;
+}
+
+/** A graph whose large initializers live in data files, and those files in chunk order. */
+export interface GraphWithExternalData {
+  readonly graph: Uint8Array;
+  readonly data: readonly { readonly file: string; readonly bytes: Uint8Array }[];
+}
+
+/** The name of external data chunk `chunk` (0-based) of `file`: `file`, then `file_1`, `file_2`, ... */
+export function externalDataChunkName(file: string, chunk: number): string {
+  return chunk === 0 ? file : `${file}_${chunk}`;
+}
+
+interface InitializerMessage {
+  raw_data?: Uint8Array;
+  external_data?: { key: string; value: string }[];
+  data_location?: number;
+}
+
+/**
+ * Rewrites a serialised ModelProto so that every initializer of at least `minBytes` is stored externally:
+ * its `raw_data` is appended to a data file and the tensor records `external_data` (location, offset,
+ * length) with `data_location = EXTERNAL`, exactly as onnx's `save_model(..., save_as_external_data=True)`
+ * writes it. The data files must sit beside the graph file under the given names. Deterministic.
+ * @throws {Error} when fewer tensors qualify than there are chunks (a chunk would be empty).
+ */
+export function withExternalData(model: Uint8Array, options: ExternalDataOptions): GraphWithExternalData {
+  const chunks = options.chunks ?? 1;
+  const minBytes = options.minBytes ?? 1024;
+  if (!Number.isInteger(chunks) || chunks < 1)
+    throw new Error(`chunks must be a positive integer, not ${chunks}`);
+  const type = modelProto();
+  const message = type.decode(model) as unknown as { graph: { initializer: InitializerMessage[] } };
+  const moved = message.graph.initializer.filter((t) => (t.raw_data?.length ?? 0) >= Math.max(1, minBytes));
+  if (moved.length < chunks) {
+    throw new Error(
+      `only ${moved.length} initializers have ${minBytes} bytes or more: too few for ${chunks} chunks`,
+    );
+  }
+  const parts: Uint8Array[][] = Array.from({ length: chunks }, () => []);
+  const sizes: number[] = new Array(chunks).fill(0);
+  moved.forEach((tensor, i) => {
+    const chunk = Math.floor((i * chunks) / moved.length);
+    const bytes = tensor.raw_data as Uint8Array;
+    tensor.external_data = [
+      { key: 'location', value: externalDataChunkName(options.file, chunk) },
+      { key: 'offset', value: String(sizes[chunk]) },
+      { key: 'length', value: String(bytes.length) },
+    ];
+    tensor.data_location = DataLocation.EXTERNAL;
+    delete tensor.raw_data;
+    parts[chunk]!.push(bytes);
+    sizes[chunk]! += bytes.length;
+  });
+  return {
+    graph: type.encode(message as unknown as Parameters<typeof type.encode>[0]).finish(),
+    data: parts.map((list, chunk) => ({
+      file: externalDataChunkName(options.file, chunk),
+      bytes: Buffer.concat(list),
+    })),
+  };
 }

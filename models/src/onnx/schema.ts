@@ -63,10 +63,13 @@ message GraphProto {
 
 message TensorProto {
   enum DataType { UNDEFINED = 0; FLOAT = 1; INT32 = 6; INT64 = 7; BOOL = 9; FLOAT16 = 10; }
+  enum DataLocation { DEFAULT = 0; EXTERNAL = 1; }
   repeated int64 dims = 1;
   optional int32 data_type = 2;
   optional string name = 8;
   optional bytes raw_data = 9;
+  repeated StringStringEntryProto external_data = 13;
+  optional DataLocation data_location = 14;
 }
 
 message TensorShapeProto {
@@ -98,6 +101,9 @@ message OperatorSetIdProto {
 /** ONNX TensorProto.DataType values we use. */
 export const DataType = { FLOAT: 1, INT32: 6, INT64: 7, BOOL: 9, FLOAT16: 10 } as const;
 export type DataTypeCode = (typeof DataType)[keyof typeof DataType];
+
+/** ONNX TensorProto.DataLocation: where a tensor's bytes are (EXTERNAL: a file named by its `external_data`). */
+export const DataLocation = { DEFAULT: 0, EXTERNAL: 1 } as const;
 
 /** ONNX AttributeProto.AttributeType values we use. */
 export const AttrType = { FLOAT: 1, INT: 2, STRING: 3, TENSOR: 4, FLOATS: 6, INTS: 7 } as const;
