@@ -208,7 +208,9 @@ const specObject = z.object({
     .record(z.string(), z.unknown())
     .optional()
     .meta({ 'x-kubernetes-preserve-unknown-fields': true })
-    .describe('Free-form runtime settings passed to the runtime (e.g. task, defaultMaxTokens)'),
+    .describe(
+      'Free-form runtime settings passed to the runtime (e.g. task, defaultMaxTokens, dtype: the ONNX file to open, see docs/models.md)',
+    ),
   replicas: z.number().int().min(0).max(1000).default(1),
   resources: resources.optional(),
   runtime: runtimeSpec

@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import { blankToUndefined, boolVar, bytesVar, intVar, secondsVar, urlVar } from './config-env.js';
+import { ONNX_DTYPES } from './engine/onnx-files.js';
 import { ConfigError } from './errors.js';
 
 /** Tasks a model can be configured to serve; `tokenize` is always available on top of the model's task. */
@@ -30,6 +31,8 @@ const modelConfigurationSchema = z.looseObject({
   task: z.enum(MODEL_TASKS, { error: `must be one of ${MODEL_TASKS.join(', ')}` }).optional(),
   defaultMaxTokens: positiveInt('new tokens when a request gives no max_tokens').optional(),
   intraOpNumThreads: positiveInt('onnxruntime intra-op threads').optional(),
+  /** Which ONNX file of the artifact to open (transformers.js's names); absent: the first the directory holds. */
+  dtype: z.enum(ONNX_DTYPES, { error: `must be one of ${ONNX_DTYPES.join(', ')}` }).optional(),
 });
 
 export type ModelConfiguration = z.infer<typeof modelConfigurationSchema>;

@@ -42,6 +42,11 @@ describe('runtime config', () => {
       { MODEL_CONFIGURATION: '{"task":"embed","defaultMaxTokens":8,"intraOpNumThreads":1,"note":{"x":1}}' },
       { configuration: { task: 'embed', defaultMaxTokens: 8, intraOpNumThreads: 1, note: { x: 1 } } },
     ],
+    [
+      'a dtype (the ONNX file to open)',
+      { MODEL_CONFIGURATION: '{"dtype":"q4f16"}' },
+      { configuration: { dtype: 'q4f16' } },
+    ],
     ['LOG_LEVEL=silent', { LOG_LEVEL: 'silent' }, { logLevel: 'silent' }],
     [
       'a cache directory and a Kubernetes quantity',
@@ -140,6 +145,11 @@ describe('runtime config', () => {
       'an unknown task',
       { MODEL_CONFIGURATION: '{"task":"draw"}' },
       'MODEL_CONFIGURATION.task: must be one of generate, classify, embed',
+    ],
+    [
+      'an unknown dtype',
+      { MODEL_CONFIGURATION: '{"dtype":"int4"}' },
+      'MODEL_CONFIGURATION.dtype: must be one of fp32, fp16, q8, int8, uint8, q4, q4f16, bnb4, q2, q2f16, q1, q1f16',
     ],
     [
       'MODEL_CACHE_MAX_BYTES=lots',
