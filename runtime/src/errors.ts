@@ -35,7 +35,8 @@ export class ConfigError extends RuntimeError {
 
 /**
  * Thrown when the model artifact cannot be used as it stands: an unsupported or malformed URI, a missing
- * directory or file, or a sha256 that does not match. Retrying cannot help until the artifact changes.
+ * file (no usable ONNX graph, or none of the configured dtype), or a sha256 that does not match. Retrying
+ * cannot help until the artifact changes.
  */
 export class ArtifactInvalidError extends RuntimeError {
   readonly code = 'ArtifactInvalid';
@@ -51,7 +52,8 @@ export class ArtifactInvalidError extends RuntimeError {
 
 /**
  * Thrown when the artifact could not be fetched although it may well be fine: the store kept failing or
- * stalling after every retry. Another try later (or on another node) may succeed.
+ * stalling after every retry, or a file:// directory does not exist (a volume not mounted yet). Another try
+ * later (or on another node) may succeed.
  */
 export class ArtifactUnavailableError extends RuntimeError {
   readonly code = 'ArtifactUnavailable';

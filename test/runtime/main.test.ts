@@ -111,6 +111,20 @@ describe('runtime process (child_process.fork of runtime/src/main.ts)', () => {
       'no past_key_values',
     ],
     ['a bad variable', { GRPC_PORT: 'eighty' }, 'ConfigInvalid', 2, 'GRPC_PORT: must be an integer'],
+    [
+      'an artifact directory that does not exist',
+      { MODEL_ARTIFACT_URI: 'file:///nonexistent/model-dir' },
+      'ArtifactUnavailable',
+      5,
+      'artifact directory /nonexistent/model-dir does not exist',
+    ],
+    [
+      'a dtype whose file the artifact lacks',
+      { MODEL_CONFIGURATION: '{"dtype":"q4"}' },
+      'ArtifactInvalid',
+      3,
+      'dtype q4 needs onnx/model_q4.onnx',
+    ],
   ];
   for (const [given, env, reason, code, detail] of failures) {
     it(`given ${given}, reports ${reason} over IPC and in the termination message, and exits ${code}`, async () => {

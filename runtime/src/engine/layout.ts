@@ -12,15 +12,9 @@ import type { SessionIO, TensorInfo } from './session.js';
 /** Encoder inputs the runtime knows how to feed. */
 export const ENCODER_INPUTS = ['input_ids', 'attention_mask', 'token_type_ids'] as const;
 
-/** Where a decoder keeps its cache, and its shape. */
-export interface DecoderLayout {
-  readonly layers: number;
-  readonly heads: number;
-  readonly headDim: number;
-  readonly usesPositionIds: boolean;
-}
-
 const PAST_KEY = /^past_key_values\.(\d+)\.key$/;
+const PAST_INPUT = /^past_key_values\.\d+\.(key|value)$/;
+const PRESENT_OUTPUT = /^present\.\d+\.(key|value)$/;
 
 function requireNames(
   kind: 'input' | 'output',
@@ -57,23 +51,102 @@ export function checkEncoder(io: SessionIO, task: 'classify' | 'embed'): void {
 const concreteDim = (dim: number | string | undefined) =>
   typeof dim === 'number' && dim > 0 ? dim : undefined;
 
+/** Decoder inputs the runtime knows how to feed, besides the cache inputs `past_key_values.{i}.key/value`. */
+export const DECODER_INPUTS = [
+  'input_ids',
+  'attention_mask',
+  'position_ids',
+  'use_cache_branch',
+  'num_logits_to_keep',
+  'logits_to_keep',
+] as const;
+
+/** Element types of caches and logits the runtime reads and writes. */
+export type FloatType = 'float32' | 'float16';
+
+/** How a decoder graph is fed and read, whatever it does with a cache. */
+interface DecoderInputs {
+  readonly usesPositionIds: boolean;
+  /** The int64 scalar input that limits logits to the last N positions (fed 1), when the graph has one. */
+  readonly logitsToKeepInput?: 'num_logits_to_keep' | 'logits_to_keep';
+  readonly logitsType: FloatType;
+}
+
 /**
- * The KV-cache layout of a GPT-2-layout decoder graph: `past_key_values.{i}.key/value` in,
- * `present.{i}.key/value` and `logits` out. Heads and head size come from the cache inputs' concrete dims,
- * else from config.json.
+ * A decoder with a KV cache: `past_key_values.{i}.key/value` `[batch, kvHeads, past, headDim]` in,
+ * `present.{i}.key/value` out. Merged decoders (Optimum's `decoder_model_merged.onnx`) also take
+ * `use_cache_branch`, false on the prefill and true once there is a past.
  */
-export function decoderLayout(
-  io: SessionIO,
-  fromConfig: { layers?: number; heads?: number; headDim?: number },
-): DecoderLayout {
+export interface KvCacheLayout extends DecoderInputs {
+  readonly kind: 'kv-cache';
+  readonly layers: number;
+  /** Key/value heads: fewer than the attention heads with grouped-query attention. */
+  readonly kvHeads: number;
+  readonly headDim: number;
+  readonly cacheType: FloatType;
+  readonly usesCacheBranch: boolean;
+}
+
+/** A decoder exported without a cache: every step recomputes the whole sequence. */
+export interface RecomputeLayout extends DecoderInputs {
+  readonly kind: 'recompute';
+}
+
+/** Where a decoder keeps its cache, and its shape; or that it has none. */
+export type DecoderLayout = KvCacheLayout | RecomputeLayout;
+
+/** What config.json says about a decoder's dimensions (see `decoderDims`). */
+export interface ConfigDims {
+  readonly layers?: number;
+  readonly heads?: number;
+  readonly kvHeads?: number;
+  readonly headDim?: number;
+}
+
+function floatType(info: TensorInfo, what: string): FloatType {
+  if (info.type === 'float32' || info.type === 'float16') return info.type;
+  throw new ModelLoadFailedError(
+    `${what} ${info.name} is ${info.type}; only float32 and float16 are supported`,
+  );
+}
+
+function decoderInputs(io: SessionIO): DecoderInputs {
+  const unknown = io.inputs.filter(
+    (t) => !(DECODER_INPUTS as readonly string[]).includes(t.name) && !PAST_INPUT.test(t.name),
+  );
+  if (unknown.length > 0) {
+    throw new ModelLoadFailedError(
+      `the ONNX graph wants input(s) ${unknown.map((t) => t.name).join(', ')}; a decoder may only take ${DECODER_INPUTS.join(', ')} and past_key_values.{i}.key/value`,
+    );
+  }
+  requireNames('input', io.inputs, ['input_ids', 'attention_mask'], 'generate');
+  requireNames('output', io.outputs, ['logits'], 'generate');
+  const keep = io.inputs.find((t) => t.name === 'num_logits_to_keep' || t.name === 'logits_to_keep');
+  return {
+    usesPositionIds: io.inputs.some((t) => t.name === 'position_ids'),
+    ...(keep ? { logitsToKeepInput: keep.name as 'num_logits_to_keep' | 'logits_to_keep' } : {}),
+    logitsType: floatType(io.outputs.find((t) => t.name === 'logits') as TensorInfo, 'output'),
+  };
+}
+
+/**
+ * How to drive a decoder graph, from its inputs and outputs and config.json: with a KV cache when it takes
+ * `past_key_values.{i}.key/value` (heads and head size from the cache inputs' concrete dims, else from
+ * config.json: `num_key_value_heads`, `head_dim` or hidden size / attention heads), else by recomputing.
+ */
+export function decoderLayout(io: SessionIO, fromConfig: ConfigDims): DecoderLayout {
+  const inputs = decoderInputs(io);
   const layerIds = io.inputs.flatMap((t) => {
     const match = PAST_KEY.exec(t.name);
     return match ? [Number(match[1])] : [];
   });
   if (layerIds.length === 0) {
-    throw new ModelLoadFailedError(
-      'the ONNX graph has no past_key_values.{i}.key inputs; text generation needs a GPT-2-layout graph with a KV cache',
-    );
+    if (io.inputs.some((t) => PAST_INPUT.test(t.name) || t.name === 'use_cache_branch')) {
+      throw new ModelLoadFailedError(
+        'the ONNX graph has cache inputs but no past_key_values.{i}.key; a cache needs past_key_values.{i}.key and .value per layer',
+      );
+    }
+    return { kind: 'recompute', ...inputs };
   }
   const layers = layerIds.length;
   if (fromConfig.layers !== undefined && fromConfig.layers !== layers) {
@@ -85,20 +158,34 @@ export function decoderLayout(
     `past_key_values.${i}.key`,
     `past_key_values.${i}.value`,
   ]);
-  requireNames('input', io.inputs, ['input_ids', 'attention_mask', ...cacheNames.flat()], 'generate');
+  requireNames('input', io.inputs, cacheNames.flat(), 'generate');
   const presentNames = Array.from({ length: layers }, (_, i) => [`present.${i}.key`, `present.${i}.value`]);
-  requireNames('output', io.outputs, ['logits', ...presentNames.flat()], 'generate');
+  requireNames('output', io.outputs, presentNames.flat(), 'generate');
 
   const past = io.inputs.find((t) => t.name === 'past_key_values.0.key') as TensorInfo;
-  if (past.type !== 'float32') {
-    throw new ModelLoadFailedError(`past_key_values are ${past.type}; only float32 caches are supported`);
-  }
-  const heads = concreteDim(past.shape[1]) ?? fromConfig.heads;
-  const headDim = concreteDim(past.shape[3]) ?? fromConfig.headDim;
-  if (!heads || !headDim || !Number.isInteger(headDim)) {
+  const cacheType = floatType(past, 'cache input');
+  const mixed = [...io.inputs, ...io.outputs].find(
+    (t) => (PAST_INPUT.test(t.name) || PRESENT_OUTPUT.test(t.name)) && t.type !== cacheType,
+  );
+  if (mixed) {
     throw new ModelLoadFailedError(
-      'cannot tell the number of heads and head size: neither the past_key_values shape nor config.json (n_head, n_embd) gives them',
+      `the cache mixes element types: ${past.name} is ${cacheType} but ${mixed.name} is ${mixed.type}`,
     );
   }
-  return { layers, heads, headDim, usesPositionIds: io.inputs.some((t) => t.name === 'position_ids') };
+  const kvHeads = concreteDim(past.shape[1]) ?? fromConfig.kvHeads ?? fromConfig.heads;
+  const headDim = concreteDim(past.shape[3]) ?? fromConfig.headDim;
+  if (!kvHeads || !headDim || !Number.isInteger(headDim)) {
+    throw new ModelLoadFailedError(
+      `cannot tell the cache's heads and head size: past_key_values dims are [${past.shape.join(', ')}] and config.json gives no ${kvHeads ? 'head_dim (nor hidden_size / num_attention_heads)' : 'num_key_value_heads (nor num_attention_heads)'}`,
+    );
+  }
+  return {
+    kind: 'kv-cache',
+    ...inputs,
+    layers,
+    kvHeads,
+    headDim,
+    cacheType,
+    usesCacheBranch: io.inputs.some((t) => t.name === 'use_cache_branch'),
+  };
 }

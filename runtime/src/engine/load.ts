@@ -1,12 +1,14 @@
 /**
  * Builds a {@link LoadedModel} from a verified model directory in the Hugging Face layout
- * (`config.json`, `tokenizer.json`, `tokenizer_config.json`, `onnx/model.onnx`, optional `generation_config.json`).
+ * (`config.json`, `tokenizer.json`, `tokenizer_config.json`, an ONNX graph chosen by `configuration.dtype`
+ * (see `onnx-files.ts`), optional `generation_config.json`).
  * @module
  */
 import { join } from 'node:path';
 import type * as ort from 'onnxruntime-node';
 import type { BatchingConfig, EngineConfig, ModelConfiguration } from '../config.js';
 import { ModelLoadFailedError } from '../errors.js';
+import { modelGraph } from '../model-store/artifact.js';
 import { type BatchHooks, RowBatcher } from './batcher.js';
 import { DecodeScheduler } from './decode-scheduler.js';
 import { Encoder } from './encoder.js';
@@ -24,9 +26,6 @@ import {
 } from './model-files.js';
 import { describeSession, openSession } from './session.js';
 import { loadTokenizer, type TextTokenizer } from './tokenizer.js';
-
-/** Relative path of the ONNX graph inside a model directory (transformers.js's fp32 file name). */
-export const ONNX_MODEL_FILE = 'onnx/model.onnx';
 
 const concrete = (dim: number | string | undefined) => (typeof dim === 'number' && dim > 0 ? dim : undefined);
 
@@ -111,7 +110,9 @@ export async function loadModel(
       cause: error,
     });
   }
-  const opened = await openSession(join(modelDir, ONNX_MODEL_FILE), options.engine);
+  // The dtype picks the file (transformers.js's names); onnxruntime reads its external data beside it.
+  const graph = await modelGraph(modelDir, configuration.dtype);
+  const opened = await openSession(join(modelDir, graph.graph), options.engine);
   const { session } = opened;
   try {
     const engine = buildEngine(task, session, files, tokenizer, options);

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import type { ModelTask } from '../config.js';
 import { ModelLoadFailedError } from '../errors.js';
+import type { ConfigDims } from './layout.js';
 
 const int = z.number().int();
 const tokenIds = z.union([int, z.array(int)]).nullish();
@@ -25,6 +26,8 @@ const hfConfigSchema = z.looseObject({
   num_attention_heads: int.nullish(),
   n_embd: int.nullish(),
   hidden_size: int.nullish(),
+  num_key_value_heads: int.nullish(),
+  head_dim: int.nullish(),
   eos_token_id: tokenIds,
   pad_token_id: int.nullish(),
 });
@@ -107,14 +110,21 @@ export function eosTokenIds(files: ModelFiles, tokenizerEos: number | undefined)
   return Array.isArray(raw) ? raw : [raw];
 }
 
-/** Decoder layer count, heads and head size as config.json states them (GPT-2 or Llama-style names). */
-export function decoderDims(config: HfConfig): { layers?: number; heads?: number; headDim?: number } {
+/**
+ * Decoder layer count, attention heads, key/value heads and head size as config.json states them (GPT-2 or
+ * Llama-style names): key/value heads are `num_key_value_heads` (grouped-query attention), else the attention
+ * heads; the head size is `head_dim`, else hidden size / attention heads.
+ */
+export function decoderDims(config: HfConfig): ConfigDims {
   const layers = config.n_layer ?? config.num_hidden_layers ?? undefined;
   const heads = config.n_head ?? config.num_attention_heads ?? undefined;
+  const kvHeads = config.num_key_value_heads ?? heads;
   const hidden = config.n_embd ?? config.hidden_size ?? undefined;
+  const headDim = config.head_dim ?? (heads && hidden ? hidden / heads : undefined);
   return {
     ...(layers ? { layers } : {}),
     ...(heads ? { heads } : {}),
-    ...(heads && hidden ? { headDim: hidden / heads } : {}),
+    ...(kvHeads ? { kvHeads } : {}),
+    ...(headDim ? { headDim } : {}),
   };
 }

@@ -4,18 +4,22 @@
  * @module
  */
 import { stat } from 'node:fs/promises';
-import { join } from 'node:path';
-import { ArtifactInvalidError } from '../errors.js';
-import { artifactDigest } from './digest.js';
+import { pathToFileURL } from 'node:url';
+import {
+  chooseOnnxFile,
+  isOnnxFileProblem,
+  type OnnxDtype,
+  type OnnxFileChoice,
+} from '../engine/onnx-files.js';
+import { ArtifactInvalidError, ArtifactUnavailableError } from '../errors.js';
+import { artifactDigest, directoryFiles } from './digest.js';
 import { parseArtifactUri } from './uri.js';
 
-/** Files every model directory must hold (the Hugging Face layout transformers.js and the engines read). */
-export const REQUIRED_FILES = [
-  'config.json',
-  'tokenizer.json',
-  'tokenizer_config.json',
-  'onnx/model.onnx',
-] as const;
+/**
+ * Files every model directory must hold besides an ONNX graph (the Hugging Face layout transformers.js and
+ * the engines read). Which graph is opened, and which graphs count, is `engine/onnx-files.ts`'s choice.
+ */
+export const REQUIRED_FILES = ['config.json', 'tokenizer.json', 'tokenizer_config.json'] as const;
 
 /** A verified local artifact. */
 export interface ResolvedArtifact {
@@ -46,25 +50,46 @@ async function kindOf(path: string): Promise<'file' | 'directory' | 'other' | 'm
 }
 
 /**
- * Checks that `dir` is a directory holding {@link REQUIRED_FILES}.
- * @throws {ArtifactInvalidError} naming what is missing.
+ * Checks that `dir` is a directory holding {@link REQUIRED_FILES} and an ONNX graph of some dtype (with every
+ * chunk of its external data); the configured dtype's own file is checked when the model loads.
+ * @throws {ArtifactUnavailableError} when `dir` does not exist (yet: a volume not mounted, a path mistyped).
+ * @throws {ArtifactInvalidError} naming what is missing and, for the graph, what is there.
  */
 export async function checkModelDirectory(uri: string, dir: string): Promise<void> {
   const kind = await kindOf(dir);
-  if (kind !== 'directory') {
-    const what = kind === 'missing' ? 'does not exist' : 'is not a directory';
-    throw new ArtifactInvalidError(uri, `artifact directory ${dir} ${what}`);
-  }
-  const kinds = await Promise.all(REQUIRED_FILES.map((file) => kindOf(join(dir, file))));
-  const missing = REQUIRED_FILES.filter((_, i) => kinds[i] !== 'file');
-  if (missing.length > 0) {
-    throw new ArtifactInvalidError(uri, `artifact directory ${dir} lacks ${missing.join(', ')}`);
+  if (kind === 'missing') throw new ArtifactUnavailableError(uri, `artifact directory ${dir} does not exist`);
+  if (kind !== 'directory')
+    throw new ArtifactInvalidError(uri, `artifact directory ${dir} is not a directory`);
+  const files = await directoryFiles(dir);
+  const present = new Set(files);
+  const missing = REQUIRED_FILES.filter((file) => !present.has(file));
+  const graph = chooseOnnxFile(files);
+  const problems = [
+    ...(missing.length > 0 ? [`lacks ${missing.join(', ')}`] : []),
+    ...(isOnnxFileProblem(graph) ? [graph.message] : []),
+  ];
+  if (problems.length > 0) {
+    throw new ArtifactInvalidError(uri, `artifact directory ${dir} ${problems.join('; ')}`);
   }
 }
 
 /**
- * Resolves `uri` and verifies the directory: it exists, holds {@link REQUIRED_FILES}, and, when `sha256` is
- * given, its digest (see `digest.ts`) matches.
+ * The graph of a verified model directory that `dtype` (or, without one, the default order) opens, with its
+ * external data files.
+ * @throws {ArtifactInvalidError} when the directory lacks that dtype's file, naming the files expected and present.
+ */
+export async function modelGraph(dir: string, dtype?: OnnxDtype): Promise<OnnxFileChoice> {
+  const choice = chooseOnnxFile(await directoryFiles(dir), dtype);
+  if (isOnnxFileProblem(choice)) {
+    throw new ArtifactInvalidError(pathToFileURL(dir).href, `artifact directory ${dir}: ${choice.message}`);
+  }
+  return choice;
+}
+
+/**
+ * Resolves `uri` and verifies the directory: it exists, holds {@link REQUIRED_FILES} and a graph, and, when
+ * `sha256` is given, its digest (see `digest.ts`) matches.
+ * @throws {ArtifactUnavailableError} when the directory does not exist.
  * @throws {ArtifactInvalidError} naming what is wrong (for a digest, the expected and the actual value).
  */
 export async function resolveArtifact(uri: string, sha256?: string): Promise<ResolvedArtifact> {

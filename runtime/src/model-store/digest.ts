@@ -29,6 +29,13 @@ async function listFiles(root: string, dir: string, out: string[]): Promise<void
   }
 }
 
+/** The regular files under `root`, as paths relative to it with `/` separators (what the manifest lists). */
+export async function directoryFiles(root: string): Promise<string[]> {
+  const files: string[] = [];
+  await listFiles(root, root, files);
+  return files;
+}
+
 /** Manifest text of files whose digests are known: sorted bytewise by path, one `<hex>  <path>` a line. */
 export function manifestText(entries: readonly { path: string; sha256: string }[]): string {
   return [...entries]
@@ -44,8 +51,7 @@ export function manifestDigest(entries: readonly { path: string; sha256: string 
 
 /** The manifest lines of a directory, in the order the digest hashes them. */
 export async function directoryManifest(root: string): Promise<string> {
-  const files: string[] = [];
-  await listFiles(root, root, files);
+  const files = await directoryFiles(root);
   const entries: { path: string; sha256: string }[] = [];
   for (const path of files) entries.push({ path, sha256: await fileDigest(join(root, path)) });
   return manifestText(entries);

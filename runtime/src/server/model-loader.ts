@@ -15,6 +15,8 @@ export interface LoadContext {
   readonly hooks: BatchHooks;
   /** Called with the artifact fetch as soon as it starts, so its progress can be followed. */
   readonly onFetch: (fetch: Fetch) => void;
+  /** Hears, once at load, what an operator should know about how the model is served. */
+  readonly warn?: (fields: Record<string, unknown>, message: string) => void;
 }
 
 /** Resolves, verifies and loads the configured artifact. */
@@ -28,5 +30,6 @@ export const loadConfiguredModel: ModelLoader = async (config, context) => {
     engine: config.engine,
     batching: config.batching,
     hooks: context.hooks,
+    ...(context.warn ? { warn: context.warn } : {}),
   });
 };

@@ -234,6 +234,7 @@ export class ModelManager extends EventEmitter<{ change: []; download: [Download
         store: this.store,
         hooks: this.hooks,
         onFetch: (fetch) => this.follow(fetch),
+        warn: (fields, message) => this.logger.warn(fields, message),
       });
     } catch (error) {
       const reason = describe(error);

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { expect } from 'chai';
-import { ArtifactInvalidError } from '../../../runtime/src/errors.js';
+import { ArtifactInvalidError, ArtifactUnavailableError } from '../../../runtime/src/errors.js';
 import { artifactPath, REQUIRED_FILES, resolveArtifact } from '../../../runtime/src/model-store/artifact.js';
 import { artifactDigest } from '../../../runtime/src/model-store/digest.js';
 
@@ -38,7 +38,8 @@ describe('model artifacts', () => {
       dir = join(root, 'model');
       uri = pathToFileURL(dir).href;
       await mkdir(join(dir, 'onnx'), { recursive: true });
-      for (const file of REQUIRED_FILES) await writeFile(join(dir, file), `contents of ${file}`);
+      for (const file of [...REQUIRED_FILES, 'onnx/model.onnx'])
+        await writeFile(join(dir, file), `contents of ${file}`);
     });
     afterEach(() => rm(root, { recursive: true, force: true }));
 
@@ -60,21 +61,55 @@ describe('model artifacts', () => {
       );
     });
 
-    it('given a missing file, names it', async () => {
+    it('given a missing file, names it, and what graphs it expected and found', async () => {
       await rm(join(dir, 'tokenizer_config.json'));
       await rm(join(dir, 'onnx/model.onnx'));
+      await writeFile(join(dir, 'onnx/encoder_model.onnx'), 'a seq2seq encoder');
       const error = await resolveArtifact(uri).catch((e: unknown) => e);
-      expect((error as Error).message).to.equal(
-        `artifact directory ${dir} lacks tokenizer_config.json, onnx/model.onnx`,
+      expect(error).to.be.instanceOf(ArtifactInvalidError);
+      expect((error as Error).message).to.match(
+        new RegExp(
+          `^artifact directory ${dir} lacks tokenizer_config.json; no ONNX graph: expected onnx/model.onnx .*; the ONNX files present are onnx/encoder_model.onnx$`,
+        ),
       );
     });
 
-    it('given a missing directory or a file instead of one, says which', async () => {
+    const graphs: [string, string[]][] = [
+      ['only onnx/model_quantized.onnx', ['onnx/model_quantized.onnx']],
+      [
+        'only onnx/model_q4f16.onnx and its external data',
+        ['onnx/model_q4f16.onnx', 'onnx/model_q4f16.onnx_data'],
+      ],
+      ['an older merged decoder', ['onnx/decoder_model_merged.onnx']],
+      ['an Optimum CLI export (graph at the top)', ['model.onnx']],
+    ];
+    for (const [what, files] of graphs) {
+      it(`accepts a directory with ${what}`, async () => {
+        await rm(join(dir, 'onnx/model.onnx'));
+        for (const file of files) await writeFile(join(dir, file), file);
+        expect(await resolveArtifact(uri)).to.deep.equal({ dir });
+      });
+    }
+
+    it('refuses a graph whose external data chunks have a gap', async () => {
+      await writeFile(join(dir, 'onnx/model.onnx_data'), '0');
+      await writeFile(join(dir, 'onnx/model.onnx_data_2'), '2');
+      const error = await resolveArtifact(uri).catch((e: unknown) => e);
+      expect(error).to.be.instanceOf(ArtifactInvalidError);
+      expect((error as Error).message).to.include('lacks onnx/model.onnx_data_1');
+    });
+
+    it('given a missing directory, ArtifactUnavailable (it may appear: a volume not mounted yet)', async () => {
       const missing = await resolveArtifact(pathToFileURL(join(root, 'nope')).href).catch((e: unknown) => e);
+      expect(missing).to.be.instanceOf(ArtifactUnavailableError);
       expect((missing as Error).message).to.equal(`artifact directory ${join(root, 'nope')} does not exist`);
+    });
+
+    it('given a file instead of a directory, ArtifactInvalid', async () => {
       const file = await resolveArtifact(pathToFileURL(join(dir, 'config.json')).href).catch(
         (e: unknown) => e,
       );
+      expect(file).to.be.instanceOf(ArtifactInvalidError);
       expect((file as Error).message).to.equal(
         `artifact directory ${join(dir, 'config.json')} is not a directory`,
       );

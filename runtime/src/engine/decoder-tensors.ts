@@ -1,0 +1,92 @@
+/**
+ * Moving decoder tensors between a batch and its rows: cache rows in and out of `[batch, kvHeads, length,
+ * headDim]` tensors, and each row's last-position logits. float16 tensors are raw IEEE halves in a Uint16Array
+ * (onnxruntime-node's representation where there is no Float16Array, as in Node 20): caches stay halves, since
+ * they are only copied; logits are widened to float32, since sampling reads them.
+ * @module
+ */
+import type * as ort from 'onnxruntime-node';
+
+/** Cache entries: float32 values, or float16 halves. */
+export type CacheData = Float32Array | Uint16Array;
+
+interface CacheShape {
+  readonly kvHeads: number;
+  readonly headDim: number;
+}
+
+/** Copies a row's cache `[kvHeads, length, headDim]` into batch row `row` of `[batch, kvHeads, past, headDim]`, right-aligned. */
+export function placeRow(
+  target: CacheData,
+  cache: CacheData,
+  at: { row: number; past: number; length: number },
+  shape: CacheShape,
+): void {
+  const { kvHeads, headDim } = shape;
+  const { row, past, length } = at;
+  for (let h = 0; h < kvHeads; h++) {
+    const from = h * length * headDim;
+    target.set(
+      cache.subarray(from, from + length * headDim),
+      ((row * kvHeads + h) * past + past - length) * headDim,
+    );
+  }
+}
+
+/** The last `length` positions of batch row `row` of `[batch, kvHeads, total, headDim]`, as `[kvHeads, length, headDim]`. */
+export function takeRow<T extends CacheData>(
+  source: T,
+  at: { row: number; total: number; length: number },
+  shape: CacheShape,
+): T {
+  const { kvHeads, headDim } = shape;
+  const { row, total, length } = at;
+  const out = (
+    source instanceof Uint16Array
+      ? new Uint16Array(kvHeads * length * headDim)
+      : new Float32Array(kvHeads * length * headDim)
+  ) as T;
+  for (let h = 0; h < kvHeads; h++) {
+    const from = ((row * kvHeads + h) * total + total - length) * headDim;
+    out.set(source.subarray(from, from + length * headDim), h * length * headDim);
+  }
+  return out;
+}
+
+/** A float16 tensor's data as raw halves, whether onnxruntime gave a Uint16Array or a Float16Array. */
+export function halvesOf(data: ort.Tensor['data']): Uint16Array {
+  if (data instanceof Uint16Array) return data;
+  const view = data as ArrayBufferView & { length: number };
+  return new Uint16Array(view.buffer, view.byteOffset, view.length);
+}
+
+/** The float value of IEEE 754 half `h`. */
+export function halfToFloat(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const exponent = (h >> 10) & 0x1f;
+  const fraction = h & 0x3ff;
+  if (exponent === 0) return sign * 2 ** -14 * (fraction / 1024);
+  if (exponent === 0x1f) return fraction ? Number.NaN : sign * Number.POSITIVE_INFINITY;
+  return sign * 2 ** (exponent - 15) * (1 + fraction / 1024);
+}
+
+/**
+ * Per batch row, the logits of its last position, from `[batch, positions, vocab]` logits (positions is the
+ * step's width, or fewer when the graph kept only the last N), float32 or float16.
+ */
+export function readLastLogits(logits: ort.Tensor, batch: number): Float32Array[] {
+  const positions = logits.dims[1] as number;
+  const vocab = logits.dims[2] as number;
+  const start = (r: number) => (r * positions + positions - 1) * vocab;
+  if (logits.type === 'float16') {
+    const halves = halvesOf(logits.data);
+    return Array.from({ length: batch }, (_, r) => {
+      const out = new Float32Array(vocab);
+      const from = start(r);
+      for (let v = 0; v < vocab; v++) out[v] = halfToFloat(halves[from + v] as number);
+      return out;
+    });
+  }
+  const data = logits.data as Float32Array;
+  return Array.from({ length: batch }, (_, r) => data.slice(start(r), start(r) + vocab));
+}
