@@ -93,6 +93,19 @@ export interface ClassifyOutput {
   readonly inputTokens: number;
 }
 
+/** How a classification runs: labels ranked, and what happens to texts longer than the model's window. */
+export interface ClassifyOptions {
+  readonly topK?: number;
+  /** true: truncated to the window; false: refused; absent: the backend's default (runtimes truncate). */
+  readonly truncate?: boolean;
+}
+
+/** How an embedding runs: normalised or not (absent: the model's default), and truncation as for classify. */
+export interface EmbedOptions {
+  readonly normalize?: boolean;
+  readonly truncate?: boolean;
+}
+
 export interface EmbedOutput {
   readonly embeddings: readonly (readonly number[])[];
   readonly inputTokens: number;
@@ -123,13 +136,13 @@ export interface InferenceBackend {
   classify(
     target: RouteTarget,
     texts: readonly string[],
-    topK: number | undefined,
+    options: ClassifyOptions,
     ctx: CallContext,
   ): Promise<ClassifyOutput>;
   embed(
     target: RouteTarget,
     texts: readonly string[],
-    normalize: boolean,
+    options: EmbedOptions,
     ctx: CallContext,
   ): Promise<EmbedOutput>;
   tokenize(target: RouteTarget, text: string, ctx: CallContext): Promise<TokenizeOutput>;

@@ -15,6 +15,7 @@ import {
   type CallContext,
   type ChatMessage,
   type ClassifyOutput,
+  type EmbedOptions,
   type EmbedOutput,
   type ForwardedAnswer,
   type ForwardRequest,
@@ -343,9 +344,17 @@ export class OpenAIBackend implements InferenceBackend {
   async embed(
     target: RouteTarget,
     texts: readonly string[],
-    _normalize: boolean,
+    options: EmbedOptions,
     ctx: CallContext,
   ): Promise<EmbedOutput> {
+    // OpenAI's embeddings API refuses a text longer than the model's window; it cannot truncate one.
+    if (options.truncate === true) {
+      throw new BackendError(
+        'unsupported',
+        `Model ${target.model.name} is served by an OpenAI-compatible API, which does not truncate texts`,
+        { param: 'parameters.truncate' },
+      );
+    }
     // float: not every OpenAI-compatible server (Ollama, TGI) speaks base64.
     const answer = await this.forward(
       target,

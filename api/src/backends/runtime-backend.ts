@@ -18,7 +18,9 @@ import { policyOf } from '../routing/failure-policy.js';
 import {
   BackendError,
   type CallContext,
+  type ClassifyOptions,
   type ClassifyOutput,
+  type EmbedOptions,
   type EmbedOutput,
   type FailureKind,
   type GenerateOutput,
@@ -224,11 +226,12 @@ export class RuntimeBackend implements InferenceBackend, ModelRepository {
   classify(
     target: RouteTarget,
     texts: readonly string[],
-    topK: number | undefined,
+    options: ClassifyOptions,
     ctx: CallContext,
   ): Promise<ClassifyOutput> {
     return this.#call(target, async (client) => {
-      const out = await client.classify({ ...this.#ids(target), texts, topK }, this.#options(ctx));
+      const request = { ...this.#ids(target), texts, ...options };
+      const out = await client.classify(request, this.#options(ctx));
       return { results: out.results, inputTokens: out.promptTokens };
     });
   }
@@ -236,11 +239,12 @@ export class RuntimeBackend implements InferenceBackend, ModelRepository {
   embed(
     target: RouteTarget,
     texts: readonly string[],
-    normalize: boolean,
+    options: EmbedOptions,
     ctx: CallContext,
   ): Promise<EmbedOutput> {
     return this.#call(target, async (client) => {
-      const out = await client.embed({ ...this.#ids(target), texts, normalize }, this.#options(ctx));
+      const request = { ...this.#ids(target), texts, ...options };
+      const out = await client.embed(request, this.#options(ctx));
       return { embeddings: out.embeddings, inputTokens: out.promptTokens };
     });
   }

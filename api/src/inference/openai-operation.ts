@@ -73,7 +73,8 @@ async function runtimeAnswer(
 ): Promise<OpenAIAnswer> {
   const who = { requestId: ctx.requestId, model: target.model.name };
   if (request.kind === 'embedding') {
-    const out = await backend.embed(target, request.e.texts, true, ctx);
+    const options = { normalize: true, truncate: request.e.truncate };
+    const out = await backend.embed(target, request.e.texts, options, ctx);
     const rendered = embeddingList(who, out.embeddings, out.inputTokens, request.e.base64);
     return {
       body: JSON.stringify(rendered),

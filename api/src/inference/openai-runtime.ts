@@ -271,11 +271,13 @@ export function runtimeCompletion(body: Body): RuntimeGeneration {
   return { input: { kind: 'completion', prompt }, params };
 }
 
-const EMBEDDINGS = new Set([...NO_EFFECT, 'input', 'encoding_format', 'dimensions']);
+const EMBEDDINGS = new Set([...NO_EFFECT, 'input', 'encoding_format', 'dimensions', 'truncate']);
 
 export interface RuntimeEmbedding {
   readonly texts: readonly string[];
   readonly base64: boolean;
+  /** The `truncate` extension: texts longer than the model's window truncated (absent/true) or refused (false). */
+  readonly truncate: boolean | undefined;
 }
 
 /** An embeddings request for a runtime, or the parameter it cannot honour. */
@@ -291,8 +293,14 @@ export function runtimeEmbeddings(body: Body): RuntimeEmbedding {
   if (!absent(format) && format !== 'float' && format !== 'base64')
     throw invalid('encoding_format', 'expected float or base64');
   neutral(body, 'dimensions', () => false, 'Runtime models embed at their own dimensions');
+  const truncate = body.truncate;
+  if (!absent(truncate) && typeof truncate !== 'boolean') throw invalid('truncate', 'expected a boolean');
   unknownParams(body, EMBEDDINGS);
-  return { texts: texts as string[], base64: format === 'base64' };
+  return {
+    texts: texts as string[],
+    base64: format === 'base64',
+    truncate: absent(truncate) ? undefined : truncate,
+  };
 }
 
 /** The Responses API is passed through to OpenAI-compatible upstreams; runtimes do not serve it yet. */

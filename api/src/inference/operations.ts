@@ -10,6 +10,8 @@ import {
   BackendError,
   type CallContext,
   type Classification,
+  type ClassifyOptions,
+  type EmbedOptions,
   type GenerateParams,
   type GenerationInput,
   type InferenceBackend,
@@ -96,16 +98,16 @@ export interface ClassifyResult {
 
 export function classification(
   texts: readonly string[],
-  topK: number | undefined,
+  options: ClassifyOptions,
 ): Operation<ClassifyResult> {
   return {
     name: 'classify',
     need: 'text-classification',
     accepts: (model) => has(model, 'text-classification'),
     fallbacks: true,
-    fields: { texts, topK },
+    fields: { texts, topK: options.topK, truncate: options.truncate },
     deterministic: () => true,
-    call: (backend, target, ctx) => backend.classify(target, texts, topK, ctx),
+    call: (backend, target, ctx) => backend.classify(target, texts, options, ctx),
     tokens: (r) => ({ input: r.inputTokens, output: 0 }),
   };
 }
@@ -115,15 +117,15 @@ export interface EmbedResult {
   readonly inputTokens: number;
 }
 
-export function embedding(texts: readonly string[], normalize: boolean): Operation<EmbedResult> {
+export function embedding(texts: readonly string[], options: EmbedOptions): Operation<EmbedResult> {
   return {
     name: 'embed',
     need: 'embedding',
     accepts: (model) => has(model, 'embedding'),
     fallbacks: true,
-    fields: { texts, normalize },
+    fields: { texts, normalize: options.normalize, truncate: options.truncate },
     deterministic: () => true,
-    call: (backend, target, ctx) => backend.embed(target, texts, normalize, ctx),
+    call: (backend, target, ctx) => backend.embed(target, texts, options, ctx),
     tokens: (r) => ({ input: r.inputTokens, output: 0 }),
   };
 }

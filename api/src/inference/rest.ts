@@ -54,8 +54,9 @@ type AnalyzeResult = ClassifyResult | EmbedResult | TokensResult;
 export function analyzeOperation(req: AnalyzeRequest): Operation<AnalyzeResult> {
   const texts = typeof req.input === 'string' ? [req.input] : req.input;
   const params = req.parameters ?? {};
-  if (req.task === 'classify') return classification(texts, params.top_k);
-  if (req.task === 'embed') return embedding(texts, params.normalize ?? true);
+  const truncate = params.truncate;
+  if (req.task === 'classify') return classification(texts, { topK: params.top_k, truncate });
+  if (req.task === 'embed') return embedding(texts, { normalize: params.normalize, truncate });
   return tokenization(texts);
 }
 

@@ -91,7 +91,18 @@ export const analyzeRequest = z.strictObject({
         .max(100)
         .optional()
         .describe('classify: how many labels to return scores for'),
-      normalize: z.boolean().optional().describe('embed: L2-normalise vectors (default true)'),
+      normalize: z
+        .boolean()
+        .optional()
+        .describe(
+          "embed: L2-normalise vectors (default: as the model's sentence-transformers files say, else true)",
+        ),
+      truncate: z
+        .boolean()
+        .optional()
+        .describe(
+          "classify, embed: texts longer than the model's window are truncated (true, the default for runtime models) or refused with 400 (false)",
+        ),
     })
     .optional(),
   use_fallbacks: useFallbacks,

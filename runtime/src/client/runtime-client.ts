@@ -56,11 +56,16 @@ export interface GenerateRequest extends ModelTarget {
 export interface ClassifyRequest extends ModelTarget {
   readonly texts: readonly string[];
   readonly topK?: number;
+  /** Texts longer than the model's window: truncated (true, the runtime's default) or refused (false). */
+  readonly truncate?: boolean;
 }
 
 export interface EmbedRequest extends ModelTarget {
   readonly texts: readonly string[];
+  /** L2-normalise; absent: as the model's sentence-transformers files say (else true). */
   readonly normalize?: boolean;
+  /** Texts longer than the model's window: truncated (true, the runtime's default) or refused (false). */
+  readonly truncate?: boolean;
 }
 
 export interface TokenizeRequest extends ModelTarget {
@@ -238,6 +243,7 @@ export class RuntimeClient {
   async classify(request: ClassifyRequest, options?: CallOptions): Promise<ClassifyResult> {
     const parameters: InferParameters = { task: param.string('classify') };
     if (request.topK !== undefined) parameters.top_k = param.int64(request.topK);
+    if (request.truncate !== undefined) parameters.truncate = param.bool(request.truncate);
     return decodeClassify(
       await this.infer(textRequest(request, request.texts, parameters), options),
       request.topK,
@@ -247,6 +253,7 @@ export class RuntimeClient {
   async embed(request: EmbedRequest, options?: CallOptions): Promise<EmbedResult> {
     const parameters: InferParameters = { task: param.string('embed') };
     if (request.normalize !== undefined) parameters.normalize = param.bool(request.normalize);
+    if (request.truncate !== undefined) parameters.truncate = param.bool(request.truncate);
     return decodeEmbed(await this.infer(textRequest(request, request.texts, parameters), options));
   }
 

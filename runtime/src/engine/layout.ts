@@ -5,7 +5,6 @@
  * message naming what is missing, instead of failing on the first request.
  * @module
  */
-import type { ModelTask } from '../config.js';
 import { ModelLoadFailedError } from '../errors.js';
 import type { SessionIO, TensorInfo } from './session.js';
 
@@ -31,13 +30,22 @@ function requireNames(
   }
 }
 
-/** The graph output a task reads. */
-function taskOutput(task: ModelTask): string {
-  return task === 'embed' ? 'last_hidden_state' : 'logits';
+/** Outputs an embedding is read from, best first: the graph's own pooled vector, else token states to pool. */
+export const EMBEDDING_OUTPUTS = ['sentence_embedding', 'token_embeddings', 'last_hidden_state'] as const;
+
+/** The graph output an encoder task reads, and whether it is already one vector per text. */
+export interface EncoderOutput {
+  readonly name: 'logits' | (typeof EMBEDDING_OUTPUTS)[number];
+  readonly pooled: boolean;
+  readonly info: TensorInfo;
 }
 
-/** Checks an encoder graph (classify/embed): only inputs we can feed, and the output the task reads. */
-export function checkEncoder(io: SessionIO, task: 'classify' | 'embed'): void {
+/**
+ * Checks an encoder graph (classify/embed): only inputs we can feed, and an output the task reads:
+ * `logits` to classify; to embed, `sentence_embedding` (sentence-transformers exports) if there is one, else
+ * `token_embeddings` or `last_hidden_state` to pool.
+ */
+export function checkEncoder(io: SessionIO, task: 'classify' | 'embed'): EncoderOutput {
   const unknown = io.inputs.filter((t) => !(ENCODER_INPUTS as readonly string[]).includes(t.name));
   if (unknown.length > 0) {
     throw new ModelLoadFailedError(
@@ -45,7 +53,15 @@ export function checkEncoder(io: SessionIO, task: 'classify' | 'embed'): void {
     );
   }
   requireNames('input', io.inputs, ['input_ids'], task);
-  requireNames('output', io.outputs, [taskOutput(task)], task);
+  const wanted = task === 'classify' ? (['logits'] as const) : EMBEDDING_OUTPUTS;
+  for (const name of wanted) {
+    const info = io.outputs.find((t) => t.name === name);
+    if (info) return { name, pooled: name === 'logits' || name === 'sentence_embedding', info };
+  }
+  const present = io.outputs.map((t) => t.name).join(', ');
+  throw new ModelLoadFailedError(
+    `the ONNX graph lacks an output to ${task}: it needs ${wanted.join(' or ')} (it has: ${present})`,
+  );
 }
 
 const concreteDim = (dim: number | string | undefined) =>

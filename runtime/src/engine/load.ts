@@ -11,7 +11,7 @@ import { ModelLoadFailedError } from '../errors.js';
 import { modelGraph } from '../model-store/artifact.js';
 import { type BatchHooks, RowBatcher } from './batcher.js';
 import { DecodeScheduler } from './decode-scheduler.js';
-import { Encoder } from './encoder.js';
+import { type EmbeddingSource, Encoder } from './encoder.js';
 import { Decoder } from './generator.js';
 import { checkEncoder, decoderLayout } from './layout.js';
 import { LoadedModel, type TaskEngine } from './model.js';
@@ -24,7 +24,13 @@ import {
   type ModelFiles,
   readModelFiles,
 } from './model-files.js';
-import { describeSession, openSession } from './session.js';
+import {
+  DEFAULT_SENTENCE_SETTINGS,
+  encoderWindow,
+  readSentenceSettings,
+  type SentenceSettings,
+} from './sentence-transformers.js';
+import { describeSession, openSession, type SessionIO } from './session.js';
 import { loadTokenizer, type TextTokenizer } from './tokenizer.js';
 
 const concrete = (dim: number | string | undefined) => (typeof dim === 'number' && dim > 0 ? dim : undefined);
@@ -36,10 +42,74 @@ export interface LoadOptions {
   readonly hooks?: BatchHooks;
 }
 
+/** A model directory's files, with its sentence-transformers settings for encoders. */
+type EncoderFiles = ModelFiles & { readonly sentence?: SentenceSettings };
+
+interface EncoderParts {
+  readonly session: ort.InferenceSession;
+  readonly io: SessionIO;
+  readonly files: EncoderFiles;
+  readonly padId: number;
+  readonly options: LoadOptions;
+  readonly hooks: BatchHooks;
+}
+
+/** A classify engine: logits to softmax (or sigmoid per label for multi-label models). */
+function classifyEngine({ session, io, files, padId, options, hooks }: EncoderParts): TaskEngine {
+  const output = checkEncoder(io, 'classify');
+  const count = concrete(output.info.shape[1]) ?? Object.keys(files.config.id2label ?? {}).length;
+  if (count === 0)
+    throw new ModelLoadFailedError('cannot tell the number of classes: no id2label in config.json');
+  // Multi-label models score each label on its own (sigmoid), as transformers' pipeline does.
+  const scores = files.config.problem_type === 'multi_label_classification' ? 'sigmoid' : 'softmax';
+  const encoder = new Encoder(session, padId);
+  const batcher = new RowBatcher(
+    (rows: (readonly number[])[]) => encoder.classify(rows, scores),
+    options.batching,
+    hooks,
+  );
+  const window = encoderWindow(files.config, files.sentence?.maxSeqLength);
+  return { task: 'classify', batcher, labels: labelsOf(files.config, count), window };
+}
+
+/** An embed engine: the graph's sentence_embedding, else its token states pooled as the model's files say. */
+function embedEngine({ session, io, files, padId, options, hooks }: EncoderParts): TaskEngine {
+  const sentence = files.sentence ?? DEFAULT_SENTENCE_SETTINGS;
+  const output = checkEncoder(io, 'embed');
+  if (!output.pooled && sentence.unapplied.length > 0) {
+    throw new ModelLoadFailedError(
+      `modules.json has module(s) ${sentence.unapplied.join(', ')} after pooling, which only a graph output sentence_embedding can apply; the graph has ${output.name}`,
+    );
+  }
+  // DistilBERT's config names the width `dim`.
+  const hidden =
+    files.config.hidden_size ?? (typeof files.config.dim === 'number' ? files.config.dim : undefined);
+  const dim = output.pooled
+    ? (concrete(output.info.shape[1]) ?? hidden)
+    : (concrete(output.info.shape[2]) ?? hidden ?? 0) * sentence.pooling.length;
+  if (!dim) throw new ModelLoadFailedError('cannot tell the embedding size: no hidden_size in config.json');
+  const source: EmbeddingSource = output.pooled
+    ? { output: output.name, pooled: true }
+    : { output: output.name, pooled: false, pooling: sentence.pooling };
+  const encoder = new Encoder(session, padId);
+  // Pooled vectors come back raw: whether to normalise is each request's own choice (else the model's default).
+  const batcher = new RowBatcher(
+    (rows: (readonly number[])[]) => encoder.embed(rows, source),
+    options.batching,
+    hooks,
+  );
+  const window = encoderWindow(files.config, sentence.maxSeqLength);
+  return { task: 'embed', batcher, dim, window, normalize: sentence.normalize };
+}
+
+function encoderEngine(task: 'classify' | 'embed', parts: EncoderParts): TaskEngine {
+  return task === 'classify' ? classifyEngine(parts) : embedEngine(parts);
+}
+
 function buildEngine(
   task: TaskEngine['task'],
   session: ort.InferenceSession,
-  files: ModelFiles,
+  files: EncoderFiles,
   tokenizer: TextTokenizer,
   options: LoadOptions,
 ): TaskEngine {
@@ -59,35 +129,9 @@ function buildEngine(
       );
       return { task, scheduler, generationConfig: files.generationConfig };
     }
-    case 'classify': {
-      checkEncoder(io, task);
-      const logits = io.outputs.find((t) => t.name === 'logits');
-      const count = concrete(logits?.shape[1]) ?? Object.keys(files.config.id2label ?? {}).length;
-      if (count === 0)
-        throw new ModelLoadFailedError('cannot tell the number of classes: no id2label in config.json');
-      const encoder = new Encoder(session, padId);
-      const batcher = new RowBatcher(
-        (rows: (readonly number[])[]) => encoder.classify(rows),
-        options.batching,
-        hooks,
-      );
-      return { task, batcher, labels: labelsOf(files.config, count) };
-    }
-    case 'embed': {
-      checkEncoder(io, task);
-      const hidden = io.outputs.find((t) => t.name === 'last_hidden_state');
-      const dim = concrete(hidden?.shape[2]) ?? files.config.hidden_size ?? undefined;
-      if (!dim)
-        throw new ModelLoadFailedError('cannot tell the embedding size: no hidden_size in config.json');
-      const encoder = new Encoder(session, padId);
-      // Pooled vectors come back raw: whether to normalise is each request's own choice.
-      const batcher = new RowBatcher(
-        (rows: (readonly number[])[]) => encoder.embed(rows, false),
-        options.batching,
-        hooks,
-      );
-      return { task, batcher, dim };
-    }
+    case 'classify':
+    case 'embed':
+      return encoderEngine(task, { session, io, files, padId, options, hooks });
   }
 }
 
@@ -110,12 +154,14 @@ export async function loadModel(
       cause: error,
     });
   }
+  // sentence-transformers files (pooling, normalisation, max_seq_length) of encoders.
+  const sentence = task === 'generate' ? DEFAULT_SENTENCE_SETTINGS : await readSentenceSettings(modelDir);
   // The dtype picks the file (transformers.js's names); onnxruntime reads its external data beside it.
   const graph = await modelGraph(modelDir, configuration.dtype);
   const opened = await openSession(join(modelDir, graph.graph), options.engine);
   const { session } = opened;
   try {
-    const engine = buildEngine(task, session, files, tokenizer, options);
+    const engine = buildEngine(task, session, { ...files, sentence }, tokenizer, options);
     return new LoadedModel({
       session,
       execution: {

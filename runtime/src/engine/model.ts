@@ -28,8 +28,21 @@ export type TaskEngine =
       readonly scheduler: DecodeScheduler;
       readonly generationConfig: GenerationConfig | undefined;
     }
-  | { readonly task: 'classify'; readonly batcher: EncoderBatcher; readonly labels: readonly string[] }
-  | { readonly task: 'embed'; readonly batcher: EncoderBatcher; readonly dim: number };
+  | {
+      readonly task: 'classify';
+      readonly batcher: EncoderBatcher;
+      readonly labels: readonly string[];
+      /** Longest token row the model takes: longer texts are truncated to it, or refused. */
+      readonly window: number | undefined;
+    }
+  | {
+      readonly task: 'embed';
+      readonly batcher: EncoderBatcher;
+      readonly dim: number;
+      readonly window: number | undefined;
+      /** Whether embeddings are L2-normalised when a request does not say. */
+      readonly normalize: boolean;
+    };
 
 /** Where the session runs, and why not on CUDA when it could have. */
 export interface ExecutionInfo {
@@ -142,28 +155,39 @@ export class LoadedModel {
     };
   }
 
-  /** Class probabilities per text; the texts join the model's dynamic batches. */
+  /**
+   * Class scores per text (softmax probabilities, or one sigmoid per label for multi-label models); the texts
+   * join the model's dynamic batches. Texts longer than the model's window are truncated, or refused when
+   * `truncate` is false.
+   */
   async classify(
     texts: readonly string[],
     signal?: AbortSignal,
+    truncate = true,
   ): Promise<{ probs: number[][]; promptTokens: number }> {
     const engine = this.parts.engine;
     if (engine.task !== 'classify') throw new Error(`classify called on a ${engine.task} model`);
-    const encoded = this.encodeForEncoder(texts);
+    const encoded = this.encodeForEncoder(texts, engine.window, truncate);
     return { probs: await engine.batcher.submit(encoded, signal), promptTokens: sum(encoded) };
   }
 
-  /** One embedding per text; the texts join the model's dynamic batches, then are normalised per request. */
+  /**
+   * One embedding per text; the texts join the model's dynamic batches, then are normalised per request
+   * (`normalize` undefined: as the model's files say). Texts longer than the model's window are truncated, or
+   * refused when `truncate` is false.
+   */
   async embed(
     texts: readonly string[],
-    normalize: boolean,
+    normalize: boolean | undefined,
     signal?: AbortSignal,
+    truncate = true,
   ): Promise<{ embeddings: number[][]; promptTokens: number }> {
     const engine = this.parts.engine;
     if (engine.task !== 'embed') throw new Error(`embed called on a ${engine.task} model`);
-    const encoded = this.encodeForEncoder(texts);
+    const encoded = this.encodeForEncoder(texts, engine.window, truncate);
     const pooled = await engine.batcher.submit(encoded, signal);
-    return { embeddings: normalize ? pooled.map(l2Normalize) : pooled, promptTokens: sum(encoded) };
+    const unit = normalize ?? engine.normalize;
+    return { embeddings: unit ? pooled.map(l2Normalize) : pooled, promptTokens: sum(encoded) };
   }
 
   /** Frees the onnxruntime session; callers make sure no request still uses it. */
@@ -171,12 +195,22 @@ export class LoadedModel {
     await this.parts.session.release();
   }
 
-  private encodeForEncoder(texts: readonly string[]): number[][] {
-    const window = this.parts.contextWindow;
+  private encodeForEncoder(
+    texts: readonly string[],
+    window: number | undefined,
+    truncate: boolean,
+  ): number[][] {
+    const tokenizer = this.parts.tokenizer;
     return texts.map((text, index) => {
-      const ids = this.parts.tokenizer.encode(text);
+      if (window !== undefined && truncate) return tokenizer.encodeTruncated(text, window);
+      const ids = tokenizer.encode(text);
       if (window !== undefined && ids.length > window) {
-        throw new ContextWindowExceededError(ids.length, window, textSubject(index));
+        throw new ContextWindowExceededError(
+          ids.length,
+          window,
+          textSubject(index),
+          "; parameter 'truncate' is false, so it is refused instead of truncated",
+        );
       }
       return ids;
     });

@@ -23,6 +23,23 @@ export class TextTokenizer {
     return this.inner.encode(text);
   }
 
+  /**
+   * Token ids of a text that fit `maxLength` with the special tokens: a longer text loses its last tokens and
+   * keeps the specials (`[CLS] ... [SEP]`), as transformers' and sentence-transformers' truncation do.
+   */
+  encodeTruncated(text: string, maxLength: number): number[] {
+    const full = this.inner.encode(text);
+    if (full.length <= maxLength) return full;
+    const own = this.inner.encode(text, { add_special_tokens: false });
+    const specials = full.length - own.length;
+    // Where the text's own tokens sit among the specials the template adds (after [CLS], <s>, ...).
+    let start = 0;
+    while (start <= specials && !own.every((id, i) => full[start + i] === id)) start++;
+    if (start > specials) return full.slice(0, maxLength);
+    const kept = own.slice(0, Math.max(0, maxLength - specials));
+    return [...full.slice(0, start), ...kept, ...full.slice(start + own.length)];
+  }
+
   /** Text of generated ids, without special tokens. */
   decode(ids: readonly number[]): string {
     return ids.length === 0 ? '' : this.inner.decode([...ids], { skip_special_tokens: true });

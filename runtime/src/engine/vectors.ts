@@ -1,5 +1,5 @@
 /**
- * Small numeric helpers for model outputs: softmax, mean pooling, L2 normalisation.
+ * Small numeric helpers for model outputs: softmax, sigmoid, mean pooling, L2 normalisation.
  * @module
  */
 
@@ -10,6 +10,11 @@ export function softmax(logits: ArrayLike<number>): number[] {
   const exps = Array.from(logits, (x) => Math.exp(x - max));
   const total = exps.reduce((sum, e) => sum + e, 0);
   return exps.map((e) => e / total);
+}
+
+/** The logistic function of each logit: independent per-label probabilities (multi-label classification). */
+export function sigmoid(logits: ArrayLike<number>): number[] {
+  return Array.from(logits, (x) => 1 / (1 + Math.exp(-x)));
 }
 
 /**

@@ -93,12 +93,12 @@ async function runTask(
     return generateOutput(result);
   }
   if (engine.task === 'classify') {
-    parseClassifyParams(params, engine.labels.length);
-    const { probs, promptTokens } = await model.classify(texts, signal);
+    const { truncate } = parseClassifyParams(params, engine.labels.length);
+    const { probs, promptTokens } = await model.classify(texts, signal, truncate);
     return classifyOutput(probs, engine.labels, promptTokens);
   }
-  const { normalize } = parseEmbedParams(params);
-  const { embeddings, promptTokens } = await model.embed(texts, normalize, signal);
+  const { normalize, truncate } = parseEmbedParams(params);
+  const { embeddings, promptTokens } = await model.embed(texts, normalize, signal, truncate);
   return embedOutput(embeddings, engine.dim, promptTokens);
 }
 

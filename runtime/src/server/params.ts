@@ -100,16 +100,29 @@ export function parseGenerateParams(params: InferParameters | undefined): Genera
   };
 }
 
-/** `top_k`: how many labels the caller wants ranked, from 1 to the number of labels. */
+/**
+ * `top_k`: how many labels the caller wants ranked, from 1 to the number of labels; `truncate` (default
+ * true): texts longer than the model's window are truncated, or refused with ContextWindowExceeded if false.
+ */
 export function parseClassifyParams(
   params: InferParameters | undefined,
   labelCount: number,
-): { topK?: number } {
+): { topK?: number; truncate: boolean } {
   const topK = intInRange(params, 'top_k', 1, labelCount);
-  return topK === undefined ? {} : { topK };
+  const truncate = readBoolParameter(params, 'truncate') ?? true;
+  return topK === undefined ? { truncate } : { topK, truncate };
 }
 
-/** `normalize` (default true). */
-export function parseEmbedParams(params: InferParameters | undefined): { normalize: boolean } {
-  return { normalize: readBoolParameter(params, 'normalize') ?? true };
+/**
+ * `normalize` (default: as the model's sentence-transformers files say, else true) and `truncate` (default
+ * true, as for classification).
+ */
+export function parseEmbedParams(params: InferParameters | undefined): {
+  normalize: boolean | undefined;
+  truncate: boolean;
+} {
+  return {
+    normalize: readBoolParameter(params, 'normalize'),
+    truncate: readBoolParameter(params, 'truncate') ?? true,
+  };
 }

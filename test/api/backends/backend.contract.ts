@@ -91,7 +91,7 @@ export function backendContract(name: string, harness: () => BackendHarness): vo
 
     it('embeds texts in order', async () => {
       const { backend, embedder } = harness();
-      const out = await backend.embed(embedder, ['first text', 'second text'], true, ctx());
+      const out = await backend.embed(embedder, ['first text', 'second text'], { normalize: true }, ctx());
       expect(out.embeddings).to.have.length(2);
       expect(out.embeddings[0]).to.not.deep.equal(out.embeddings[1]);
     });

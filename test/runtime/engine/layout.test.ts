@@ -18,10 +18,16 @@ describe('graph layout checks', () => {
       undefined,
     ],
     [
-      'an embedder without last_hidden_state',
+      'an embedder with neither token states nor a sentence embedding',
       { inputs: [t('input_ids')], outputs: [t('pooler_output')] },
       'embed',
-      'lacks output(s) last_hidden_state needed to embed',
+      'needs sentence_embedding or token_embeddings or last_hidden_state (it has: pooler_output)',
+    ],
+    [
+      'a classifier without logits',
+      { inputs: [t('input_ids')], outputs: [t('last_hidden_state')] },
+      'classify',
+      'lacks an output to classify: it needs logits',
     ],
     [
       'an input we cannot feed',
@@ -30,6 +36,50 @@ describe('graph layout checks', () => {
       'wants input(s) pixel_values',
     ],
   ];
+  const B = 'batch_size';
+  const S = 'sequence_length';
+  const reads: [string, SessionIO, 'classify' | 'embed', string, boolean][] = [
+    [
+      'a sentence-transformers export (token_embeddings, sentence_embedding)',
+      {
+        inputs: [t('input_ids'), t('attention_mask')],
+        outputs: [t('token_embeddings', [B, S, 8]), t('sentence_embedding', [B, 8])],
+      },
+      'embed',
+      'sentence_embedding',
+      true,
+    ],
+    [
+      'a feature-extraction export (last_hidden_state)',
+      {
+        inputs: [t('input_ids'), t('attention_mask'), t('token_type_ids')],
+        outputs: [t('last_hidden_state')],
+      },
+      'embed',
+      'last_hidden_state',
+      false,
+    ],
+    [
+      'token_embeddings only',
+      { inputs: [t('input_ids'), t('attention_mask')], outputs: [t('token_embeddings')] },
+      'embed',
+      'token_embeddings',
+      false,
+    ],
+    [
+      'a DistilBERT classifier (no token_type_ids)',
+      { inputs: [t('input_ids'), t('attention_mask')], outputs: [t('logits')] },
+      'classify',
+      'logits',
+      true,
+    ],
+  ];
+  for (const [given, io, task, name, pooled] of reads) {
+    it(`given ${given} for ${task}, reads ${name}${pooled ? ' as it is' : ' and pools it'}`, () => {
+      const out = checkEncoder(io, task);
+      expect([out.name, out.pooled]).to.deep.equal([name, pooled]);
+    });
+  }
   for (const [given, io, task, message] of encoders) {
     it(`given ${given} for ${task}, ${message ? `throws "${message}"` : 'accepts it'}`, () => {
       if (message) expect(() => checkEncoder(io, task)).to.throw(ModelLoadFailedError, message);

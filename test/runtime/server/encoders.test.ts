@@ -44,12 +44,20 @@ describe('classification over gRPC (sentiment-v1, real ONNX)', () => {
     expect(Object.keys(results[0]!.scores)).to.deep.equal(['POSITIVE']);
   });
 
-  it('rejects a text longer than the context window (max_position_embeddings)', async () => {
+  it('with truncate false, rejects a text longer than the context window (max_position_embeddings)', async () => {
     await expectCallError(
-      rt.client.classify({ ...target, texts: ['ok', 'great '.repeat(200)] }),
+      rt.client.classify({ ...target, texts: ['ok', 'great '.repeat(200)], truncate: false }),
       'INVALID_ARGUMENT',
       "ContextWindowExceeded: element 1 of 'text_input' has",
     );
+  });
+
+  it('truncates a text longer than the context window by default, to the window', async () => {
+    const long = await rt.client.classify({ ...target, texts: ['great '.repeat(200)] });
+    const { ids } = await rt.client.tokenize({ ...target, text: 'great '.repeat(200) });
+    expect(ids.length).to.be.greaterThan(128);
+    expect(long.promptTokens).to.equal(128); // sentiment-v1's max_position_embeddings
+    expect(long.results[0]!.label).to.be.oneOf(['POSITIVE', 'NEGATIVE']);
   });
 
   it('tokenizes with the BERT template: [CLS] ... [SEP]', async () => {

@@ -130,8 +130,9 @@ describe('ModelInfer parameters', () => {
 
   describe('classification and embeddings', () => {
     it('given top_k within the labels, returns it; without, returns nothing', () => {
-      expect(parseClassifyParams({ top_k: param.int64(2) }, 2)).to.deep.equal({ topK: 2 });
-      expect(parseClassifyParams(undefined, 2)).to.deep.equal({});
+      expect(parseClassifyParams({ top_k: param.int64(2) }, 2)).to.deep.equal({ topK: 2, truncate: true });
+      expect(parseClassifyParams(undefined, 2)).to.deep.equal({ truncate: true });
+      expect(parseClassifyParams({ truncate: param.bool(false) }, 2)).to.deep.equal({ truncate: false });
     });
     it('given top_k beyond the labels, throws', () => {
       expect(() => parseClassifyParams({ top_k: param.int64(3) }, 2)).to.throw(
@@ -139,16 +140,25 @@ describe('ModelInfer parameters', () => {
         "parameter 'top_k' must be an integer from 1 to 2, got 3",
       );
     });
-    const embed: [InferParameters | undefined, boolean][] = [
-      [undefined, true],
-      [{ normalize: param.bool(false) }, false],
-      [{ normalize: param.bool(true) }, true],
+    // normalize undefined: the model's default (its sentence-transformers files) decides.
+    const embed: [InferParameters | undefined, boolean | undefined, boolean][] = [
+      [undefined, undefined, true],
+      [{ normalize: param.bool(false) }, false, true],
+      [{ normalize: param.bool(true) }, true, true],
+      [{ truncate: param.bool(false) }, undefined, false],
+      [{ normalize: param.bool(true), truncate: param.bool(true) }, true, true],
     ];
-    for (const [params, normalize] of embed) {
-      it(`given ${JSON.stringify(params)}, normalize is ${normalize}`, () => {
-        expect(parseEmbedParams(params)).to.deep.equal({ normalize });
+    for (const [params, normalize, truncate] of embed) {
+      it(`given ${JSON.stringify(params)}, normalize is ${normalize} and truncate ${truncate}`, () => {
+        expect(parseEmbedParams(params)).to.deep.equal({ normalize, truncate });
       });
     }
+    it('given truncate as an integer, throws naming it', () => {
+      expect(() => parseClassifyParams({ truncate: param.int64(0) }, 2)).to.throw(
+        InvalidParameterError,
+        "parameter 'truncate' must be a boolean (bool_param)",
+      );
+    });
     it('given normalize as a string, throws', () => {
       expect(() => parseEmbedParams({ normalize: param.string('no') })).to.throw(
         InvalidParameterError,
