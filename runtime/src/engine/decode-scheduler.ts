@@ -5,8 +5,14 @@
  * sequences leave at once. At most `maxBatchSize` sequences decode together; the rest wait in a queue bounded
  * by `maxQueueSize` (past it: QueueFullError). With `maxBatchSize` 1, sequences run one after another.
  *
- * Each sequence keeps its own plan, PRNG and cache, so batching changes no decision it takes, only the float
- * rounding of its logits.
+ * Each sequence keeps its own plan, PRNG, token history and cache, so batching changes no decision it takes,
+ * only the float rounding of its logits. Sequences that share one prompt array (the `n` choices of a prompt)
+ * and are admitted together are prefilled once: the prompt's logits and cache are given to each of them (the
+ * decoder treats caches as immutable inputs, so one cache object can feed several rows).
+ *
+ * Per step and sequence: the logits get the plan's bias and penalties (sampling.ts `adjustLogits`), a token is
+ * chosen greedily or sampled from them, and, when asked, its log-probability and the most likely alternatives
+ * are read from the model's raw distribution (before bias, penalties and temperature, as vLLM reports them).
  * @module
  */
 import type { BatchingConfig } from '../config.js';
@@ -15,28 +21,56 @@ import { type BatchHooks, checkQueueRoom } from './batcher.js';
 import type { GenerationPlan } from './generation-plan.js';
 import type { Decoder, FinishReason, GeneratedText, SequenceCache } from './generator.js';
 import { createRandom } from './prng.js';
-import { argmax, sampleToken } from './sampling.js';
+import { adjustLogits, argmax, sampleToken, stepLogprobs } from './sampling.js';
 import { findStop } from './stop.js';
 import type { TextTokenizer } from './tokenizer.js';
 
+/** A token's text and log-probability. */
+export interface TokenText {
+  readonly id: number;
+  /** The token's own decoded text (its vocabulary entry for special tokens, which decode to nothing). */
+  readonly token: string;
+  readonly logprob: number;
+}
+
+/** A generated token with its log-probability and, when asked, the most likely alternatives at its step. */
+export interface GeneratedToken extends TokenText {
+  readonly top: readonly TokenText[];
+}
+
+/** One generated sequence; `logprobs` when the plan asks for them (every token but an end-of-sequence one). */
+export interface GeneratedSequence extends GeneratedText {
+  readonly logprobs?: readonly GeneratedToken[];
+}
+
 export interface SequenceRequest {
+  /** Sequences given the same array (the choices of one prompt) share its prefill when admitted together. */
   readonly promptIds: readonly number[];
   readonly plan: GenerationPlan;
   readonly signal?: AbortSignal;
-  /** Streaming: receives new text as it becomes final (never part of a stop string, never half a character). */
-  readonly onText?: (delta: string) => void;
+  /**
+   * Streaming: receives new text as it becomes final (never part of a stop string, never half a character),
+   * with the log-probabilities of the tokens generated since the previous call when the plan asks for them.
+   * The last call may carry tokens and no text.
+   */
+  readonly onText?: (delta: string, logprobs?: readonly GeneratedToken[]) => void;
 }
 
 interface Sequence {
   readonly request: SequenceRequest;
   readonly random: (() => number) | undefined;
   readonly generated: number[];
+  /** What the penalties look at; only kept when the plan has any. */
+  readonly history: { seen: Set<number>; generated: Map<number, number> } | undefined;
+  readonly logprobs: GeneratedToken[];
   readonly startedAt: number;
   input: readonly number[];
   cache: SequenceCache | undefined;
   emitted: number;
+  /** Log-probabilities already handed to `onText`. */
+  emittedLogprobs: number;
   done: boolean;
-  resolve(result: GeneratedText): void;
+  resolve(result: GeneratedSequence): void;
   reject(error: unknown): void;
 }
 
@@ -60,6 +94,7 @@ export class DecodeScheduler {
   private readonly waiting: Sequence[] = [];
   private active: Sequence[] = [];
   private running = false;
+  private readonly tokenTexts = new Map<number, string>();
 
   constructor(
     private readonly decoder: Decoder,
@@ -73,19 +108,24 @@ export class DecodeScheduler {
    * Queues every sequence of one request (all or none) and returns one promise per sequence.
    * @throws {QueueFullError} when the queue cannot take them all.
    */
-  submit(requests: readonly SequenceRequest[]): Promise<GeneratedText>[] {
+  submit(requests: readonly SequenceRequest[]): Promise<GeneratedSequence>[] {
     checkQueueRoom(this.waiting.length, requests.length, this.limits, this.hooks);
     const promises = requests.map(
       (request) =>
-        new Promise<GeneratedText>((resolve, reject) => {
+        new Promise<GeneratedSequence>((resolve, reject) => {
           const sequence: Sequence = {
             request,
             random: request.plan.sampling ? createRandom(request.plan.seed) : undefined,
             generated: [],
+            history: request.plan.adjustments
+              ? { seen: new Set(request.promptIds), generated: new Map() }
+              : undefined,
+            logprobs: [],
             startedAt: performance.now(),
             input: request.promptIds,
             cache: undefined,
             emitted: 0,
+            emittedLogprobs: 0,
             done: false,
             resolve,
             reject,
@@ -134,24 +174,63 @@ export class DecodeScheduler {
   }
 
   private async step(rows: Sequence[]): Promise<void> {
-    this.hooks.batch?.(rows.length);
+    // One decoder row per distinct input array: fresh choices of one prompt share theirs (decoding rows never do).
+    const rowOf = new Map<readonly number[], number>();
+    const feeds: { input: readonly number[]; cache: SequenceCache | undefined }[] = [];
+    const at = rows.map((s) => {
+      let r = s.cache ? undefined : rowOf.get(s.input);
+      if (r === undefined) {
+        r = feeds.push({ input: s.input, cache: s.cache }) - 1;
+        if (!s.cache) rowOf.set(s.input, r);
+      }
+      return r;
+    });
+    this.hooks.batch?.(feeds.length);
     let result: Awaited<ReturnType<Decoder['step']>>;
     try {
-      result = await this.decoder.step(rows.map((s) => ({ input: s.input, cache: s.cache })));
+      result = await this.decoder.step(feeds);
     } catch (error) {
       for (const s of rows) this.fail(s, error);
       return;
     }
-    rows.forEach((s, r) => {
+    rows.forEach((s, i) => {
       if (s.done) return;
+      const r = at[i] as number;
       s.cache = result.caches[r];
       this.advance(s, result.logits[r] as Float32Array);
     });
   }
 
+  /** A token's own text: decoded, or its vocabulary entry when it decodes to nothing (special tokens). */
+  private tokenText(id: number): string {
+    let text = this.tokenTexts.get(id);
+    if (text === undefined) {
+      text = this.tokenizer.decode([id]) || (this.tokenizer.tokens([id])[0] ?? '');
+      this.tokenTexts.set(id, text);
+    }
+    return text;
+  }
+
+  /** Chooses the next token from `logits` (shared with sibling choices: read, never written). */
+  private choose(s: Sequence, logits: Float32Array): number {
+    const { plan } = s.request;
+    const scores = plan.adjustments && s.history ? adjustLogits(logits, plan.adjustments, s.history) : logits;
+    const next = plan.sampling && s.random ? sampleToken(scores, plan.sampling, s.random) : argmax(scores);
+    if (s.history) {
+      s.history.seen.add(next);
+      s.history.generated.set(next, (s.history.generated.get(next) ?? 0) + 1);
+    }
+    if (plan.logprobs !== undefined && !this.eos.has(next)) {
+      const { chosen, top } = stepLogprobs(logits, next, plan.logprobs);
+      const text = (t: { id: number; logprob: number }) => ({ ...t, token: this.tokenText(t.id) });
+      s.logprobs.push({ ...text(chosen), top: top.map(text) });
+    }
+    return next;
+  }
+
   private advance(s: Sequence, logits: Float32Array): void {
     const { plan, onText } = s.request;
-    const next = plan.sampling && s.random ? sampleToken(logits, plan.sampling, s.random) : argmax(logits);
+    const next = this.choose(s, logits);
     s.generated.push(next);
     if (s.generated.length === 1) this.hooks.firstToken?.((performance.now() - s.startedAt) / 1000);
     if (this.eos.has(next)) {
@@ -174,17 +253,33 @@ export class DecodeScheduler {
     if (onText && text !== undefined) {
       const ready = text.length - heldBack(text, plan.stop);
       if (ready > s.emitted) {
-        onText(text.slice(s.emitted, ready));
+        onText(text.slice(s.emitted, ready), ...this.unsentLogprobs(s));
         s.emitted = ready;
       }
     }
     s.input = [next];
   }
 
+  /** The log-probabilities not yet streamed, as `onText`'s optional argument (none when not asked for). */
+  private unsentLogprobs(s: Sequence): [readonly GeneratedToken[]] | [] {
+    if (s.request.plan.logprobs === undefined) return [];
+    const unsent = s.logprobs.slice(s.emittedLogprobs);
+    s.emittedLogprobs = s.logprobs.length;
+    return [unsent];
+  }
+
   private finish(s: Sequence, text: string, finishReason: FinishReason): void {
     s.done = true;
-    if (s.request.onText && text.length > s.emitted) s.request.onText(text.slice(s.emitted));
-    s.resolve({ text, finishReason, completionTokens: s.generated.length });
+    const { onText, plan } = s.request;
+    if (onText && (text.length > s.emitted || s.emittedLogprobs < s.logprobs.length)) {
+      onText(text.slice(s.emitted), ...this.unsentLogprobs(s));
+    }
+    s.resolve({
+      text,
+      finishReason,
+      completionTokens: s.generated.length,
+      ...(plan.logprobs === undefined ? {} : { logprobs: s.logprobs }),
+    });
   }
 
   private fail(s: Sequence, error: unknown): void {

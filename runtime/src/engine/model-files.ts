@@ -32,11 +32,18 @@ const hfConfigSchema = z.looseObject({
   pad_token_id: int.nullish(),
 });
 
+/**
+ * The generation_config.json fields the runtime uses as defaults under a request's own parameters. Values
+ * no request could ask for (a negative temperature, top_p outside (0, 1], a penalty of 0 or less, a token
+ * budget under 1) fail the load, naming the field, rather than failing every request later.
+ */
 const generationConfigSchema = z.looseObject({
   do_sample: z.boolean().nullish(),
-  temperature: z.number().nullish(),
-  top_k: int.nullish(),
-  top_p: z.number().nullish(),
+  temperature: z.number().min(0).nullish(),
+  top_k: int.min(0).nullish(),
+  top_p: z.number().gt(0).max(1).nullish(),
+  repetition_penalty: z.number().gt(0).nullish(),
+  max_new_tokens: int.min(1).nullish(),
   eos_token_id: tokenIds,
 });
 

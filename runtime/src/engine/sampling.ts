@@ -71,3 +71,103 @@ export function sampleToken(
   // Rounding can leave u a hair above zero after the last candidate.
   return ids[ids.length - 1] as number;
 }
+
+/**
+ * What a request changes in the logits before a token is chosen (greedy or sampled), in vLLM's order:
+ * `logitBias` is added first, then the repetition, frequency and presence penalties apply.
+ */
+export interface LogitAdjustments {
+  /** Token id -> value added to its logit (OpenAI's `logit_bias`, -100..100). */
+  readonly logitBias: ReadonlyMap<number, number>;
+  /**
+   * transformers' repetition penalty over the prompt and the generated tokens: a seen token's logit is
+   * divided by it when positive, multiplied by it when negative. 1 is off.
+   */
+  readonly repetitionPenalty: number;
+  /** OpenAI's: subtracted once from the logit of every token generated so far. 0 is off. */
+  readonly presencePenalty: number;
+  /** OpenAI's: subtracted from a token's logit once per time it was generated so far. 0 is off. */
+  readonly frequencyPenalty: number;
+}
+
+/** What the penalties look at: every token of the prompt and of the output, and the output's counts. */
+export interface TokenHistory {
+  /** Prompt and generated ids (repetition penalty). */
+  readonly seen: ReadonlySet<number>;
+  /** How many times each id was generated (presence and frequency penalties). */
+  readonly generated: ReadonlyMap<number, number>;
+}
+
+/** Whether `adjustments` change any logit at all. */
+export function adjustsLogits(adjustments: LogitAdjustments): boolean {
+  return (
+    adjustments.logitBias.size > 0 ||
+    adjustments.repetitionPenalty !== 1 ||
+    adjustments.presencePenalty !== 0 ||
+    adjustments.frequencyPenalty !== 0
+  );
+}
+
+/** transformers' repetition penalty on one logit: positive ones divided, negative ones multiplied. */
+const repeated = (logit: number, penalty: number) => (logit > 0 ? logit / penalty : logit * penalty);
+
+/** The logits after bias and penalties; a new array (the model's logits may be shared by several choices). */
+export function adjustLogits(
+  logits: Float32Array,
+  adjustments: LogitAdjustments,
+  history: TokenHistory,
+): Float32Array {
+  const out = Float32Array.from(logits);
+  const inVocabulary = (id: number) => id < out.length;
+  for (const [id, bias] of adjustments.logitBias) if (inVocabulary(id)) out[id] = (out[id] as number) + bias;
+  const rep = adjustments.repetitionPenalty;
+  if (rep !== 1)
+    for (const id of [...history.seen].filter(inVocabulary)) out[id] = repeated(out[id] as number, rep);
+  const { presencePenalty: presence, frequencyPenalty: frequency } = adjustments;
+  for (const [id, count] of history.generated) {
+    if (inVocabulary(id)) out[id] = (out[id] as number) - frequency * count - (count > 0 ? presence : 0);
+  }
+  return out;
+}
+
+/** One token and its log-probability. */
+export interface TokenLogprob {
+  readonly id: number;
+  readonly logprob: number;
+}
+
+/** The chosen token's log-probability and the `top` most likely tokens' (most likely first, lower id on ties). */
+export interface StepLogprobs {
+  readonly chosen: TokenLogprob;
+  readonly top: readonly TokenLogprob[];
+}
+
+/**
+ * Log-softmax of `logits` (the model's raw distribution, at temperature 1, as vLLM reports by default),
+ * read at `chosen` and at the `top` most likely ids. O(V * top), computed in doubles.
+ */
+export function stepLogprobs(logits: ArrayLike<number>, chosen: number, top: number): StepLogprobs {
+  let max = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < logits.length; i++) if ((logits[i] as number) > max) max = logits[i] as number;
+  let total = 0;
+  for (let i = 0; i < logits.length; i++) total += Math.exp((logits[i] as number) - max);
+  const logZ = max + Math.log(total);
+  const of = (id: number): TokenLogprob => ({ id, logprob: (logits[id] as number) - logZ });
+  return { chosen: of(chosen), top: topIds(logits, top).map(of) };
+}
+
+/** The ids of the `k` largest logits, largest first, lower id on ties; one pass, no sort of the vocabulary. */
+export function topIds(logits: ArrayLike<number>, k: number): number[] {
+  const best: number[] = [];
+  if (k <= 0) return best;
+  const at = (r: number) => logits[best[r] as number] as number;
+  for (let i = 0; i < logits.length; i++) {
+    const l = logits[i] as number;
+    if (best.length === k && l <= at(k - 1)) continue;
+    let r = best.length;
+    while (r > 0 && l > at(r - 1)) r--;
+    best.splice(r, 0, i);
+    if (best.length > k) best.pop();
+  }
+  return best;
+}

@@ -53,6 +53,59 @@ describe('planGeneration', () => {
       { maxNewTokens: 500 },
     ],
     ['a request seed and stops', { params: { seed: 7n, stop: ['\n'] } }, { seed: 7n, stop: ['\n'] }],
+    [
+      'max_new_tokens in generation_config.json and nothing else',
+      { generationConfig: { max_new_tokens: 20 } },
+      { maxNewTokens: 20 },
+    ],
+    [
+      'defaultMaxTokens over generation_config.json max_new_tokens',
+      { defaultMaxTokens: 12, generationConfig: { max_new_tokens: 20 } },
+      { maxNewTokens: 12 },
+    ],
+    [
+      'max_tokens over both',
+      { params: { maxTokens: 3 }, defaultMaxTokens: 12, generationConfig: { max_new_tokens: 20 } },
+      { maxNewTokens: 3 },
+    ],
+    [
+      'max_new_tokens beyond the room left in the window',
+      { generationConfig: { max_new_tokens: 1000 } },
+      { maxNewTokens: 118 },
+    ],
+    ['no bias, no penalties, no logprobs', {}, { adjustments: undefined, logprobs: undefined }],
+    [
+      'repetition_penalty from generation_config.json',
+      { generationConfig: { repetition_penalty: 1.3 } },
+      {
+        adjustments: {
+          logitBias: new Map(),
+          repetitionPenalty: 1.3,
+          presencePenalty: 0,
+          frequencyPenalty: 0,
+        },
+      },
+    ],
+    [
+      'a request repetition_penalty over generation_config.json',
+      { params: { repetitionPenalty: 1 }, generationConfig: { repetition_penalty: 1.3 } },
+      { adjustments: undefined },
+    ],
+    [
+      'presence and frequency penalties and a logit bias',
+      { params: { presencePenalty: 0.5, frequencyPenalty: -1, logitBias: new Map([[3, 100]]) } },
+      {
+        adjustments: {
+          logitBias: new Map([[3, 100]]),
+          repetitionPenalty: 1,
+          presencePenalty: 0.5,
+          frequencyPenalty: -1,
+        },
+      },
+    ],
+    ['logprobs without top_logprobs', { params: { logprobs: true } }, { logprobs: 0 }],
+    ['logprobs with top_logprobs 5', { params: { logprobs: true, topLogprobs: 5 } }, { logprobs: 5 }],
+    ['top_logprobs without logprobs', { params: { topLogprobs: 5 } }, { logprobs: undefined }],
   ];
   for (const [given, inputs, expected] of cases) {
     it(`given ${given}, plans ${JSON.stringify(expected, (_, v) => (typeof v === 'bigint' ? `${v}n` : v))}`, () => {

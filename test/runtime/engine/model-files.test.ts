@@ -9,6 +9,7 @@ import {
   type HfConfig,
   inferTask,
   labelsOf,
+  type ModelFiles,
   readModelFiles,
 } from '../../../runtime/src/engine/model-files.js';
 import { ModelLoadFailedError } from '../../../runtime/src/errors.js';
@@ -94,6 +95,30 @@ describe('model files', () => {
       expect(error).to.be.instanceOf(ModelLoadFailedError);
       expect((error as Error).message).to.include(`${join(dir, 'config.json')} is not valid JSON`);
     });
+
+    const generationConfigs: [string, Record<string, unknown>, string | undefined][] = [
+      [
+        'every default the runtime uses',
+        { temperature: 0.7, top_k: 20, top_p: 0.8, repetition_penalty: 1.05, max_new_tokens: 256 },
+        undefined,
+      ],
+      ['a negative temperature', { temperature: -1 }, 'temperature'],
+      ['top_p 0', { top_p: 0 }, 'top_p'],
+      ['repetition_penalty 0', { repetition_penalty: 0 }, 'repetition_penalty'],
+      ['max_new_tokens 0', { max_new_tokens: 0 }, 'max_new_tokens'],
+    ];
+    for (const [given, json, field] of generationConfigs) {
+      it(`given generation_config.json with ${given}, ${field ? `refuses it naming ${field}` : 'reads it'}`, async () => {
+        await writeFile(join(dir, 'config.json'), '{}');
+        await writeFile(join(dir, 'generation_config.json'), JSON.stringify(json));
+        const read = await readModelFiles(dir).catch((e: unknown) => e);
+        if (field === undefined) expect((read as ModelFiles).generationConfig).to.deep.equal(json);
+        else {
+          expect(read).to.be.instanceOf(ModelLoadFailedError);
+          expect((read as Error).message).to.include(`has unexpected fields: ${field}`);
+        }
+      });
+    }
 
     it('given a field of the wrong type, throws ModelLoadFailedError naming the field', async () => {
       await writeFile(join(dir, 'config.json'), JSON.stringify({ n_positions: 'many' }));

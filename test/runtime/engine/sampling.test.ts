@@ -1,6 +1,13 @@
 import { expect } from 'chai';
 import { createRandom } from '../../../runtime/src/engine/prng.js';
-import { argmax, candidates, sampleToken } from '../../../runtime/src/engine/sampling.js';
+import {
+  adjustLogits,
+  argmax,
+  candidates,
+  type LogitAdjustments,
+  sampleToken,
+  stepLogprobs,
+} from '../../../runtime/src/engine/sampling.js';
 
 const round = (xs: number[]) => xs.map((x) => Math.round(x * 1000) / 1000);
 
@@ -61,5 +68,97 @@ describe('sampling', () => {
     const share = (id: number) => draws.filter((d) => d === id).length / draws.length;
     expect(share(3)).to.be.closeTo(0.4, 0.03);
     expect(share(0)).to.be.closeTo(0.1, 0.03);
+  });
+});
+
+describe('adjustLogits', () => {
+  const none: LogitAdjustments = {
+    logitBias: new Map(),
+    repetitionPenalty: 1,
+    presencePenalty: 0,
+    frequencyPenalty: 0,
+  };
+  const logits = Float32Array.from([2, -2, 1, 0.5]);
+  // Token 0 generated twice, token 1 once; token 2 only in the prompt.
+  const history = {
+    seen: new Set([0, 1, 2]),
+    generated: new Map([
+      [0, 2],
+      [1, 1],
+    ]),
+  };
+  const cases: [string, Partial<LogitAdjustments>, number[]][] = [
+    ['nothing', {}, [2, -2, 1, 0.5]],
+    [
+      'logit_bias +100 on 3 and -100 on 0',
+      {
+        logitBias: new Map([
+          [3, 100],
+          [0, -100],
+        ]),
+      },
+      [-98, -2, 1, 100.5],
+    ],
+    // transformers: positive logits divided, negative multiplied, over prompt and output.
+    ['repetition_penalty 2', { repetitionPenalty: 2 }, [1, -4, 0.5, 0.5]],
+    ['repetition_penalty 0.5 (encourages repeats)', { repetitionPenalty: 0.5 }, [4, -1, 2, 0.5]],
+    // OpenAI: logit - count * frequency - (count > 0) * presence, over the output only.
+    ['presence_penalty 1', { presencePenalty: 1 }, [1, -3, 1, 0.5]],
+    ['frequency_penalty 0.5', { frequencyPenalty: 0.5 }, [1, -2.5, 1, 0.5]],
+    ['frequency -1 and presence 2', { frequencyPenalty: -1, presencePenalty: 2 }, [2, -3, 1, 0.5]],
+    [
+      'bias first, then the repetition penalty (vLLM order)',
+      { logitBias: new Map([[1, 4]]), repetitionPenalty: 2 },
+      [1, 1, 0.5, 0.5],
+    ],
+  ];
+  for (const [given, adjustments, expected] of cases) {
+    it(`given ${given}, gives ${JSON.stringify(expected)}`, () => {
+      const out = adjustLogits(logits, { ...none, ...adjustments }, history);
+      expect(Array.from(out)).to.deep.equal(expected);
+      expect(Array.from(logits), 'the input is left as it was').to.deep.equal([2, -2, 1, 0.5]);
+    });
+  }
+});
+
+describe('stepLogprobs', () => {
+  const logits = [Math.log(0.1), Math.log(0.2), Math.log(0.3), Math.log(0.4)].map((l) => l + 7);
+  const cases: [number, number, number, [number, number][]][] = [
+    [3, 0, Math.log(0.4), []],
+    [
+      0,
+      2,
+      Math.log(0.1),
+      [
+        [3, Math.log(0.4)],
+        [2, Math.log(0.3)],
+      ],
+    ],
+    [
+      1,
+      10,
+      Math.log(0.2),
+      [
+        [3, Math.log(0.4)],
+        [2, Math.log(0.3)],
+        [1, Math.log(0.2)],
+        [0, Math.log(0.1)],
+      ],
+    ],
+  ];
+  for (const [chosen, top, logprob, alternatives] of cases) {
+    it(`given token ${chosen} and top ${top}, reports ${logprob.toFixed(3)} and ${alternatives.length} alternatives`, () => {
+      const result = stepLogprobs(logits, chosen, top);
+      expect(result.chosen.id).to.equal(chosen);
+      expect(result.chosen.logprob).to.be.closeTo(logprob, 1e-9);
+      expect(result.top.map((t) => t.id)).to.deep.equal(alternatives.map(([id]) => id));
+      for (const [i, t] of result.top.entries()) {
+        expect(t.logprob).to.be.closeTo(alternatives[i]?.[1] as number, 1e-9);
+      }
+    });
+  }
+
+  it('given ties, ranks the lower id first', () => {
+    expect(stepLogprobs([1, 5, 5, 1], 1, 3).top.map((t) => t.id)).to.deep.equal([1, 2, 0]);
   });
 });
