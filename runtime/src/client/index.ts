@@ -10,6 +10,7 @@ export type {
   ModelInferResponse,
   ServingStatus,
 } from '../protocol/types.js';
+export type { ChatMessage, ToolCall } from '../engine/chat.js';
 export type { CallOptions } from './call.js';
 export type {
   Classification,

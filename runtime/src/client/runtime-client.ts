@@ -23,6 +23,7 @@ import type {
   ServerMetadataResponse,
   ServingStatus,
 } from '../protocol/types.js';
+import type { ChatMessage } from '../engine/chat.js';
 import { type CallOptions, unaryCall } from './call.js';
 import {
   type ClassifyResult,
@@ -43,8 +44,15 @@ export interface ModelTarget {
   readonly version?: string;
 }
 
+/** Exactly one of `prompt` and `messages`. */
 export interface GenerateRequest extends ModelTarget {
-  readonly prompt: string;
+  /** A text to continue as it is. */
+  readonly prompt?: string;
+  /**
+   * A chat, sent as the `messages` input: the runtime renders it with the model's chat template (a plain
+   * transcript without one) and stops at the template's end-of-turn token.
+   */
+  readonly messages?: readonly ChatMessage[];
   readonly maxTokens?: number;
   readonly temperature?: number;
   readonly topP?: number;
@@ -137,7 +145,16 @@ function textRequest(
   texts: readonly string[],
   parameters: InferParameters,
 ): ModelInferRequest {
-  const input = bytesTensor('text_input', [texts.length], texts);
+  return bytesRequest(target, 'text_input', texts, parameters);
+}
+
+function bytesRequest(
+  target: ModelTarget,
+  name: string,
+  texts: readonly string[],
+  parameters: InferParameters,
+): ModelInferRequest {
+  const input = bytesTensor(name, [texts.length], texts);
   return {
     model_name: target.model,
     model_version: target.version ?? '',
@@ -155,8 +172,18 @@ function generateRequest(request: GenerateRequest): ModelInferRequest {
   if (request.topK !== undefined) parameters.top_k = param.int64(request.topK);
   if (request.seed !== undefined) parameters.seed = param.int64(request.seed);
   if (request.stop !== undefined) parameters.stop = param.string(JSON.stringify(request.stop));
-  return textRequest(request, [request.prompt], parameters);
+  return promptRequest(request, parameters);
 }
+
+/** The generate request's one input: its prompt as `text_input`, or its chat as `messages` (JSON). */
+function promptRequest(request: GenerateRequest, parameters: InferParameters): ModelInferRequest {
+  if ((request.prompt === undefined) === (request.messages === undefined)) {
+    throw new TypeError('a generate request takes exactly one of prompt and messages');
+  }
+  if (request.prompt !== undefined) return textRequest(request, [request.prompt], parameters);
+  return bytesRequest(request, 'messages', [JSON.stringify(request.messages)], parameters);
+}
+
 
 export class RuntimeClient {
   private readonly inference: Client;

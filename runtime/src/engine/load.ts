@@ -106,6 +106,16 @@ function encoderEngine(task: 'classify' | 'embed', parts: EncoderParts): TaskEng
   return task === 'classify' ? classifyEngine(parts) : embedEngine(parts);
 }
 
+/**
+ * Where generation ends: the model's end-of-sequence ids (generation_config.json, else config.json, else the
+ * tokenizer's) and the token its chat template ends an assistant turn with (e.g. Llama 3's <|eot_id|>, which
+ * config.json's eos_token_id often lacks).
+ */
+function stopTokenIds(files: ModelFiles, tokenizer: TextTokenizer): Set<number> {
+  const endOfTurn = tokenizer.endOfTurnId();
+  return new Set([...eosTokenIds(files, tokenizer.eosId), ...(endOfTurn === undefined ? [] : [endOfTurn])]);
+}
+
 function buildEngine(
   task: TaskEngine['task'],
   session: ort.InferenceSession,
@@ -119,7 +129,7 @@ function buildEngine(
   switch (task) {
     case 'generate': {
       const layout = decoderLayout(io, decoderDims(files.config));
-      const eos = new Set(eosTokenIds(files, tokenizer.eosId));
+      const eos = stopTokenIds(files, tokenizer);
       const scheduler = new DecodeScheduler(
         new Decoder(session, layout, padId),
         tokenizer,

@@ -9,6 +9,7 @@ import type * as ort from 'onnxruntime-node';
 import type { ModelTask } from '../config.js';
 import { ContextWindowExceededError, InvalidTensorError } from '../errors.js';
 import type { RowBatcher } from './batcher.js';
+import type { ChatMessage } from './chat.js';
 import type { DecodeScheduler } from './decode-scheduler.js';
 import { type GenerateParams, planGeneration } from './generation-plan.js';
 import type { GeneratedText } from './generator.js';
@@ -71,6 +72,13 @@ const sum = (rows: readonly (readonly number[])[]) => rows.reduce((total, row) =
 /** Names a text in errors the way the request addressed it. */
 const textSubject = (index: number) => `element ${index} of 'text_input'`;
 
+/** What to continue: a text as it is, or a chat, rendered by the model's chat template (see chat.ts). */
+export type GenerationPrompt = string | { readonly chat: readonly ChatMessage[] };
+
+/** Names a prompt in errors the way the request addressed it: `text_input` texts, `messages` chats. */
+const promptSubject = (prompt: GenerationPrompt, index: number) =>
+  typeof prompt === 'string' ? textSubject(index) : `element ${index} of 'messages'`;
+
 export class LoadedModel {
   constructor(private readonly parts: LoadedModelParts) {}
 
@@ -92,22 +100,32 @@ export class LoadedModel {
     return { ids, tokens: this.parts.tokenizer.tokens(ids) };
   }
 
+  /** Token ids and vocabulary entries of the prompt a chat renders to (what `generate` would feed). */
+  tokenizeChat(chat: readonly ChatMessage[]): { ids: number[]; tokens: string[] } {
+    const { ids } = this.parts.tokenizer.renderChat(chat, promptSubject({ chat }, 0));
+    return { ids, tokens: this.parts.tokenizer.tokens(ids) };
+  }
+
   /**
    * Generates a continuation of every prompt. With `onText` (one prompt only), new text is handed over as it
    * becomes final, for streaming.
    */
   async generate(
-    prompts: readonly string[],
+    prompts: readonly GenerationPrompt[],
     params: GenerateParams,
     signal?: AbortSignal,
     onText?: (delta: string) => void,
   ): Promise<GenerateResult> {
     const engine = this.parts.engine;
     if (engine.task !== 'generate') throw new Error(`generate called on a ${engine.task} model`);
+    const subjects = prompts.map(promptSubject);
     const encoded = prompts.map((prompt, row) => {
-      const ids = this.parts.tokenizer.encode(prompt);
+      const ids =
+        typeof prompt === 'string'
+          ? this.parts.tokenizer.encode(prompt)
+          : this.parts.tokenizer.renderChat(prompt.chat, subjects[row]!).ids;
       // A decoder needs at least one token to continue from.
-      if (ids.length === 0) throw new InvalidTensorError(`${textSubject(row)} encodes to no tokens`);
+      if (ids.length === 0) throw new InvalidTensorError(`${subjects[row]} encodes to no tokens`);
       return ids;
     });
     const seed = params.seed ?? randomSeed();
@@ -120,7 +138,7 @@ export class LoadedModel {
         contextWindow: this.parts.contextWindow,
         promptTokens: ids.length,
         fallbackSeed: seed,
-        subject: textSubject(row),
+        subject: subjects[row]!,
       }),
     );
     // One failing row (cancelled, engine error) stops its siblings instead of letting them run for nobody.

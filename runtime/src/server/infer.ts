@@ -7,7 +7,7 @@ import type { LoadedModel } from '../engine/model.js';
 import { InvalidTensorError, ModelNotFoundError, statusName, toGrpcStatus } from '../errors.js';
 import type { RuntimeMetrics } from '../metrics.js';
 import type { InferParameters, ModelInferRequest, ModelInferResponse } from '../protocol/types.js';
-import { readTexts } from './infer-request.js';
+import { inputRows, MESSAGES_INPUT, type RequestInput, readInput } from './infer-request.js';
 import {
   buildResponse,
   checkRequestedOutputs,
@@ -66,24 +66,26 @@ export interface InferContext {
 async function runTask(
   task: InferTask,
   model: LoadedModel,
-  texts: string[],
+  input: RequestInput,
   params: InferParameters | undefined,
   context: InferContext,
 ): Promise<TaskOutput> {
   const { signal, metrics } = context;
   const engine = model.engine;
   if (task === 'tokenize') {
-    if (texts.length !== 1) {
-      throw new InvalidTensorError(
-        `task tokenize takes exactly one text, but 'text_input' holds ${texts.length}`,
-      );
+    if (inputRows(input) !== 1) {
+      const what = input.kind === 'text' ? "one text, but 'text_input'" : `one chat, but '${MESSAGES_INPUT}'`;
+      throw new InvalidTensorError(`task tokenize takes exactly ${what} holds ${inputRows(input)}`);
     }
-    const { ids, tokens } = model.tokenize(texts[0] as string);
+    const { ids, tokens } =
+      input.kind === 'text' ? model.tokenize(input.texts[0]!) : model.tokenizeChat(input.chats[0]!);
+
     return tokenizeOutput(ids, tokens);
   }
   if (engine.task === 'generate') {
     const started = performance.now();
-    const result = await model.generate(texts, parseGenerateParams(params), signal, context.onText);
+    const prompts = input.kind === 'text' ? input.texts : input.chats.map((chat) => ({ chat }));
+    const result = await model.generate(prompts, parseGenerateParams(params), signal, context.onText);
     if (metrics) {
       const seconds = (performance.now() - started) / 1000;
       metrics.promptTokens.inc(result.promptTokens);
@@ -92,6 +94,12 @@ async function runTask(
     }
     return generateOutput(result);
   }
+  if (input.kind === 'chat') {
+    throw new InvalidTensorError(
+      `input '${MESSAGES_INPUT}' is for generation models; task ${engine.task} takes 'text_input'`,
+    );
+  }
+  const texts = input.texts;
   if (engine.task === 'classify') {
     const { truncate } = parseClassifyParams(params, engine.labels.length);
     const { probs, promptTokens } = await model.classify(texts, signal, truncate);
@@ -130,12 +138,12 @@ export async function inferOnce(
   const lease = context.manager.acquire();
   try {
     const model = lease.model;
-    const texts = readTexts(request);
+    const input = readInput(request);
     // parseTask only lets through the model's own task or tokenize, so runTask can dispatch on the engine.
     const task = parseTask(request.parameters, model.task, served.name);
     const produced = taskOutputs(task, modelShape(model)).map((t) => t.name);
     checkRequestedOutputs(request, produced, task);
-    const output = await runTask(task, model, texts, request.parameters, context);
+    const output = await runTask(task, model, input, request.parameters, context);
     return { response: buildResponse(request, served, output), task };
   } finally {
     lease.release();

@@ -92,7 +92,7 @@ export function inferenceHandlers(options: InferenceServiceOptions): UntypedServ
           name: served.name,
           versions: [served.version],
           platform: PLATFORM,
-          inputs: taskInputs(),
+          inputs: taskInputs(model.task),
           outputs: taskOutputs(model.task, modelShape(model)),
           parameters: downloadParameters(manager),
         };

@@ -3,7 +3,7 @@
  * @module
  */
 import type { TensorMetadata } from '../protocol/types.js';
-import { TEXT_INPUT } from './infer-request.js';
+import { MESSAGES_INPUT, TEXT_INPUT } from './infer-request.js';
 import type { InferTask } from './params.js';
 
 /** KServe/Triton platform name of ONNX Runtime models. */
@@ -23,9 +23,13 @@ const tensor = (name: string, datatype: string, shape: number[]): TensorMetadata
   shape,
 });
 
-/** Inputs of every task. */
-export function taskInputs(): TensorMetadata[] {
-  return [tensor(TEXT_INPUT, 'BYTES', [-1])];
+/**
+ * Inputs of a model's task; a request sends one of them. Generation models also take `messages`: chats, each
+ * element a JSON array of OpenAI-shaped messages, rendered with the model's chat template.
+ */
+export function taskInputs(task: InferTask): TensorMetadata[] {
+  const text = tensor(TEXT_INPUT, 'BYTES', [-1]);
+  return task === 'generate' ? [text, tensor(MESSAGES_INPUT, 'BYTES', [-1])] : [text];
 }
 
 /** Outputs of a task, in the order ModelInfer returns them. */

@@ -19,7 +19,7 @@ import { REQUEST_ID_METADATA } from '../protocol/proto.js';
 import { bytesTensor } from '../protocol/tensors.js';
 import type { ModelInferRequest, ModelInferResponse, ModelStreamInferResponse } from '../protocol/types.js';
 import { infer, type Served } from './infer.js';
-import { readTexts } from './infer-request.js';
+import { inputRows, readInput } from './infer-request.js';
 import type { ModelManager } from './model-manager.js';
 
 /** Triton's marker of the last response to a request on a decoupled stream. */
@@ -85,9 +85,9 @@ export function streamInferHandler(options: StreamOptions): (call: StreamCall) =
       try {
         const generating =
           manager.model?.task === 'generate' && request.parameters?.task?.string_param !== 'tokenize';
-        if (generating && readTexts(request).length !== 1) {
+        if (generating && inputRows(readInput(request)) !== 1) {
           throw new InvalidTensorError(
-            "ModelStreamInfer generates one text per request: 'text_input' must have shape [1]",
+            "ModelStreamInfer generates one text per request: 'text_input' (or 'messages') must have shape [1]",
           );
         }
         const onText = (delta: string) => {
