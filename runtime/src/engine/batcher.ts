@@ -4,12 +4,16 @@
  * at a time per model (a run occupies the main thread anyway), and the rows that arrive meanwhile form the
  * next one, so under load batches fill up by themselves and a lone request waits only `maxBatchWaitMs`.
  *
+ * Rows of different lengths are padded to the longest in their run; with `lengthOf`, a batch runs as runs of
+ * similar lengths when that computes less (see {@link planRuns}).
+ *
  * The queue is bounded: a request that would take it past `maxQueueSize` rows is refused at once with
  * QueueFullError (RESOURCE_EXHAUSTED), which a router can send elsewhere, instead of waiting without limit.
  * @module
  */
 import type { BatchingConfig } from '../config.js';
 import { QueueFullError, RequestCancelledError } from '../errors.js';
+import { planRuns, RunCosts } from './batch.js';
 
 /** What the engine reports while it batches; the server wires these to metrics. */
 export interface BatchHooks {
@@ -23,6 +27,12 @@ export interface BatchHooks {
   active?(sequences: number): void;
   /** A generation produced its first token. */
   firstToken?(seconds: number): void;
+}
+
+/** A row taken from the queue for a batch: its request, and its index there. */
+interface Taken<In, Out> {
+  readonly pending: Pending<In, Out>;
+  readonly index: number;
 }
 
 interface Pending<In, Out> {
@@ -57,10 +67,18 @@ export class RowBatcher<In, Out> {
   private running = false;
   private timer: NodeJS.Timeout | undefined;
 
+  /**
+   * @param lengthOf a row's length in tokens: given, a batch whose rows differ in length runs as several
+   *   runs of similar lengths when the padding that saves costs more than the extra runs ({@link planRuns});
+   *   each run's rows are answered as soon as it ends.
+   * @param costs what a run costs beyond its tokens, learnt from the runs (with `lengthOf` only).
+   */
   constructor(
     private readonly run: (rows: In[]) => Promise<Out[]>,
     private readonly limits: BatchingConfig,
     private readonly hooks: BatchHooks = {},
+    private readonly lengthOf?: (row: In) => number,
+    private readonly costs = new RunCosts(),
   ) {}
 
   /** Rows waiting for a batch. */
@@ -90,7 +108,9 @@ export class RowBatcher<In, Out> {
         resolve,
         reject,
       };
-      signal?.addEventListener('abort', () => this.cancel(pending), { once: true });
+      signal?.addEventListener('abort', () => this.fail(pending, new RequestCancelledError()), {
+        once: true,
+      });
       this.queue.push(pending);
       this.setDepth(this.queuedRows + rows.length);
       this.schedule();
@@ -107,17 +127,6 @@ export class RowBatcher<In, Out> {
       this.running = false;
       this.schedule();
     }
-  }
-
-  private cancel(pending: Pending<In, Out>): void {
-    if (pending.done) return;
-    pending.done = true;
-    const index = this.queue.indexOf(pending);
-    if (index >= 0) {
-      this.queue.splice(index, 1);
-      this.setDepth(this.queuedRows - (pending.rows.length - pending.next));
-    }
-    pending.reject(new RequestCancelledError());
   }
 
   private schedule(): void {
@@ -141,40 +150,64 @@ export class RowBatcher<In, Out> {
   }
 
   private async runBatch(): Promise<void> {
-    const taken: { pending: Pending<In, Out>; index: number }[] = [];
+    const taken = this.take();
+    const rows = taken.map((t) => t.pending.rows[t.index] as In);
+    const lengthOf = this.lengthOf;
+    const lengths = lengthOf ? rows.map((row) => lengthOf(row)) : [];
+    const runs = lengthOf ? planRuns(lengths, this.costs.perRun) : [rows.map((_, i) => i)];
+    let ran = 0;
+    try {
+      for (const run of runs) {
+        if (run.length === 0) continue;
+        const started = performance.now();
+        this.hooks.batch?.(run.length);
+        const outputs = await this.run(run.map((i) => rows[i] as In));
+        if (lengthOf) {
+          const longest = Math.max(...run.map((i) => lengths[i] as number));
+          this.costs.observe(run.length * longest, performance.now() - started);
+        }
+        for (const [i, row] of run.entries()) this.deliver(taken[row] as Taken<In, Out>, outputs[i] as Out);
+        ran++;
+      }
+    } catch (error) {
+      for (const row of runs.slice(ran).flat()) this.fail((taken[row] as Taken<In, Out>).pending, error);
+    } finally {
+      this.running = false;
+      this.schedule();
+    }
+  }
+
+  /** Takes up to a batch of rows off the queue, oldest requests first. */
+  private take(): Taken<In, Out>[] {
+    const taken: Taken<In, Out>[] = [];
     while (taken.length < this.limits.maxBatchSize && this.queue.length > 0) {
       const pending = this.queue[0] as Pending<In, Out>;
       taken.push({ pending, index: pending.next++ });
       if (pending.next === pending.rows.length) this.queue.shift();
     }
     this.setDepth(this.queuedRows - taken.length);
-    if (taken.length > 0) this.hooks.batch?.(taken.length);
-    try {
-      const outputs = taken.length > 0 ? await this.run(taken.map((t) => t.pending.rows[t.index] as In)) : [];
-      taken.forEach(({ pending, index }, i) => {
-        pending.results[index] = outputs[i] as Out;
-        pending.remaining--;
-        if (pending.remaining === 0 && !pending.done) {
-          pending.done = true;
-          pending.resolve(pending.results);
-        }
-      });
-    } catch (error) {
-      for (const { pending } of taken) {
-        if (pending.done) continue;
-        pending.done = true;
-        // Its rows still queued must not run for a request that already failed.
-        const index = this.queue.indexOf(pending);
-        if (index >= 0) {
-          this.queue.splice(index, 1);
-          this.setDepth(this.queuedRows - (pending.rows.length - pending.next));
-        }
-        pending.reject(error);
-      }
-    } finally {
-      this.running = false;
-      this.schedule();
+    return taken;
+  }
+
+  private deliver({ pending, index }: Taken<In, Out>, output: Out): void {
+    pending.results[index] = output;
+    pending.remaining--;
+    if (pending.remaining === 0 && !pending.done) {
+      pending.done = true;
+      pending.resolve(pending.results);
     }
+  }
+
+  /** Rejects a request (failed or cancelled); its rows still queued must not run for nobody. */
+  private fail(pending: Pending<In, Out>, error: unknown): void {
+    if (pending.done) return;
+    pending.done = true;
+    const index = this.queue.indexOf(pending);
+    if (index >= 0) {
+      this.queue.splice(index, 1);
+      this.setDepth(this.queuedRows - (pending.rows.length - pending.next));
+    }
+    pending.reject(error);
   }
 
   private setDepth(rows: number): void {

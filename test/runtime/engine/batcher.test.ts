@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { RunCosts } from '../../../runtime/src/engine/batch.js';
 import { checkQueueRoom, RowBatcher } from '../../../runtime/src/engine/batcher.js';
 import { QueueFullError, RequestCancelledError } from '../../../runtime/src/errors.js';
 
@@ -99,5 +100,80 @@ describe('RowBatcher', () => {
     const limits = { maxBatchSize: 1, maxBatchWaitMs: 0, maxQueueSize: 4 };
     expect(() => checkQueueRoom(2, 2, limits, {})).not.to.throw();
     expect(() => checkQueueRoom(2, 3, limits, {})).to.throw(QueueFullError);
+  });
+});
+
+describe('RowBatcher with row lengths', () => {
+  /** Costs that say a run costs as much as 20 tokens (2 ms + 0.1 ms per token). */
+  const learnt = () => {
+    const costs = new RunCosts();
+    for (const tokens of [10, 320, 80, 160]) costs.observe(tokens, 2 + 0.1 * tokens);
+    return costs;
+  };
+  const limits = { maxBatchSize: 8, maxBatchWaitMs: 20, maxQueueSize: 100 };
+  const row = (id: number, length: number) => Array.from({ length }, () => id);
+
+  it('runs short and long rows apart when the padding saved outweighs a run, and answers each request', async () => {
+    const runs: number[][] = [];
+    const batcher = new RowBatcher(
+      async (rows: number[][]) => {
+        runs.push(rows.map((r) => r[0] as number));
+        return rows.map((r) => (r[0] as number) * 10);
+      },
+      limits,
+      {},
+      (r) => r.length,
+      learnt(),
+    );
+    // One run: 8 × 30 = 240 tokens; apart: 6 × 2 + 2 × 30 + 20 = 92.
+    const results = await Promise.all([
+      batcher.submit([row(1, 2), row(2, 30)]),
+      batcher.submit([row(3, 2), row(4, 2)]),
+      batcher.submit([row(5, 30), row(6, 2), row(7, 2), row(8, 2)]),
+    ]);
+    expect(runs).to.deep.equal([
+      [1, 3, 4, 6, 7, 8],
+      [2, 5],
+    ]);
+    expect(results).to.deep.equal([
+      [10, 20],
+      [30, 40],
+      [50, 60, 70, 80],
+    ]);
+  });
+
+  it('given rows of close lengths, keeps them in one run in queue order', async () => {
+    const runs: number[][] = [];
+    const batcher = new RowBatcher(
+      async (rows: number[][]) => {
+        runs.push(rows.map((r) => r[0] as number));
+        return rows.map(() => 0);
+      },
+      limits,
+      {},
+      (r) => r.length,
+      learnt(),
+    );
+    await Promise.all([batcher.submit([row(1, 9)]), batcher.submit([row(2, 10), row(3, 9)])]);
+    expect(runs).to.deep.equal([[1, 2, 3]]);
+  });
+
+  it('when the run of the long rows fails, fails only the requests with rows in it', async () => {
+    const batcher = new RowBatcher(
+      async (rows: number[][]) => {
+        if (rows[0]?.length === 30) throw new Error('onnxruntime failed');
+        return rows.map(() => 1);
+      },
+      limits,
+      {},
+      (r) => r.length,
+      learnt(),
+    );
+    const outcomes = await Promise.allSettled([
+      batcher.submit([row(1, 2), row(2, 2), row(3, 2)]),
+      batcher.submit([row(4, 30), row(5, 2)]),
+      batcher.submit([row(6, 2), row(7, 2)]),
+    ]);
+    expect(outcomes.map((o) => o.status)).to.deep.equal(['fulfilled', 'rejected', 'fulfilled']);
   });
 });
