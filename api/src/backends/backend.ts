@@ -33,11 +33,23 @@ export interface UpstreamClock {
 export interface ChatMessage {
   readonly role: 'system' | 'user' | 'assistant' | 'tool' | 'developer';
   readonly content: string;
+  /** Assistant messages: the tool calls the assistant made, as OpenAI shapes them. */
+  readonly toolCalls?: readonly ChatToolCall[];
+  /** Tool messages: the id of the call this result answers. */
+  readonly toolCallId?: string;
+}
+
+/** A tool call of an assistant message; `arguments` is the JSON text the model wrote. */
+export interface ChatToolCall {
+  readonly id: string;
+  readonly type: 'function';
+  readonly function: { readonly name: string; readonly arguments: string };
 }
 
 /**
  * What to generate from: a chat (most models today), or a bare prompt for the legacy completions API.
- * /api/inference/text sends its input as a one-message chat, which our runtimes read as the bare prompt.
+ * /api/inference/text sends its input as a one-message chat. Runtimes render chats themselves: with the
+ * model's chat template, or (without one) a single user message as the bare prompt.
  */
 export type GenerationInput =
   | { readonly kind: 'chat'; readonly messages: readonly ChatMessage[] }
@@ -229,10 +241,4 @@ export class BackendError extends Error {
     if (options?.param !== undefined) this.param = options.param;
     if (options?.upstream !== undefined) this.upstream = options.upstream;
   }
-}
-
-/** How our runtimes read a chat: one user message is the bare prompt; longer chats become a transcript. */
-export function renderChat(messages: readonly ChatMessage[]): string {
-  if (messages.length === 1 && messages[0]?.role === 'user') return messages[0].content;
-  return `${messages.map((m) => `${m.role}: ${m.content}`).join('\n')}\nassistant:`;
 }

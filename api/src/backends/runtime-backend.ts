@@ -8,6 +8,7 @@ import {
   FETCHING_STATES,
   loadPhaseOf,
   type ModelIndexEntry,
+  type ChatMessage as RuntimeChatMessage,
   RuntimeClient,
 } from '../../../runtime/src/client/index.js';
 import type { GrpcStatusName } from '../../../runtime/src/errors.js';
@@ -28,7 +29,6 @@ import {
   type GenerationInput,
   type InferenceBackend,
   type RouteTarget,
-  renderChat,
   type StreamEvent,
   type TokenizeOutput,
 } from './backend.js';
@@ -70,8 +70,21 @@ export function runtimeFailure(err: unknown, address: string): BackendError {
   });
 }
 
-const prompt = (input: GenerationInput): string =>
-  input.kind === 'chat' ? renderChat(input.messages) : input.prompt;
+/**
+ * What a runtime generates from: a completion's prompt as text, a chat as its messages (OpenAI's shapes),
+ * which the runtime renders with the model's chat template.
+ */
+function prompt(input: GenerationInput): { prompt: string } | { messages: RuntimeChatMessage[] } {
+  if (input.kind === 'completion') return { prompt: input.prompt };
+  return {
+    messages: input.messages.map((m) => ({
+      role: m.role,
+      content: m.content,
+      ...(m.toolCalls ? { tool_calls: m.toolCalls } : {}),
+      ...(m.toolCallId === undefined ? {} : { tool_call_id: m.toolCallId }),
+    })),
+  };
+}
 
 export class RuntimeBackend implements InferenceBackend, ModelRepository {
   readonly #clients = new Map<string, RuntimeClient>();
@@ -167,7 +180,7 @@ export class RuntimeBackend implements InferenceBackend, ModelRepository {
     const honoured = runtimeParams(params);
     return this.#call(target, async (client) => {
       const out = await client.generate(
-        { ...this.#ids(target), prompt: prompt(input), ...honoured },
+        { ...this.#ids(target), ...prompt(input), ...honoured },
         this.#options(ctx),
       );
       return {
@@ -193,7 +206,7 @@ export class RuntimeBackend implements InferenceBackend, ModelRepository {
     const address = this.#pick(target);
     const key = `runtime:${address}`;
     const chunks = this.client(address).generateStream(
-      { ...this.#ids(target), prompt: prompt(input), ...honoured },
+      { ...this.#ids(target), ...prompt(input), ...honoured },
       this.#options(ctx),
     );
     let last: { finishReason?: string; promptTokens?: number; completionTokens?: number } = {};

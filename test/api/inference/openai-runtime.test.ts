@@ -56,14 +56,44 @@ describe('api/inference: OpenAI requests for runtime models (honoured or refused
       { messages: [{ role: 'user', content: [{ type: 'image_url', image_url: {} }] }] },
       { kind: 'unsupported', param: 'messages[0].content[0]' },
     ],
+    // Tool results and tool calls go to the runtime, which renders them with the model's chat template.
     [
       'assistant tool_calls',
+      {
+        messages: [
+          {
+            role: 'assistant',
+            content: null,
+            tool_calls: [{ id: 'c1', type: 'function', function: { name: 'f', arguments: '{}' } }],
+          },
+        ],
+      },
+      undefined,
+    ],
+    ['a tool message', { messages: [{ role: 'tool', content: 'x', tool_call_id: 'c1' }] }, undefined],
+    [
+      'empty tool_calls',
       { messages: [{ role: 'assistant', content: null, tool_calls: [] }] },
+      { kind: 'rejected', param: 'messages[0].tool_calls' },
+    ],
+    [
+      'a tool call without an id',
+      { messages: [{ role: 'assistant', tool_calls: [{ type: 'function', function: { name: 'f' } }] }] },
+      { kind: 'rejected', param: 'messages[0].tool_calls[0]' },
+    ],
+    [
+      'a tool message without tool_call_id',
+      { messages: [{ role: 'tool', content: 'x' }] },
+      { kind: 'rejected', param: 'messages[0].tool_call_id' },
+    ],
+    [
+      'tool_calls on a user message',
+      { messages: [{ role: 'user', content: 'x', tool_calls: [] }] },
       { kind: 'unsupported', param: 'messages[0].tool_calls' },
     ],
     [
-      'a tool message',
-      { messages: [{ role: 'tool', content: 'x' }] },
+      'a function message',
+      { messages: [{ role: 'function', name: 'f', content: 'x' }] },
       { kind: 'unsupported', param: 'messages[0].role' },
     ],
     [
@@ -103,6 +133,30 @@ describe('api/inference: OpenAI requests for runtime models (honoured or refused
       expect(refusal(() => runtimeChat({ model: 'm', messages: user, ...extra }))).to.deep.equal(expected);
     });
   }
+
+  it('chat: passes tool calls and tool results on as messages (the runtime renders them with the template)', () => {
+    const call = {
+      id: 'call_1',
+      type: 'function',
+      function: { name: 'get_weather', arguments: '{"city":"Oslo"}' },
+    };
+    const { input } = runtimeChat({
+      model: 'm',
+      messages: [
+        ...user,
+        { role: 'assistant', content: null, tool_calls: [call] },
+        { role: 'tool', tool_call_id: 'call_1', content: [{ type: 'text', text: '4 C' }] },
+      ],
+    });
+    expect(input).to.deep.equal({
+      kind: 'chat',
+      messages: [
+        { role: 'user', content: 'Tom had' },
+        { role: 'assistant', content: '', toolCalls: [call] },
+        { role: 'tool', content: '4 C', toolCallId: 'call_1' },
+      ],
+    });
+  });
 
   it('chat: maps the honoured parameters (the smaller of the two token limits; large seeds folded to 31 bits)', () => {
     const { input, params } = runtimeChat({

@@ -219,8 +219,8 @@ describe('api/router: OpenAI passthrough with the official openai client', funct
         'messages[0].content[0]',
       ],
       [
-        'a tool message',
-        { messages: [{ role: 'tool', tool_call_id: 'a', content: 'x' }] },
+        'a function message',
+        { messages: [{ role: 'function', name: 'f', content: 'x' }] },
         'messages[0].role',
       ],
       ['max_completion_tokens 1.5', { max_completion_tokens: 1.5 }, 'max_completion_tokens'],
