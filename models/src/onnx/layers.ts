@@ -5,6 +5,7 @@
  */
 import type { Param } from '../autograd/tensor.js';
 import type { GraphBuilder } from './graph.js';
+import { DataType } from './schema.js';
 
 export function weight(g: GraphBuilder, p: Param): string {
   return g.weight(p.name, p.t.data, p.t.shape);
@@ -32,4 +33,25 @@ export function geluTanh(g: GraphBuilder, x: string): string {
 export function maskColumn(g: GraphBuilder, attentionMask: string): string {
   const f = g.op('Cast', [attentionMask], { to: 1 });
   return g.op('Unsqueeze', [f, g.constInt64([-1])]);
+}
+
+/**
+ * [batch,1,seq,total] bool of a decoder step: key j is visible to query i when j <= past+i and
+ * attention_mask[b,j] is 1 (past = total - seq), so left-padded rows and cached steps need no other input.
+ */
+export function causalVisibility(g: GraphBuilder, inputIds: string, attentionMask: string): string {
+  const one = g.constInt64([1], []);
+  const seqLen = g.op('Gather', [g.op('Shape', [inputIds]), one], { axis: 0 });
+  const total = g.op('Gather', [g.op('Shape', [attentionMask]), one], { axis: 0 });
+  const queryPos = g.op('Range', [g.op('Sub', [total, seqLen]), total, one]);
+  const keyPos = g.op('Range', [g.constInt64([0], []), total, one]);
+  const causal = g.op('LessOrEqual', [
+    g.op('Unsqueeze', [keyPos, g.constInt64([0])]),
+    g.op('Unsqueeze', [queryPos, g.constInt64([1])]),
+  ]);
+  const padOk = g.op('Unsqueeze', [
+    g.op('Cast', [attentionMask], { to: DataType.BOOL }),
+    g.constInt64([1, 2]),
+  ]);
+  return g.op('And', [causal, padOk]);
 }
