@@ -15,8 +15,9 @@ export const Reason = {
   /** The artifact failed to download or verify (sha256 mismatch, missing files, bad URI). */
   ArtifactInvalid: 'ArtifactInvalid',
   /**
-   * The artifact store could not be reached or kept failing after every retry (runtime exit code 5). Unlike
-   * ArtifactInvalid nothing is wrong with the spec: the runtime is restarted and fetches again.
+   * The artifact store could not be reached or kept failing after every retry, or a file:// directory does not
+   * exist (runtime exit code 5). Unlike ArtifactInvalid nothing need be wrong with the spec: the runtime is
+   * restarted and fetches again.
    */
   ArtifactUnavailable: 'ArtifactUnavailable',
   /** The runtime rejected its configuration (ModelVersion spec.configuration or the operator's settings). */
