@@ -3,9 +3,15 @@
  * cached steps gives the logits of recomputing the whole sequence, and rows of different lengths batched
  * together give what each gives alone.
  */
+
+import { join } from 'node:path';
 import { expect } from 'chai';
 import * as ort from 'onnxruntime-node';
-import { DECODER_FIXTURES } from '../../../models/src/fixtures/decoders.js';
+import {
+  DECODER_FIXTURES,
+  DECODER_SPECS,
+  type DecoderFixture,
+} from '../../../models/src/fixtures/decoders.js';
 import { createDecoder, type Decoder, type SequenceCache } from '../../../runtime/src/engine/generator.js';
 import { type DecoderLayout, decoderLayout } from '../../../runtime/src/engine/layout.js';
 import { decoderDims, readModelFiles } from '../../../runtime/src/engine/model-files.js';
@@ -24,13 +30,16 @@ const opened = new Map<string, Opened>();
 async function open(name: string): Promise<Opened> {
   const dir = dirs.make(`decoder-${name}`);
   await (DECODER_FIXTURES[name] as (dir: string) => Promise<void>)(dir);
-  const session = await ort.InferenceSession.create(`${dir}/onnx/model.onnx`);
+  const session = await ort.InferenceSession.create(
+    join(dir, (DECODER_SPECS[name] as DecoderFixture).onnxFile),
+  );
   const { config } = await readModelFiles(dir);
   const layout = decoderLayout(describeSession(session), decoderDims(config));
   return { session, layout, decoder: createDecoder(session, layout, 0) };
 }
 
-const maxDiff = (a: Float32Array, b: Float32Array) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - (b[i] as number))), 0);
+const maxDiff = (a: Float32Array, b: Float32Array) =>
+  a.reduce((m, v, i) => Math.max(m, Math.abs(v - (b[i] as number))), 0);
 
 /** Logits of the last token of `prompt + steps`, fed as a prefill then one cached step per token. */
 async function cachedRun(decoder: Decoder, prompt: number[], steps: number[]): Promise<Float32Array[]> {
@@ -65,7 +74,12 @@ describe('decoders over real export layouts', function () {
 
   it('reads each fixture as the layout its export has', () => {
     const kinds = Object.fromEntries(
-      [...opened].map(([name, o]) => [name, o.layout.kind === 'kv-cache' ? `${o.layout.cacheType} cache, ${o.layout.kvHeads}x${o.layout.headDim}` : 'recompute']),
+      [...opened].map(([name, o]) => [
+        name,
+        o.layout.kind === 'kv-cache'
+          ? `${o.layout.cacheType} cache, ${o.layout.kvHeads}x${o.layout.headDim}`
+          : 'recompute',
+      ]),
     );
     expect(kinds).to.deep.equal({
       'gpt2-merged': 'float32 cache, 2x16',
@@ -102,11 +116,12 @@ describe('decoders over real export layouts', function () {
         result = await decoder.step(result.caches.map((cache) => ({ input: [token], cache })));
         batched.push(result.logits);
       }
-      batched.forEach((logits, step) =>
-        logits.forEach((row, r) =>
-          expect(maxDiff(row, alone[r]?.[step] as Float32Array), `row ${r} step ${step}`).to.be.below(tolerance(name)),
-        ),
-      );
+      for (const [step, logits] of batched.entries()) {
+        for (const [r, row] of logits.entries()) {
+          const diff = maxDiff(row, alone[r]?.[step] as Float32Array);
+          expect(diff, `row ${r} step ${step}`).to.be.below(tolerance(name));
+        }
+      }
     });
   }
 
