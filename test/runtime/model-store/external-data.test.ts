@@ -1,0 +1,84 @@
+/**
+ * External data files are part of the verified artifact: an https directory's SHA256SUMS names them, they land
+ * in the cache beside the graph, and the model loads from there; one left out of the manifest fails the load
+ * naming the file.
+ */
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { pino } from 'pino';
+import { writeBertModelDir } from '../../../models/src/fixtures/bert.js';
+import { relayGraphFile } from '../../../models/src/fixtures/files.js';
+import { loadModel } from '../../../runtime/src/engine/load.js';
+import { ModelLoadFailedError } from '../../../runtime/src/errors.js';
+import { modelGraph } from '../../../runtime/src/model-store/artifact.js';
+import { directoryFiles, manifestDigest, manifestText } from '../../../runtime/src/model-store/digest.js';
+import { ModelStore } from '../../../runtime/src/model-store/store.js';
+import { type FileServer, startFileServer } from '../helpers/file-server.js';
+
+const GRAPH = 'onnx/model_q4f16.onnx';
+const CHUNKS = ['onnx/model_q4f16.onnx_data', 'onnx/model_q4f16.onnx_data_1'];
+const options = {
+  engine: { executionProvider: 'cpu', cudaDeviceId: 0 },
+  batching: { maxBatchSize: 4, maxBatchWaitMs: 0, maxQueueSize: 16 },
+} as const;
+
+describe('model store: external data files of an https directory', () => {
+  let root: string;
+  let server: FileServer;
+  let store: ModelStore;
+  let entries: { path: string; sha256: string }[];
+
+  before(async () => {
+    root = await mkdtemp(join(tmpdir(), 'external-store-'));
+    const dir = join(root, 'export');
+    await writeBertModelDir(dir, { modelType: 'distilbert', withTokenTypeIds: false, outputs: ['logits'] });
+    await relayGraphFile(dir, 'onnx/model.onnx', { dtype: 'q4f16', externalData: { chunks: 2 } });
+    server = await startFileServer();
+    entries = [];
+    for (const path of await directoryFiles(dir)) {
+      const bytes = await readFile(join(dir, path));
+      server.put(`/full/${path}`, bytes);
+      server.put(`/partial/${path}`, bytes);
+      entries.push({ path, sha256: createHash('sha256').update(bytes).digest('hex') });
+    }
+    server.put('/full/SHA256SUMS', Buffer.from(manifestText(entries)));
+    server.put('/partial/SHA256SUMS', Buffer.from(manifestText(entries.filter((e) => e.path !== CHUNKS[1]))));
+  });
+  after(async () => {
+    await server.close();
+    await rm(root, { recursive: true, force: true });
+  });
+  beforeEach(async () => {
+    store = new ModelStore({
+      config: {
+        cache: { dir: await mkdtemp(join(root, 'cache-')), maxBytes: 1e9 },
+        download: { maxAttempts: 2, stallTimeoutMs: 5000 },
+        s3: { region: 'us-east-1', forcePathStyle: true },
+      },
+      logger: pino({ level: 'silent' }),
+      backoffMs: 5,
+    });
+  });
+
+  it('fetches and verifies every chunk SHA256SUMS names, and the model loads from the cache', async () => {
+    const resolved = await store.fetch(`${server.url}/full/`, manifestDigest(entries)).result;
+    expect(await modelGraph(resolved.dir, 'q4f16')).to.deep.equal({
+      graph: GRAPH,
+      dtype: 'q4f16',
+      externalData: CHUNKS,
+    });
+    const model = await loadModel(resolved.dir, { dtype: 'q4f16' }, options);
+    expect(model.task).to.equal('classify');
+    await model.release();
+  });
+
+  it('a chunk left out of SHA256SUMS fails the load with ModelLoadFailed naming it', async () => {
+    const resolved = await store.fetch(`${server.url}/partial/`).result;
+    const error = await loadModel(resolved.dir, { dtype: 'q4f16' }, options).catch((e: unknown) => e);
+    expect(error).to.be.instanceOf(ModelLoadFailedError);
+    expect((error as Error).message).to.include('model_q4f16.onnx_data_1');
+  });
+});
