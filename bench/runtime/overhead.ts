@@ -9,18 +9,25 @@
  * model itself costs and what batching can save of it. The variants alternate, `rounds` times; medians of
  * CPU µs per call (the gRPC figure includes the client's work, as both live in this process).
  *
+ * Cases: `minilm`, embeddings from the MiniLM-shaped encoder written at bench time (bench/runtime/minilm.ts),
+ * the target's model (calls per round divided by 20: a call costs milliseconds); `sentiment` and `embedder`,
+ * the toy models of models/build.
+ *
  * Run: node --import tsx bench/runtime/overhead.ts [calls per round, default 2000] [rounds, default 5]
+ * [cases, default minilm,sentiment,embedder]
  * @module
  */
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { AutoTokenizer } from '@huggingface/transformers';
 import * as ort from 'onnxruntime-node';
 import { RuntimeClient } from '../../runtime/src/client/index.js';
 import { l2Normalize, meanPool, softmax } from '../../runtime/src/engine/vectors.js';
+import { writeMiniLM } from './minilm.js';
 import { MODELS, machine, median, serve, TEXTS } from './serve.js';
 
 const CALLS = Number(process.argv[2] ?? 2000);
 const ROUNDS = Number(process.argv[3] ?? 5);
+const SELECTED = (process.argv[4] ?? 'minilm,sentiment,embedder').split(',');
 
 /**
  * µs per call, as CPU time of this process (user + system): on a shared 2-core machine wall time also counts
@@ -53,12 +60,29 @@ const feedsOf = (session: ort.InferenceSession, rows: number[][]) => {
   return { feeds: Object.fromEntries(session.inputNames.map((n) => [n, all[n] as ort.Tensor])), mask };
 };
 
-console.log(`# ${machine()}; ${CALLS} calls per round, ${ROUNDS} rounds`);
-for (const { model, name, task } of [
-  { model: 'sentiment-v1', name: 'sentiment', task: 'classify' },
-  { model: 'sentence-embedder-v1', name: 'sentence-embedder', task: 'embed' },
-] as const) {
-  const dir = join(MODELS, model);
+interface Case {
+  /** A models/build name, or a directory. */
+  readonly model: string;
+  readonly name: string;
+  readonly task: 'classify' | 'embed';
+  readonly calls: number;
+}
+
+const minilm = SELECTED.includes('minilm') ? await writeMiniLM(TEXTS) : undefined;
+const CASES: Record<string, Case> = {
+  ...(minilm
+    ? { minilm: { model: minilm.dir, name: 'minilm', task: 'embed', calls: Math.ceil(CALLS / 20) } }
+    : {}),
+  sentiment: { model: 'sentiment-v1', name: 'sentiment', task: 'classify', calls: CALLS },
+  embedder: { model: 'sentence-embedder-v1', name: 'sentence-embedder', task: 'embed', calls: CALLS },
+};
+
+console.log(`# ${machine()}; ${ROUNDS} rounds`);
+for (const key of SELECTED) {
+  const c = CASES[key];
+  if (!c) throw new Error(`unknown case ${key}: minilm, sentiment or embedder`);
+  const { model, name, task, calls: CALLS } = c;
+  const dir = isAbsolute(model) ? model : join(MODELS, model);
   const session = await ort.InferenceSession.create(join(dir, 'onnx/model.onnx'), {
     executionProviders: ['cpu'],
     graphOptimizationLevel: 'all',
@@ -97,7 +121,7 @@ for (const { model, name, task } of [
     ort32: () => session.run(batch, [output]),
   };
   const times: Record<string, number[]> = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));
-  for (const fn of Object.values(variants)) await timePerCall(500, fn); // warm-up
+  for (const fn of Object.values(variants)) await timePerCall(Math.ceil(CALLS / 4), fn); // warm-up
   for (let round = 0; round < ROUNDS; round++) {
     const order = Object.keys(variants);
     if (round % 2) order.reverse();
@@ -111,7 +135,7 @@ for (const { model, name, task } of [
     number
   >;
   const pct = (a: number, b: number) => `${(((a - b) / b) * 100).toFixed(1)}%`;
-  console.log(`${task} (${model}), CPU µs per call (median of ${ROUNDS}):`);
+  console.log(`${task} (${key}), ${CALLS} calls per round, CPU µs per call (median of ${ROUNDS}):`);
   console.log(`  direct onnxruntime-node + tokenizer  ${m.direct?.toFixed(1)}`);
   console.log(
     `  runtime engine (in process)          ${m.engine?.toFixed(1)}  overhead ${pct(m.engine as number, m.direct as number)}`,
@@ -125,3 +149,4 @@ for (const { model, name, task } of [
   await served.stop();
   await session.release();
 }
+await minilm?.remove();

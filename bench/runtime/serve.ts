@@ -5,6 +5,7 @@
  */
 import { execFile } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
+import { isAbsolute } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { loadConfig } from '../../runtime/src/config.js';
@@ -22,11 +23,12 @@ export interface Served {
   stop(): Promise<void>;
 }
 
+/** Serves `model`: a directory of models/build by name, or an absolute path to a model directory. */
 export async function serve(model: string, name: string, env: Record<string, string>): Promise<Served> {
   const config = loadConfig({
     MODEL_NAME: name,
     MODEL_VERSION: 'v1',
-    MODEL_ARTIFACT_URI: pathToFileURL(`${MODELS}${model}`).href,
+    MODEL_ARTIFACT_URI: pathToFileURL(isAbsolute(model) ? model : `${MODELS}${model}`).href,
     GRPC_HOST: '127.0.0.1',
     GRPC_PORT: '0',
     LOG_LEVEL: 'silent',

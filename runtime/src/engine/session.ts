@@ -52,7 +52,8 @@ export function cudaProviderInstalled(): boolean {
   }
 }
 
-function sessionOptions(
+/** The options a session opens with on `provider` (exported for bench/runtime/session-options.ts). */
+export function sessionOptions(
   engine: EngineConfig,
   provider: ExecutionProvider,
 ): ort.InferenceSession.SessionOptions {
