@@ -1,5 +1,10 @@
 import { expect } from 'chai';
-import { type ConfigDims, type DecoderLayout, decoderLayout } from '../../../runtime/src/engine/layout.js';
+import {
+  type ConfigDims,
+  type DecoderLayout,
+  decoderLayout,
+  type KvCacheLayout,
+} from '../../../runtime/src/engine/layout.js';
 import { decoderDims, type HfConfig } from '../../../runtime/src/engine/model-files.js';
 import type { SessionIO, TensorInfo } from '../../../runtime/src/engine/session.js';
 import { ModelLoadFailedError } from '../../../runtime/src/errors.js';
@@ -39,7 +44,7 @@ const gpt2Cache = ['batch_size', 2, 'past_sequence_length', 16];
 const gqaCache = ['batch_size', 2, 'past_sequence_length', 8];
 const symbolic = ['batch_size', 'num_key_value_heads', 'past_sequence_length', 'head_dim'];
 
-const kv = (over: Partial<DecoderLayout & { kind: 'kv-cache' }>): DecoderLayout => ({
+const kv = (over: Partial<KvCacheLayout>): DecoderLayout => ({
   kind: 'kv-cache',
   usesPositionIds: true,
   logitsType: 'float32',
