@@ -214,6 +214,8 @@ describe('api/inference: OpenAI requests for runtime models (honoured or refused
   const embeddings: [string, Record<string, unknown>, { kind: string; param?: string } | undefined][] = [
     ['texts', { input: ['a', 'b'] }, undefined],
     ['base64', { input: 'a', encoding_format: 'base64' }, undefined],
+    ['truncate (an extension)', { input: 'a', truncate: false }, undefined],
+    ['truncate as a string', { input: 'a', truncate: 'no' }, { kind: 'rejected', param: 'truncate' }],
     ['dimensions', { input: 'a', dimensions: 8 }, { kind: 'unsupported', param: 'dimensions' }],
     ['token arrays', { input: [[1, 2]] }, { kind: 'unsupported', param: 'input' }],
     ['an empty text', { input: [''] }, { kind: 'rejected', param: 'input' }],
@@ -232,6 +234,12 @@ describe('api/inference: OpenAI requests for runtime models (honoured or refused
   it('embeddings: float unless base64 is asked for', () => {
     expect(runtimeEmbeddings({ input: 'a' }).base64).to.equal(false);
     expect(runtimeEmbeddings({ input: 'a', encoding_format: 'base64' }).base64).to.equal(true);
+  });
+
+  it('embeddings: truncate passed on when given, else left to the runtime (which truncates)', () => {
+    expect(runtimeEmbeddings({ input: 'a' }).truncate).to.equal(undefined);
+    expect(runtimeEmbeddings({ input: 'a', truncate: false }).truncate).to.equal(false);
+    expect(runtimeEmbeddings({ input: 'a', truncate: true }).truncate).to.equal(true);
   });
 
   it('responses: unsupported on runtimes', () => {
