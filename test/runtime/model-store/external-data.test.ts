@@ -11,6 +11,7 @@ import { expect } from 'chai';
 import { pino } from 'pino';
 import { writeBertModelDir } from '../../../models/src/fixtures/bert.js';
 import { relayGraphFile } from '../../../models/src/fixtures/files.js';
+import { loadConfig } from '../../../runtime/src/config.js';
 import { loadModel } from '../../../runtime/src/engine/load.js';
 import { ModelLoadFailedError } from '../../../runtime/src/errors.js';
 import { modelGraph } from '../../../runtime/src/model-store/artifact.js';
@@ -20,10 +21,13 @@ import { type FileServer, startFileServer } from '../helpers/file-server.js';
 
 const GRAPH = 'onnx/model_q4f16.onnx';
 const CHUNKS = ['onnx/model_q4f16.onnx_data', 'onnx/model_q4f16.onnx_data_1'];
-const options = {
-  engine: { executionProvider: 'cpu', cudaDeviceId: 0 },
-  batching: { maxBatchSize: 4, maxBatchWaitMs: 0, maxQueueSize: 16 },
-} as const;
+const { engine, batching } = loadConfig({
+  MODEL_NAME: 'export',
+  MODEL_VERSION: 'v1',
+  MODEL_ARTIFACT_URI: 'file:///unused',
+  EXECUTION_PROVIDER: 'cpu',
+});
+const options = { engine, batching };
 
 describe('model store: external data files of an https directory', () => {
   let root: string;
