@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { InvalidTensorError } from '../../../runtime/src/errors.js';
 import { bytesTensor, fp32Tensor } from '../../../runtime/src/protocol/tensors.js';
 import type { ModelInferRequest } from '../../../runtime/src/protocol/types.js';
-import { readTexts } from '../../../runtime/src/server/infer-request.js';
+import { readInput, readTexts } from '../../../runtime/src/server/infer-request.js';
 
 const raw = (texts: (string | Uint8Array)[], shape = [texts.length]): ModelInferRequest => {
   const { tensor, raw: bytes } = bytesTensor('text_input', shape, texts);
@@ -82,6 +82,53 @@ describe('readTexts', () => {
   for (const [given, request, message] of invalid) {
     it(`given ${given}, throws "${message}"`, () => {
       expect(() => readTexts(request)).to.throw(InvalidTensorError, message);
+    });
+  }
+});
+
+describe('readInput', () => {
+  const chat = [{ role: 'user', content: 'Hi!' }];
+  const messages = (values: string[]): ModelInferRequest => {
+    const { tensor, raw: bytes } = bytesTensor('messages', [values.length], values);
+    return { model_name: 'm', inputs: [tensor], raw_input_contents: [bytes] };
+  };
+
+  it('given text_input, returns the texts', () => {
+    expect(readInput(raw(['a', 'b']))).to.deep.equal({ kind: 'text', texts: ['a', 'b'] });
+  });
+
+  it('given messages, returns the chats', () => {
+    expect(readInput(messages([JSON.stringify(chat), JSON.stringify(chat)]))).to.deep.equal({
+      kind: 'chat',
+      chats: [chat, chat],
+    });
+  });
+
+  const invalid: [string, ModelInferRequest, string][] = [
+    [
+      'another input name',
+      { model_name: 'm', inputs: [{ ...raw(['a']).inputs[0]!, name: 'prompt' }] },
+      "unexpected input 'prompt'; expected one BYTES input 'text_input' or 'messages' of shape [B]",
+    ],
+    [
+      'both inputs',
+      {
+        model_name: 'm',
+        inputs: [...typed(['a']).inputs, { ...typed(['a']).inputs[0]!, name: 'messages' }],
+      },
+      "the request has inputs 'text_input' and 'messages'; send one of them",
+    ],
+    ['an empty chat element', messages(['']), "element 0 of 'messages' is empty"],
+    ['a chat that is not JSON', messages(['[']), "element 0 of 'messages': not valid JSON"],
+    [
+      'a second chat with a bad role',
+      messages([JSON.stringify(chat), '[{"role":"bot","content":"x"}]']),
+      "element 1 of 'messages': messages[0].role must be one of",
+    ],
+  ];
+  for (const [name, request, message] of invalid) {
+    it(`given ${name}, throws InvalidTensorError: ${message}`, () => {
+      expect(() => readInput(request)).to.throw(InvalidTensorError, message);
     });
   }
 });
