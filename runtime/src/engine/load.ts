@@ -12,7 +12,7 @@ import { modelGraph } from '../model-store/artifact.js';
 import { type BatchHooks, RowBatcher } from './batcher.js';
 import { DecodeScheduler } from './decode-scheduler.js';
 import { type EmbeddingSource, Encoder } from './encoder.js';
-import { Decoder } from './generator.js';
+import { createDecoder, type Decoder } from './generator.js';
 import { checkEncoder, decoderLayout } from './layout.js';
 import { LoadedModel, type TaskEngine } from './model.js';
 import {
@@ -40,6 +40,8 @@ export interface LoadOptions {
   readonly engine: EngineConfig;
   readonly batching: BatchingConfig;
   readonly hooks?: BatchHooks;
+  /** Hears, once at load, what an operator should know about how the model is served (e.g. slowly). */
+  readonly warn?: (fields: Record<string, unknown>, message: string) => void;
 }
 
 /** A model directory's files, with its sentence-transformers settings for encoders. */
@@ -116,6 +118,27 @@ function stopTokenIds(files: ModelFiles, tokenizer: TextTokenizer): Set<number> 
   return new Set([...eosTokenIds(files, tokenizer.eosId), ...(endOfTurn === undefined ? [] : [endOfTurn])]);
 }
 
+/**
+ * The decoder for the graph's layout (read from its inputs and config.json). A graph without a KV cache is
+ * served by recomputing, which an operator hears about once, here.
+ */
+function openDecoder(
+  session: ort.InferenceSession,
+  io: SessionIO,
+  files: ModelFiles,
+  padId: number,
+  options: LoadOptions,
+): Decoder {
+  const layout = decoderLayout(io, decoderDims(files.config));
+  if (layout.kind === 'recompute') {
+    options.warn?.(
+      { decoder: 'recompute', inputs: io.inputs.map((t) => t.name) },
+      'The ONNX graph has no KV cache (no past_key_values inputs): every generated token recomputes the whole sequence, so generation slows as it grows; export the model with a cache (e.g. Optimum text-generation-with-past) to serve it at full speed',
+    );
+  }
+  return createDecoder(session, layout, padId);
+}
+
 function buildEngine(
   task: TaskEngine['task'],
   session: ort.InferenceSession,
@@ -128,10 +151,10 @@ function buildEngine(
   const hooks = options.hooks ?? {};
   switch (task) {
     case 'generate': {
-      const layout = decoderLayout(io, decoderDims(files.config));
+      const decoder = openDecoder(session, io, files, padId, options);
       const eos = stopTokenIds(files, tokenizer);
       const scheduler = new DecodeScheduler(
-        new Decoder(session, layout, padId),
+        decoder,
         tokenizer,
         eos,
         options.batching,
