@@ -50,6 +50,23 @@ describe('api/backends: OpenAIBackend (loopback OpenAI-compatible upstream)', ()
   const ctx = (ms = 2000) => ({ deadline: Date.now() + ms, requestId: 'req-1' });
   const chat = { kind: 'chat', messages: [{ role: 'user', content: 'hello' }] } as const;
 
+  it('refuses truncate true for embeddings (OpenAI-compatible APIs do not truncate), naming it, without a call', async () => {
+    const before = upstream.requests.length;
+    const err = await backend
+      .embed({ model: model(upstream.baseURL) }, ['a text'], { truncate: true }, ctx())
+      .catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(BackendError).with.property('kind', 'unsupported');
+    expect(err).to.have.property('param', 'parameters.truncate');
+    expect(upstream.requests.length).to.equal(before);
+    const kept = await backend.embed(
+      { model: model(upstream.baseURL) },
+      ['a text'],
+      { truncate: false },
+      ctx(),
+    );
+    expect(kept.embeddings).to.have.length(1);
+  });
+
   it('sends the upstream model name, the key and the request id; never retries on its own', async () => {
     upstream.fault = 'http500';
     const before = upstream.requests.length;
