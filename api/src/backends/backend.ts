@@ -62,6 +62,18 @@ export interface GenerateParams {
   readonly topK?: number;
   readonly seed?: number;
   readonly stop?: readonly string[];
+  /** Choices to generate (1..8). */
+  readonly n?: number;
+  /** Return each generated token's log-probability, with `topLogprobs` (0..20) most likely alternatives. */
+  readonly logprobs?: boolean;
+  readonly topLogprobs?: number;
+  /** Token id (as a string) -> bias from -100 to 100 added to its logit. */
+  readonly logitBias?: Readonly<Record<string, number>>;
+  /** -2..2, OpenAI's formulas over the generated tokens. */
+  readonly presencePenalty?: number;
+  readonly frequencyPenalty?: number;
+  /** > 0 (1 is off), transformers' formula over prompt and generated tokens; an extension. */
+  readonly repetitionPenalty?: number;
   /**
    * Parameters the router does not use itself (the REST API's other `parameters`): passed as they are to
    * OpenAI-compatible upstreams, refused by runtimes (which cannot honour what they do not know).
@@ -69,10 +81,32 @@ export interface GenerateParams {
   readonly extra?: Readonly<Record<string, unknown>>;
 }
 
-export interface GenerateOutput {
+/** A token's text and log-probability (of the model's raw distribution). */
+export interface TokenLogprob {
+  readonly token: string;
+  readonly logprob: number;
+}
+
+/** A generated token, with the most likely alternatives at its step when they were asked for. */
+export interface GeneratedTokenLogprob extends TokenLogprob {
+  readonly top: readonly TokenLogprob[];
+}
+
+/** One choice of a generation; `logprobs` when they were asked for. */
+export interface GeneratedChoice {
   readonly text: string;
   readonly finishReason: string;
+  readonly logprobs?: readonly GeneratedTokenLogprob[];
+}
+
+export interface GenerateOutput {
+  /** Choice 0's. */
+  readonly text: string;
+  readonly finishReason: string;
+  /** Every choice, when the backend reports them (runtimes do); absent means the one above. */
+  readonly choices?: readonly GeneratedChoice[];
   readonly inputTokens: number;
+  /** Over every choice. */
   readonly outputTokens: number;
 }
 
@@ -81,7 +115,14 @@ export interface GenerateOutput {
  * upstream, whole server-sent events as they were sent), then one `done` with the totals.
  */
 export type StreamEvent =
-  | { readonly type: 'text'; readonly text: string }
+  | {
+      readonly type: 'text';
+      readonly text: string;
+      /** Which choice the text belongs to; absent means 0. */
+      readonly choice?: number;
+      /** The log-probabilities of the tokens this text came from, when they were asked for. */
+      readonly logprobs?: readonly GeneratedTokenLogprob[];
+    }
   /**
    * Server-sent events as they are written: one or more whole events (`data: {...}`, with any `event:`
    * line), each ending with its blank line; passed through byte for byte, one network read at a time.
@@ -89,7 +130,9 @@ export type StreamEvent =
   | { readonly type: 'frame'; readonly frame: string }
   | {
       readonly type: 'done';
+      /** Choice 0's; every choice's in `finishReasons` when there are several. */
       readonly finishReason: string;
+      readonly finishReasons?: readonly string[];
       readonly inputTokens: number;
       readonly outputTokens: number;
     };

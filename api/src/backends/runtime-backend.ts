@@ -6,6 +6,8 @@
  */
 import {
   FETCHING_STATES,
+  type GenerateChunk,
+  type GeneratedTokenLogprob as GeneratedTokenLogprobWithId,
   loadPhaseOf,
   type ModelIndexEntry,
   type ChatMessage as RuntimeChatMessage,
@@ -24,6 +26,7 @@ import {
   type EmbedOptions,
   type EmbedOutput,
   type FailureKind,
+  type GeneratedTokenLogprob,
   type GenerateOutput,
   type GenerateParams,
   type GenerationInput,
@@ -58,12 +61,35 @@ function runtimeParams(params: GenerateParams): Omit<GenerateParams, 'extra'> {
   return honoured;
 }
 
+/** A runtime's token with its alternatives, without the ids (OpenAI's shapes carry text and bytes). */
+function tokenLogprob(t: GeneratedTokenLogprobWithId): GeneratedTokenLogprob {
+  return {
+    token: t.token,
+    logprob: t.logprob,
+    top: t.top.map((a) => ({ token: a.token, logprob: a.logprob })),
+  };
+}
+
+/** A streamed piece of one choice's text, with its tokens' logprobs when asked for. */
+function textEvent(chunk: GenerateChunk): StreamEvent {
+  return {
+    type: 'text',
+    text: chunk.text,
+    ...(chunk.choice ? { choice: chunk.choice } : {}),
+    ...(chunk.logprobs ? { logprobs: chunk.logprobs.map(tokenLogprob) } : {}),
+  };
+}
+
+/** The parameter a runtime's InvalidParameter error names (`parameter 'logit_bias' ...`), for OpenAI's `param`. */
+const PARAMETER_OF_MESSAGE = /^(?:InvalidParameter: )?parameter '([a-z_]+)'/;
+
 export function runtimeFailure(err: unknown, address: string): BackendError {
   if (err instanceof BackendError) return err;
   if (err instanceof RuntimeCallError) {
     const kind = KIND_OF_STATUS[err.code] ?? 'upstream_error';
     const message = kind === 'rejected' ? err.message : `runtime ${address}: ${err.code}: ${err.message}`;
-    return new BackendError(kind, message, { cause: err });
+    const param = kind === 'rejected' ? PARAMETER_OF_MESSAGE.exec(err.message)?.[1] : undefined;
+    return new BackendError(kind, message, { cause: err, ...(param ? { param } : {}) });
   }
   return new BackendError('upstream_error', `runtime ${address}: ${(err as Error)?.message ?? String(err)}`, {
     cause: err,
@@ -186,6 +212,11 @@ export class RuntimeBackend implements InferenceBackend, ModelRepository {
       return {
         text: out.text,
         finishReason: out.finishReason,
+        choices: out.choices.map((c) => ({
+          text: c.text,
+          finishReason: c.finishReason,
+          ...(c.logprobs ? { logprobs: c.logprobs.map(tokenLogprob) } : {}),
+        })),
         inputTokens: out.promptTokens,
         outputTokens: out.completionTokens,
       };
@@ -209,12 +240,12 @@ export class RuntimeBackend implements InferenceBackend, ModelRepository {
       { ...this.#ids(target), ...prompt(input), ...honoured },
       this.#options(ctx),
     );
-    let last: { finishReason?: string; promptTokens?: number; completionTokens?: number } = {};
+    let last: Partial<GenerateChunk> = {};
     let settled = false;
     try {
       for await (const chunk of chunks) {
-        if (chunk.text) yield { type: 'text', text: chunk.text };
         if (chunk.finishReason) last = chunk;
+        else if (chunk.text || chunk.logprobs?.length) yield textEvent(chunk);
       }
       settled = true;
       this.#breakers.success(key);
@@ -231,6 +262,7 @@ export class RuntimeBackend implements InferenceBackend, ModelRepository {
     yield {
       type: 'done',
       finishReason: last.finishReason ?? 'stop',
+      ...(last.finishReasons && last.finishReasons.length > 1 ? { finishReasons: last.finishReasons } : {}),
       inputTokens: last.promptTokens ?? 0,
       outputTokens: last.completionTokens ?? 0,
     };

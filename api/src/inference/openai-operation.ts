@@ -84,7 +84,7 @@ async function runtimeAnswer(
     };
   }
   const r = await backend.generate(target, request.g.input, request.g.params, ctx);
-  const rendered = endpoint === 'chat' ? chatCompletion(who, r) : textCompletion(who, r);
+  const rendered = endpoint === 'chat' ? chatCompletion(who, r) : textCompletion(who, r, request.g.echo);
   return {
     body: JSON.stringify(rendered),
     contentType: JSON_TYPE,
@@ -109,11 +109,16 @@ function runtimeStream(
   if (request.kind !== 'generation') throw new Error('embeddings are not streamed');
   const includeUsage =
     (body.stream_options as { include_usage?: unknown } | null | undefined)?.include_usage === true;
+  const { input, params, echo } = request.g;
   return openAIChunks(
     { requestId: ctx.requestId, model: target.model.name },
-    endpoint === 'chat' ? 'chat' : 'completion',
-    includeUsage,
-    backend.stream(target, request.g.input, request.g.params, ctx),
+    {
+      kind: endpoint === 'chat' ? 'chat' : 'completion',
+      includeUsage,
+      choices: params.n ?? 1,
+      ...(echo === undefined ? {} : { echo }),
+    },
+    backend.stream(target, input, params, ctx),
   );
 }
 

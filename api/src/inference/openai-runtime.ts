@@ -1,6 +1,6 @@
 /**
  * OpenAI requests for models our runtimes serve: every parameter is honoured or refused, never ignored.
- * A parameter a runtime cannot honour (tools, images, logprobs, n > 1, ...) is an `unsupported` failure
+ * A parameter a runtime cannot honour (images, echo with logprobs, ...) is an `unsupported` failure
  * naming it (the fallback chain may find a target that can; otherwise the client gets 400 with `param`);
  * a value no target could accept (`max_tokens: 1.5`) is `rejected`. The table of every parameter is in
  * docs/openai-compatibility.md. Pure.
@@ -118,20 +118,12 @@ const COMMON = new Set([
   'logit_bias',
   'frequency_penalty',
   'presence_penalty',
+  'repetition_penalty',
   'store',
   'service_tier',
 ]);
 
 function common(body: Body): void {
-  neutral(body, 'n', (v) => v === 1, 'Runtime models generate one choice per request');
-  neutral(
-    body,
-    'logit_bias',
-    (v) => typeof v === 'object' && Object.keys(v as object).length === 0,
-    'Runtime models do not support logit_bias',
-  );
-  neutral(body, 'frequency_penalty', (v) => v === 0, 'Runtime models do not support penalties');
-  neutral(body, 'presence_penalty', (v) => v === 0, 'Runtime models do not support penalties');
   neutral(body, 'store', (v) => v === false, 'Runtime models do not store completions');
   neutral(
     body,
@@ -249,15 +241,66 @@ function messageText(content: unknown, at: string): string {
 export interface RuntimeGeneration {
   readonly input: GenerationInput;
   readonly params: GenerateParams;
+  /** Completions with `echo`: the prompt, put before each choice's text. */
+  readonly echo?: string;
+}
+
+/** Most choices a runtime generates for one request. */
+export const MAX_CHOICES = 8;
+
+/**
+ * `n`, `logit_bias`, the presence and frequency penalties and the `repetition_penalty` extension: shared by
+ * chat and text completions. Token ids of `logit_bias` are checked against the vocabulary by the runtime.
+ */
+function choiceParams(body: Body): GenerateParams {
+  const n = intParam(body, 'n', 1, MAX_CHOICES);
+  const presencePenalty = numberParam(body, 'presence_penalty', -2, 2);
+  const frequencyPenalty = numberParam(body, 'frequency_penalty', -2, 2);
+  const repetitionPenalty = numberParam(body, 'repetition_penalty', 0, 1_000, true);
+  const logitBias = logitBiasParam(body);
+  return {
+    ...(n === undefined ? {} : { n }),
+    ...(logitBias === undefined ? {} : { logitBias }),
+    ...(presencePenalty === undefined ? {} : { presencePenalty }),
+    ...(frequencyPenalty === undefined ? {} : { frequencyPenalty }),
+    ...(repetitionPenalty === undefined ? {} : { repetitionPenalty }),
+  };
+}
+
+function logitBiasParam(body: Body): Record<string, number> | undefined {
+  const v = body.logit_bias;
+  if (absent(v)) return undefined;
+  if (typeof v !== 'object' || Array.isArray(v))
+    throw invalid('logit_bias', 'expected an object of token ids to biases from -100 to 100');
+  const entries = Object.entries(v as Body);
+  for (const [id, bias] of entries) {
+    if (!/^(0|[1-9]\d{0,9})$/.test(id))
+      throw invalid('logit_bias', `${JSON.stringify(id)} is not a token id`);
+    if (typeof bias !== 'number' || !(bias >= -100 && bias <= 100))
+      throw invalid('logit_bias', `the bias of token ${id} must be a number from -100 to 100`);
+  }
+  return entries.length === 0 ? undefined : (v as Record<string, number>);
+}
+
+/** Chat's `logprobs` (boolean) and `top_logprobs` (0..20, only with logprobs). */
+function chatLogprobs(body: Body): GenerateParams {
+  const v = body.logprobs;
+  if (!absent(v) && typeof v !== 'boolean') throw invalid('logprobs', 'expected a boolean');
+  const top = intParam(body, 'top_logprobs', 0, 20);
+  if (top !== undefined && v !== true) throw invalid('top_logprobs', 'needs logprobs set to true');
+  if (v !== true) return {};
+  return { logprobs: true, ...(top === undefined ? {} : { topLogprobs: top }) };
 }
 
 /** A chat completion request as a runtime generation, or the parameter it cannot honour. */
 export function runtimeChat(body: Body): RuntimeGeneration {
   const messages = chatMessages(body.messages);
-  const params = sampling(body, ['max_tokens', 'max_completion_tokens']);
+  const params = {
+    ...sampling(body, ['max_tokens', 'max_completion_tokens']),
+    ...choiceParams(body),
+    ...chatLogprobs(body),
+  };
   common(body);
-  neutral(body, 'logprobs', (v) => v === false, 'Runtime models do not return logprobs');
-  neutral(body, 'top_logprobs', () => false, 'Runtime models do not return logprobs');
   const noTools = body.tool_choice === 'none';
   neutral(
     body,
@@ -303,14 +346,31 @@ export function runtimeCompletion(body: Body): RuntimeGeneration {
   }
   if (typeof prompt !== 'string' || prompt.length === 0)
     throw invalid('prompt', 'expected a non-empty string');
-  const params = sampling(body, ['max_tokens']);
+  // Completions' logprobs is the number of alternatives per token (0..5): 0 still reports the chosen tokens.
+  const top = intParam(body, 'logprobs', 0, 5);
+  const params = {
+    ...sampling(body, ['max_tokens']),
+    ...choiceParams(body),
+    ...(top === undefined ? {} : { logprobs: true, topLogprobs: top }),
+  };
   common(body);
-  neutral(body, 'logprobs', (v) => v === 0, 'Runtime models do not return logprobs');
-  neutral(body, 'echo', (v) => v === false, 'Runtime models do not echo the prompt');
+  neutral(body, 'top_logprobs', () => false, 'Completions take the number of alternatives as logprobs');
+  if (!absent(body.echo) && typeof body.echo !== 'boolean') throw invalid('echo', 'expected a boolean');
+  const echo = body.echo === true;
+  if (echo && top !== undefined)
+    throw unsupported(
+      'echo',
+      'Runtime models do not return the log-probabilities of the prompt: echo with logprobs',
+    );
   neutral(body, 'suffix', (v) => v === '', 'Runtime models do not complete toward a suffix');
-  neutral(body, 'best_of', (v) => v === 1, 'Runtime models generate one choice per request');
+  neutral(
+    body,
+    'best_of',
+    (v) => v === 1 || v === (params.n ?? 1),
+    'Runtime models return every choice they generate: best_of must equal n',
+  );
   unknownParams(body, COMPLETIONS);
-  return { input: { kind: 'completion', prompt }, params };
+  return { input: { kind: 'completion', prompt }, params, ...(echo ? { echo: prompt } : {}) };
 }
 
 const EMBEDDINGS = new Set([...NO_EFFECT, 'input', 'encoding_format', 'dimensions', 'truncate']);

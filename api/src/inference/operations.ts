@@ -12,6 +12,7 @@ import {
   type Classification,
   type ClassifyOptions,
   type EmbedOptions,
+  type GeneratedChoice,
   type GenerateParams,
   type GenerationInput,
   type InferenceBackend,
@@ -44,8 +45,11 @@ export interface Operation<T> {
 }
 
 export interface GenerationResult {
+  /** Choice 0's. */
   readonly text: string;
   readonly finishReason: string;
+  /** Every choice with its logprobs, when the backend reports them (runtimes do; the OpenAI API renders them). */
+  readonly choices?: readonly GeneratedChoice[];
   readonly inputTokens: number;
   readonly outputTokens: number;
 }

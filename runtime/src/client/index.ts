@@ -2,6 +2,8 @@
  * The runtime's typed gRPC client.
  * @module
  */
+
+export type { ChatMessage, ToolCall } from '../engine/chat.js';
 export { RuntimeCallError } from '../errors.js';
 export { type DownloadState, type DownloadStatus, FETCHING_STATES } from '../model-store/progress.js';
 export type {
@@ -10,14 +12,17 @@ export type {
   ModelInferResponse,
   ServingStatus,
 } from '../protocol/types.js';
-export type { ChatMessage, ToolCall } from '../engine/chat.js';
 export type { CallOptions } from './call.js';
 export type {
   Classification,
   ClassifyResult,
   EmbedResult,
+  FinishReason,
+  GenerateChoice,
+  GeneratedTokenLogprob,
   GenerateResult,
   TokenizeResult,
+  TokenLogprob,
 } from './results.js';
 export {
   type ClassifyRequest,

@@ -9,10 +9,37 @@ import { readIntParameter, readStringParameter } from '../protocol/parameters.js
 import { readTensor, type TensorData } from '../protocol/tensors.js';
 import type { ModelInferResponse } from '../protocol/types.js';
 
-export interface GenerateResult {
+/** A token and its log-probability. */
+export interface TokenLogprob {
+  readonly id: number;
+  /** The token's own decoded text. */
+  readonly token: string;
+  readonly logprob: number;
+}
+
+/** A generated token with its log-probability and the most likely alternatives at its step. */
+export interface GeneratedTokenLogprob extends TokenLogprob {
+  readonly top: readonly TokenLogprob[];
+}
+
+export type FinishReason = 'stop' | 'length';
+
+/** One choice of a generation. */
+export interface GenerateChoice {
   readonly text: string;
-  readonly finishReason: 'stop' | 'length';
+  readonly finishReason: FinishReason;
+  /** When asked for: every generated token but an end-of-sequence one. */
+  readonly logprobs?: readonly GeneratedTokenLogprob[];
+}
+
+export interface GenerateResult {
+  /** Choice 0's. */
+  readonly text: string;
+  readonly finishReason: FinishReason;
+  /** Every choice, in order (one unless `n` was asked for). */
+  readonly choices: readonly GenerateChoice[];
   readonly promptTokens: number;
+  /** Over every choice. */
   readonly completionTokens: number;
 }
 
@@ -69,16 +96,71 @@ function count(response: ModelInferResponse, name: string): number {
   }
 }
 
-/** The first row of a generate response (the client sends one prompt per call). */
-export function decodeGenerate(response: ModelInferResponse): GenerateResult {
-  const [text] = strings(output(response, 'text_output', 'BYTES'));
-  const [finishReason] = strings(output(response, 'finish_reason', 'BYTES'));
-  if (text === undefined || (finishReason !== 'stop' && finishReason !== 'length')) {
-    throw malformed(`unexpected finish_reason ${JSON.stringify(finishReason)}`);
+/** A finish_reason element, checked. */
+export function finishReasonOf(value: string | undefined): FinishReason {
+  if (value !== 'stop' && value !== 'length')
+    throw malformed(`unexpected finish_reason ${JSON.stringify(value)}`);
+  return value;
+}
+
+const isTokenLogprob = (v: unknown): v is TokenLogprob => {
+  const t = v as TokenLogprob | null;
+  return (
+    typeof t === 'object' &&
+    t !== null &&
+    Number.isInteger(t.id) &&
+    typeof t.token === 'string' &&
+    typeof t.logprob === 'number'
+  );
+};
+
+/** One `logprobs` element: a JSON array of tokens, each with `id`, `token`, `logprob` and `top`. */
+export function parseLogprobs(json: string): GeneratedTokenLogprob[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(json);
+  } catch (error) {
+    throw malformed(`logprobs is not JSON: ${(error as Error).message}`, error);
   }
-  return {
+  const valid =
+    Array.isArray(parsed) &&
+    parsed.every(
+      (t) =>
+        isTokenLogprob(t) &&
+        Array.isArray((t as GeneratedTokenLogprob).top) &&
+        (t as GeneratedTokenLogprob).top.every(isTokenLogprob),
+    );
+  if (!valid) throw malformed('logprobs is not an array of {id, token, logprob, top}');
+  return parsed as GeneratedTokenLogprob[];
+}
+
+/**
+ * The choices of a generate response (the client sends one prompt per call, so every row is one of its
+ * choices), with their log-probabilities when the response carries them.
+ */
+export function decodeGenerate(response: ModelInferResponse): GenerateResult {
+  const texts = strings(output(response, 'text_output', 'BYTES'));
+  const reasons = strings(output(response, 'finish_reason', 'BYTES'));
+  const logprobs = response.outputs.some((o) => o.name === 'logprobs')
+    ? strings(output(response, 'logprobs', 'BYTES')).map(parseLogprobs)
+    : undefined;
+  if (
+    texts.length === 0 ||
+    reasons.length !== texts.length ||
+    (logprobs && logprobs.length !== texts.length)
+  ) {
+    throw malformed(`${texts.length} texts for ${reasons.length} finish reasons`);
+  }
+  const choices = texts.map((text, i) => ({
     text,
-    finishReason,
+    finishReason: finishReasonOf(reasons[i]),
+    ...(logprobs ? { logprobs: logprobs[i] } : {}),
+  }));
+  const first = choices[0] as GenerateChoice;
+  return {
+    text: first.text,
+    finishReason: first.finishReason,
+    choices,
     promptTokens: count(response, 'prompt_tokens'),
     completionTokens: count(response, 'completion_tokens'),
   };

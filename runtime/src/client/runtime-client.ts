@@ -4,6 +4,7 @@
  * @module
  */
 import { type Client, credentials } from '@grpc/grpc-js';
+import type { ChatMessage } from '../engine/chat.js';
 import {
   type DownloadStatus,
   parseDownloadReason,
@@ -23,7 +24,6 @@ import type {
   ServerMetadataResponse,
   ServingStatus,
 } from '../protocol/types.js';
-import type { ChatMessage } from '../engine/chat.js';
 import { type CallOptions, unaryCall } from './call.js';
 import {
   type ClassifyResult,
@@ -59,6 +59,18 @@ export interface GenerateRequest extends ModelTarget {
   readonly topK?: number;
   readonly seed?: number | bigint;
   readonly stop?: readonly string[];
+  /** Choices to generate (1..8); the result's `choices` has one per choice. */
+  readonly n?: number;
+  /** Each choice's tokens with their log-probabilities and `topLogprobs` (0..20) alternatives. */
+  readonly logprobs?: boolean;
+  readonly topLogprobs?: number;
+  /** Token id -> bias from -100 to 100, added to its logit. */
+  readonly logitBias?: Readonly<Record<string, number>>;
+  /** -2..2 (OpenAI's). */
+  readonly presencePenalty?: number;
+  readonly frequencyPenalty?: number;
+  /** > 0, 1 is off (transformers'). */
+  readonly repetitionPenalty?: number;
 }
 
 export interface ClassifyRequest extends ModelTarget {
@@ -172,6 +184,17 @@ function generateRequest(request: GenerateRequest): ModelInferRequest {
   if (request.topK !== undefined) parameters.top_k = param.int64(request.topK);
   if (request.seed !== undefined) parameters.seed = param.int64(request.seed);
   if (request.stop !== undefined) parameters.stop = param.string(JSON.stringify(request.stop));
+  if (request.n !== undefined) parameters.n = param.int64(request.n);
+  if (request.logprobs !== undefined) parameters.logprobs = param.bool(request.logprobs);
+  if (request.topLogprobs !== undefined) parameters.top_logprobs = param.int64(request.topLogprobs);
+  if (request.logitBias !== undefined)
+    parameters.logit_bias = param.string(JSON.stringify(request.logitBias));
+  if (request.presencePenalty !== undefined)
+    parameters.presence_penalty = param.double(request.presencePenalty);
+  if (request.frequencyPenalty !== undefined)
+    parameters.frequency_penalty = param.double(request.frequencyPenalty);
+  if (request.repetitionPenalty !== undefined)
+    parameters.repetition_penalty = param.double(request.repetitionPenalty);
   return promptRequest(request, parameters);
 }
 
@@ -183,7 +206,6 @@ function promptRequest(request: GenerateRequest, parameters: InferParameters): M
   if (request.prompt !== undefined) return textRequest(request, [request.prompt], parameters);
   return bytesRequest(request, 'messages', [JSON.stringify(request.messages)], parameters);
 }
-
 
 export class RuntimeClient {
   private readonly inference: Client;

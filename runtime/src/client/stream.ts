@@ -17,13 +17,19 @@ import { readBoolParameter, readIntParameter } from '../protocol/parameters.js';
 import { readTensor } from '../protocol/tensors.js';
 import type { ModelInferRequest, ModelInferResponse, ModelStreamInferResponse } from '../protocol/types.js';
 import { type CallOptions, callSetup } from './call.js';
+import { type FinishReason, finishReasonOf, type GeneratedTokenLogprob, parseLogprobs } from './results.js';
 
 /** One piece of a streamed generation. */
 export interface GenerateChunk {
-  /** The new text since the previous chunk (empty on the last one). */
+  /** The new text of choice `choice` since its previous chunk (empty on the last one). */
   readonly text: string;
-  /** Set on the last chunk only, with the token counts. */
-  readonly finishReason?: 'stop' | 'length';
+  /** Which choice the text belongs to (0 unless `n` was asked for). */
+  readonly choice: number;
+  /** When asked for: the log-probabilities of the tokens generated since the choice's previous chunk. */
+  readonly logprobs?: readonly GeneratedTokenLogprob[];
+  /** Set on the last chunk only (choice 0's), with every choice's in `finishReasons` and the token counts. */
+  readonly finishReason?: FinishReason;
+  readonly finishReasons?: readonly FinishReason[];
   readonly promptTokens?: number;
   readonly completionTokens?: number;
 }
@@ -33,13 +39,13 @@ type StreamCall = ClientDuplexStream<ModelInferRequest, ModelStreamInferResponse
 const malformed = (detail: string) =>
   new RuntimeCallError(status.UNKNOWN, `malformed ModelStreamInfer response: ${detail}`);
 
-function bytesOutput(response: Partial<ModelInferResponse>, name: string): string | undefined {
+function bytesOutput(response: Partial<ModelInferResponse>, name: string): string[] | undefined {
   const outputs = response.outputs ?? [];
   const index = outputs.findIndex((o) => o.name === name);
   if (index < 0) return undefined;
   const tensor = readTensor(outputs[index]!, response.raw_output_contents?.[index]);
   if (tensor.datatype !== 'BYTES') throw malformed(`output '${name}' is ${tensor.datatype}, expected BYTES`);
-  return tensor.data[0]?.toString('utf8') ?? '';
+  return tensor.data.map((b) => b.toString('utf8'));
 }
 
 /** The chunk one stream message carries; throws the request's error. */
@@ -49,15 +55,22 @@ export function decodeStreamMessage(message: ModelStreamInferResponse): Generate
   }
   const response = message.infer_response;
   if (!response) throw malformed('neither error_message nor infer_response');
-  const text = bytesOutput(response, 'text_output') ?? '';
-  if (!readBoolParameter(response.parameters, 'triton_final_response')) return { text };
-  const finishReason = bytesOutput(response, 'finish_reason');
-  if (finishReason !== 'stop' && finishReason !== 'length') {
-    throw malformed(`unexpected finish_reason ${JSON.stringify(finishReason)}`);
+  const text = bytesOutput(response, 'text_output')?.[0] ?? '';
+  if (!readBoolParameter(response.parameters, 'triton_final_response')) {
+    const logprobs = bytesOutput(response, 'logprobs')?.[0];
+    return {
+      text,
+      choice: Number(readIntParameter(response.parameters, 'choice_index') ?? 0n),
+      ...(logprobs === undefined ? {} : { logprobs: parseLogprobs(logprobs) }),
+    };
   }
+  const finishReasons = (bytesOutput(response, 'finish_reason') ?? []).map(finishReasonOf);
+  if (finishReasons.length === 0) throw malformed('the final response has no finish_reason');
   return {
     text,
-    finishReason,
+    choice: 0,
+    finishReason: finishReasons[0] as FinishReason,
+    finishReasons,
     promptTokens: Number(readIntParameter(response.parameters, 'prompt_tokens') ?? 0n),
     completionTokens: Number(readIntParameter(response.parameters, 'completion_tokens') ?? 0n),
   };

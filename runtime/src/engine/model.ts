@@ -7,12 +7,11 @@
  */
 import type * as ort from 'onnxruntime-node';
 import type { ModelTask } from '../config.js';
-import { ContextWindowExceededError, InvalidTensorError } from '../errors.js';
+import { ContextWindowExceededError, InvalidParameterError, InvalidTensorError } from '../errors.js';
 import type { RowBatcher } from './batcher.js';
 import type { ChatMessage } from './chat.js';
-import type { DecodeScheduler } from './decode-scheduler.js';
+import type { DecodeScheduler, GeneratedSequence, GeneratedToken } from './decode-scheduler.js';
 import { type GenerateParams, planGeneration } from './generation-plan.js';
-import type { GeneratedText } from './generator.js';
 import type { GenerationConfig } from './model-files.js';
 import { randomSeed, rowSeed } from './prng.js';
 import type { ExecutionProvider } from './session.js';
@@ -62,9 +61,20 @@ export interface LoadedModelParts {
 }
 
 export interface GenerateResult {
-  readonly rows: readonly GeneratedText[];
+  /** `choices` rows per prompt, prompt by prompt: row `p * choices + c` is choice `c` of prompt `p`. */
+  readonly rows: readonly GeneratedSequence[];
+  readonly choices: number;
+  /** Each prompt counted once, however many choices it has. */
   readonly promptTokens: number;
+  /** Over every choice. */
   readonly completionTokens: number;
+}
+
+/** A piece of streamed text of one choice, with its tokens' log-probabilities when asked for. */
+export interface GenerateDelta {
+  readonly choice: number;
+  readonly text: string;
+  readonly logprobs?: readonly GeneratedToken[];
 }
 
 const sum = (rows: readonly (readonly number[])[]) => rows.reduce((total, row) => total + row.length, 0);
@@ -107,14 +117,15 @@ export class LoadedModel {
   }
 
   /**
-   * Generates a continuation of every prompt. With `onText` (one prompt only), new text is handed over as it
-   * becomes final, for streaming.
+   * Generates `params.n` (default 1) continuations of every prompt. With `onDelta` (one prompt only), new
+   * text of each choice is handed over as it becomes final, for streaming.
+   * @throws {InvalidParameterError} for a `logit_bias` key that is not a token id of the vocabulary.
    */
   async generate(
     prompts: readonly GenerationPrompt[],
     params: GenerateParams,
     signal?: AbortSignal,
-    onText?: (delta: string) => void,
+    onDelta?: (delta: GenerateDelta) => void,
   ): Promise<GenerateResult> {
     const engine = this.parts.engine;
     if (engine.task !== 'generate') throw new Error(`generate called on a ${engine.task} model`);
@@ -128,9 +139,16 @@ export class LoadedModel {
       if (ids.length === 0) throw new InvalidTensorError(`${subjects[row]} encodes to no tokens`);
       return ids;
     });
+    this.checkLogitBias(params.logitBias);
     const seed = params.seed ?? randomSeed();
+    const n = params.n ?? 1;
+    // Choice c of prompt p is sequence p * n + c, seeded rowSeed(seed, p * n + c): with n = 1 prompts keep
+    // their seeds, and choice 0 of prompt 0 always has the request's own.
+    const sequences = encoded.flatMap((ids, prompt) =>
+      Array.from({ length: n }, (_, choice) => ({ ids, prompt, choice, row: prompt * n + choice })),
+    );
     // Plan every row before running any, so a too-long prompt anywhere fails the request up front.
-    const plans = encoded.map((ids, row) =>
+    const plans = sequences.map(({ ids, prompt, row }) =>
       planGeneration({
         params: { ...params, seed: rowSeed(seed, row) },
         generationConfig: engine.generationConfig,
@@ -138,21 +156,27 @@ export class LoadedModel {
         contextWindow: this.parts.contextWindow,
         promptTokens: ids.length,
         fallbackSeed: seed,
-        subject: subjects[row]!,
+        subject: subjects[prompt]!,
       }),
     );
     // One failing row (cancelled, engine error) stops its siblings instead of letting them run for nobody.
     const siblings = new AbortController();
     const onAbort = () => siblings.abort();
     signal?.addEventListener('abort', onAbort, { once: true });
-    let rows: GeneratedText[];
+    let rows: GeneratedSequence[];
     try {
       const pending = engine.scheduler.submit(
-        encoded.map((promptIds, row) => ({
-          promptIds,
+        sequences.map(({ ids, choice, row }) => ({
+          // The same array for every choice of a prompt: the scheduler prefills it once.
+          promptIds: ids,
           plan: plans[row]!,
           signal: siblings.signal,
-          ...(onText && prompts.length === 1 ? { onText } : {}),
+          ...(onDelta && prompts.length === 1
+            ? {
+                onText: (text: string, logprobs?: readonly GeneratedToken[]) =>
+                  onDelta({ choice, text, ...(logprobs ? { logprobs } : {}) }),
+              }
+            : {}),
         })),
       );
       rows = await Promise.all(
@@ -168,9 +192,24 @@ export class LoadedModel {
     }
     return {
       rows,
+      choices: n,
       promptTokens: sum(encoded),
       completionTokens: rows.reduce((t, r) => t + r.completionTokens, 0),
     };
+  }
+
+  /** Refuses bias on ids the tokenizer does not know (they could never be generated). */
+  private checkLogitBias(bias: ReadonlyMap<number, number> | undefined): void {
+    if (!bias || bias.size === 0) return;
+    const ids = [...bias.keys()];
+    const tokens = this.parts.tokenizer.tokens(ids);
+    const unknown = ids.filter((_, i) => !tokens[i]);
+    if (unknown.length > 0) {
+      throw new InvalidParameterError(
+        'logit_bias',
+        `names token ids that are not in the model's vocabulary: ${unknown.slice(0, 5).join(', ')}`,
+      );
+    }
   }
 
   /**

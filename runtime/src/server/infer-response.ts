@@ -3,6 +3,7 @@
  * response parameters (token counts, label names).
  * @module
  */
+import type { GeneratedToken } from '../engine/decode-scheduler.js';
 import type { GenerateResult } from '../engine/model.js';
 import { InvalidTensorError } from '../errors.js';
 import { param } from '../protocol/parameters.js';
@@ -15,24 +16,52 @@ export interface TaskOutput {
   readonly parameters: InferParameters;
 }
 
+/** The JSON one `logprobs` element holds: per generated token, its id, text, log-probability and alternatives. */
+export function logprobsJson(tokens: readonly GeneratedToken[]): string {
+  return JSON.stringify(
+    tokens.map((t) => ({
+      id: t.id,
+      token: t.token,
+      logprob: t.logprob,
+      top: t.top.map((a) => ({ id: a.id, token: a.token, logprob: a.logprob })),
+    })),
+  );
+}
+
+/**
+ * `text_output` and `finish_reason` `[B * n]`, choice by choice of each prompt (row `p * n + c`), and, when
+ * log-probabilities were asked for, `logprobs` `[B * n]` (one JSON array per row, see `logprobsJson`); the
+ * parameter `choices` is n.
+ */
 export function generateOutput(result: GenerateResult): TaskOutput {
-  const batch = [result.rows.length];
+  const rows = [result.rows.length];
+  const logprobs = result.rows.every((row) => row.logprobs !== undefined)
+    ? [
+        bytesTensor(
+          'logprobs',
+          rows,
+          result.rows.map((row) => logprobsJson(row.logprobs ?? [])),
+        ),
+      ]
+    : [];
   return {
     tensors: [
       bytesTensor(
         'text_output',
-        batch,
+        rows,
         result.rows.map((row) => row.text),
       ),
       bytesTensor(
         'finish_reason',
-        batch,
+        rows,
         result.rows.map((row) => row.finishReason),
       ),
+      ...logprobs,
     ],
     parameters: {
       prompt_tokens: param.int64(result.promptTokens),
       completion_tokens: param.int64(result.completionTokens),
+      choices: param.int64(result.choices),
     },
   };
 }

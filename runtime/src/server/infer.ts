@@ -3,7 +3,7 @@
  * run the task, and build the response.
  * @module
  */
-import type { LoadedModel } from '../engine/model.js';
+import type { GenerateDelta, LoadedModel } from '../engine/model.js';
 import { InvalidTensorError, ModelNotFoundError, statusName, toGrpcStatus } from '../errors.js';
 import type { RuntimeMetrics } from '../metrics.js';
 import type { InferParameters, ModelInferRequest, ModelInferResponse } from '../protocol/types.js';
@@ -59,8 +59,8 @@ export interface InferContext {
   readonly metrics?: RuntimeMetrics;
   /** The RPC, for `runtime_requests_total{method}`. */
   readonly method?: string;
-  /** Streaming generation: receives new text as it becomes final. */
-  readonly onText?: (delta: string) => void;
+  /** Streaming generation: receives each choice's new text (and its tokens' logprobs) as it becomes final. */
+  readonly onDelta?: (delta: GenerateDelta) => void;
 }
 
 async function runTask(
@@ -79,13 +79,12 @@ async function runTask(
     }
     const { ids, tokens } =
       input.kind === 'text' ? model.tokenize(input.texts[0]!) : model.tokenizeChat(input.chats[0]!);
-
     return tokenizeOutput(ids, tokens);
   }
   if (engine.task === 'generate') {
     const started = performance.now();
     const prompts = input.kind === 'text' ? input.texts : input.chats.map((chat) => ({ chat }));
-    const result = await model.generate(prompts, parseGenerateParams(params), signal, context.onText);
+    const result = await model.generate(prompts, parseGenerateParams(params), signal, context.onDelta);
     if (metrics) {
       const seconds = (performance.now() - started) / 1000;
       metrics.promptTokens.inc(result.promptTokens);

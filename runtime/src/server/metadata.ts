@@ -36,7 +36,12 @@ export function taskInputs(task: InferTask): TensorMetadata[] {
 export function taskOutputs(task: InferTask, shape: ModelShape): TensorMetadata[] {
   switch (task) {
     case 'generate':
-      return [tensor('text_output', 'BYTES', [-1]), tensor('finish_reason', 'BYTES', [-1])];
+      // `logprobs` only when the request asks for them (parameter `logprobs`).
+      return [
+        tensor('text_output', 'BYTES', [-1]),
+        tensor('finish_reason', 'BYTES', [-1]),
+        tensor('logprobs', 'BYTES', [-1]),
+      ];
     case 'classify':
       return [
         tensor('label', 'BYTES', [-1]),

@@ -80,7 +80,57 @@ function parseStop(params: InferParameters | undefined): string[] | undefined {
 /** Largest max_tokens accepted before the context-window cap applies. */
 const MAX_TOKENS_LIMIT = 1_000_000;
 
-/** `max_tokens`, `temperature`, `top_p`, `top_k`, `seed`, `stop`. */
+/** Most choices one request may ask for (`n`), as most OpenAI-compatible servers cap it. */
+export const MAX_CHOICES = 8;
+/** Most alternatives per token (`top_logprobs`), OpenAI's limit. */
+export const MAX_TOP_LOGPROBS = 20;
+
+function numberInRange(
+  params: InferParameters | undefined,
+  name: string,
+  accepts: (v: number) => boolean,
+  range: string,
+): number | undefined {
+  const value = readNumberParameter(params, name);
+  if (value !== undefined && !(Number.isFinite(value) && accepts(value))) {
+    throw new InvalidParameterError(name, `must be ${range}, got ${value}`);
+  }
+  return value;
+}
+
+/** `logit_bias`: a JSON object of token id -> bias from -100 to 100, e.g. {"50256": -100}. */
+export function parseLogitBias(text: string | undefined): Map<number, number> | undefined {
+  if (text === undefined) return undefined;
+  const shape = `must hold a JSON object of token id -> bias from -100 to 100, e.g. {"50256": -100}`;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new InvalidParameterError('logit_bias', `${shape}, got ${JSON.stringify(text)}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new InvalidParameterError('logit_bias', `${shape}, got ${text}`);
+  }
+  const bias = new Map<number, number>();
+  for (const [key, value] of Object.entries(parsed)) {
+    if (!/^(0|[1-9]\d{0,9})$/.test(key) || Number(key) > 2 ** 31 - 1) {
+      throw new InvalidParameterError('logit_bias', `${shape}; key ${JSON.stringify(key)} is not a token id`);
+    }
+    if (typeof value !== 'number' || !(value >= -100 && value <= 100)) {
+      throw new InvalidParameterError(
+        'logit_bias',
+        `${shape}; the bias of ${key} is ${JSON.stringify(value)}`,
+      );
+    }
+    bias.set(Number(key), value);
+  }
+  return bias;
+}
+
+/**
+ * `max_tokens`, `temperature`, `top_p`, `top_k`, `seed`, `stop`, `n`, `logprobs`, `top_logprobs`,
+ * `logit_bias`, `presence_penalty`, `frequency_penalty`, `repetition_penalty`.
+ */
 export function parseGenerateParams(params: InferParameters | undefined): GenerateParams {
   const temperature = readNumberParameter(params, 'temperature');
   if (temperature !== undefined && temperature < 0) {
@@ -90,6 +140,12 @@ export function parseGenerateParams(params: InferParameters | undefined): Genera
   if (topP !== undefined && !(topP > 0 && topP <= 1)) {
     throw new InvalidParameterError('top_p', `must be in (0, 1], got ${topP}`);
   }
+  const logprobs = readBoolParameter(params, 'logprobs');
+  const topLogprobs = intInRange(params, 'top_logprobs', 0, MAX_TOP_LOGPROBS);
+  if (topLogprobs !== undefined && logprobs !== true) {
+    throw new InvalidParameterError('top_logprobs', 'needs parameter logprobs set to true');
+  }
+  const penalty = (name: string) => numberInRange(params, name, (v) => v >= -2 && v <= 2, 'from -2 to 2');
   return {
     maxTokens: intInRange(params, 'max_tokens', 1, MAX_TOKENS_LIMIT),
     temperature,
@@ -97,6 +153,13 @@ export function parseGenerateParams(params: InferParameters | undefined): Genera
     topK: intInRange(params, 'top_k', 0, Number.MAX_SAFE_INTEGER),
     seed: readIntParameter(params, 'seed'),
     stop: parseStop(params),
+    n: intInRange(params, 'n', 1, MAX_CHOICES),
+    logprobs,
+    topLogprobs,
+    logitBias: parseLogitBias(readStringParameter(params, 'logit_bias')),
+    presencePenalty: penalty('presence_penalty'),
+    frequencyPenalty: penalty('frequency_penalty'),
+    repetitionPenalty: numberInRange(params, 'repetition_penalty', (v) => v > 0, 'above 0 (1 is off)'),
   };
 }
 

@@ -45,9 +45,30 @@ describe('api/inference: OpenAI requests for runtime models (honoured or refused
       { response_format: { type: 'json_schema' } },
       { kind: 'unsupported', param: 'response_format' },
     ],
-    ['n 2', { n: 2 }, { kind: 'unsupported', param: 'n' }],
-    ['top_logprobs', { top_logprobs: 2 }, { kind: 'unsupported', param: 'top_logprobs' }],
-    ['frequency_penalty', { frequency_penalty: 1 }, { kind: 'unsupported', param: 'frequency_penalty' }],
+    [
+      'the sampling parameters a runtime honours in its decode loop',
+      {
+        n: 8,
+        logprobs: true,
+        top_logprobs: 20,
+        logit_bias: { '50256': -100, '0': 2.5 },
+        presence_penalty: -2,
+        frequency_penalty: 2,
+        repetition_penalty: 1.3,
+      },
+      undefined,
+    ],
+    ['n 9', { n: 9 }, { kind: 'rejected', param: 'n' }],
+    ['n 0', { n: 0 }, { kind: 'rejected', param: 'n' }],
+    ['top_logprobs without logprobs', { top_logprobs: 2 }, { kind: 'rejected', param: 'top_logprobs' }],
+    ['top_logprobs 21', { logprobs: true, top_logprobs: 21 }, { kind: 'rejected', param: 'top_logprobs' }],
+    ['logprobs 1 (chat takes a boolean)', { logprobs: 1 }, { kind: 'rejected', param: 'logprobs' }],
+    ['logit_bias of a word', { logit_bias: { cat: 5 } }, { kind: 'rejected', param: 'logit_bias' }],
+    ['logit_bias 101', { logit_bias: { '5': 101 } }, { kind: 'rejected', param: 'logit_bias' }],
+    ['logit_bias as an array', { logit_bias: [5] }, { kind: 'rejected', param: 'logit_bias' }],
+    ['frequency_penalty 2.5', { frequency_penalty: 2.5 }, { kind: 'rejected', param: 'frequency_penalty' }],
+    ['presence_penalty -3', { presence_penalty: -3 }, { kind: 'rejected', param: 'presence_penalty' }],
+    ['repetition_penalty 0', { repetition_penalty: 0 }, { kind: 'rejected', param: 'repetition_penalty' }],
     ['store true', { store: true }, { kind: 'unsupported', param: 'store' }],
     ['audio modality', { modalities: ['text', 'audio'] }, { kind: 'unsupported', param: 'modalities' }],
     ['reasoning_effort', { reasoning_effort: 'low' }, { kind: 'unsupported', param: 'reasoning_effort' }],
@@ -187,15 +208,46 @@ describe('api/inference: OpenAI requests for runtime models (honoured or refused
     });
   });
 
+  it('chat: maps n, logprobs, logit_bias and the penalties; neutral values ask for nothing', () => {
+    const chat = (extra: Record<string, unknown>) =>
+      runtimeChat({ model: 'm', messages: user, ...extra }).params;
+    expect(
+      chat({
+        n: 3,
+        logprobs: true,
+        top_logprobs: 2,
+        logit_bias: { '7': 100 },
+        presence_penalty: 0.5,
+        frequency_penalty: -0.5,
+        repetition_penalty: 1.2,
+      }),
+    ).to.deep.equal({
+      n: 3,
+      logprobs: true,
+      topLogprobs: 2,
+      logitBias: { '7': 100 },
+      presencePenalty: 0.5,
+      frequencyPenalty: -0.5,
+      repetitionPenalty: 1.2,
+    });
+    expect(chat({ logprobs: false, logit_bias: {} })).to.deep.equal({});
+  });
+
   const completions: [string, Record<string, unknown>, { kind: string; param?: string } | undefined][] = [
     ['a prompt', {}, undefined],
     ['a one-prompt array', { prompt: ['x'] }, undefined],
     ['two prompts', { prompt: ['x', 'y'] }, { kind: 'unsupported', param: 'prompt' }],
     ['a token array', { prompt: [[1, 2]] }, { kind: 'unsupported', param: 'prompt' }],
-    ['echo', { echo: true }, { kind: 'unsupported', param: 'echo' }],
+    ['echo', { echo: true }, undefined],
+    ['logprobs 5', { logprobs: 5 }, undefined],
+    ['n 2 with best_of 2', { n: 2, best_of: 2 }, undefined],
+    // The decoder reports the logits of a prompt's last position only.
+    ['echo with logprobs', { echo: true, logprobs: 0 }, { kind: 'unsupported', param: 'echo' }],
+    ['echo "yes"', { echo: 'yes' }, { kind: 'rejected', param: 'echo' }],
+    ['logprobs 6', { logprobs: 6 }, { kind: 'rejected', param: 'logprobs' }],
+    ['top_logprobs (a chat parameter)', { top_logprobs: 2 }, { kind: 'unsupported', param: 'top_logprobs' }],
     ['suffix', { suffix: 'end' }, { kind: 'unsupported', param: 'suffix' }],
-    ['best_of 2', { best_of: 2 }, { kind: 'unsupported', param: 'best_of' }],
-    ['logprobs 1', { logprobs: 1 }, { kind: 'unsupported', param: 'logprobs' }],
+    ['best_of 2 (pick the best of more than n)', { best_of: 2 }, { kind: 'unsupported', param: 'best_of' }],
     [
       'max_completion_tokens (a chat parameter)',
       { max_completion_tokens: 1.5 },
@@ -210,6 +262,15 @@ describe('api/inference: OpenAI requests for runtime models (honoured or refused
       );
     });
   }
+
+  it('completions: logprobs k asks for k alternatives; echo carries the prompt to put before each choice', () => {
+    expect(runtimeCompletion({ prompt: 'Tom had', logprobs: 2, n: 2 })).to.deep.equal({
+      input: { kind: 'completion', prompt: 'Tom had' },
+      params: { n: 2, logprobs: true, topLogprobs: 2 },
+    });
+    expect(runtimeCompletion({ prompt: 'Tom had', echo: true }).echo).to.equal('Tom had');
+    expect(runtimeCompletion({ prompt: 'Tom had', echo: false })).to.not.have.property('echo');
+  });
 
   const embeddings: [string, Record<string, unknown>, { kind: string; param?: string } | undefined][] = [
     ['texts', { input: ['a', 'b'] }, undefined],

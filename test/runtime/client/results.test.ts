@@ -36,9 +36,23 @@ describe('client result decoding', () => {
     expect(decodeGenerate(r)).to.deep.equal({
       text: 'Once',
       finishReason: 'length',
+      choices: [{ text: 'Once', finishReason: 'length' }],
       promptTokens: 3,
       completionTokens: 4,
     });
+  });
+
+  it('given two choices with logprobs, returns each choice with its tokens', () => {
+    const token = { id: 7, token: ' a', logprob: -0.25, top: [{ id: 7, token: ' a', logprob: -0.25 }] };
+    const r = response([
+      bytesTensor('text_output', [2], [' a', '']),
+      bytesTensor('finish_reason', [2], ['length', 'stop']),
+      bytesTensor('logprobs', [2], [JSON.stringify([token]), '[]']),
+    ]);
+    expect(decodeGenerate(r).choices).to.deep.equal([
+      { text: ' a', finishReason: 'length', logprobs: [token] },
+      { text: '', finishReason: 'stop', logprobs: [] },
+    ]);
   });
 
   it('given typed contents instead of raw ones (as KServe servers send), decodes them too', () => {
@@ -123,6 +137,29 @@ describe('client result decoding', () => {
       'an unknown finish reason',
       response([bytesTensor('text_output', [1], ['x']), bytesTensor('finish_reason', [1], ['eos'])]),
       'unexpected finish_reason "eos"',
+    ],
+    [
+      'logprobs that are not JSON',
+      response([
+        bytesTensor('text_output', [1], ['x']),
+        bytesTensor('finish_reason', [1], ['stop']),
+        bytesTensor('logprobs', [1], ['{']),
+      ]),
+      'logprobs is not JSON',
+    ],
+    [
+      'logprobs without alternatives',
+      response([
+        bytesTensor('text_output', [1], ['x']),
+        bytesTensor('finish_reason', [1], ['stop']),
+        bytesTensor('logprobs', [1], ['[{"id": 1, "token": "x", "logprob": 0}]']),
+      ]),
+      'logprobs is not an array of {id, token, logprob, top}',
+    ],
+    [
+      'fewer finish reasons than texts',
+      response([bytesTensor('text_output', [2], ['x', 'y']), bytesTensor('finish_reason', [1], ['stop'])]),
+      '2 texts for 1 finish reasons',
     ],
   ];
   for (const [given, r, message] of malformed) {

@@ -33,6 +33,7 @@ describe('ModelInfer responses', () => {
         { text: 'a', finishReason: 'stop', completionTokens: 2 },
         { text: 'bc', finishReason: 'length', completionTokens: 4 },
       ],
+      choices: 1,
       promptTokens: 7,
       completionTokens: 6,
     });
@@ -42,7 +43,27 @@ describe('ModelInfer responses', () => {
       text_output: { datatype: 'BYTES', shape: [2], data: ['a', 'bc'] },
       finish_reason: { datatype: 'BYTES', shape: [2], data: ['stop', 'length'] },
     });
-    expect(params(response)).to.deep.equal({ prompt_tokens: 7n, completion_tokens: 6n });
+    expect(params(response)).to.deep.equal({ prompt_tokens: 7n, completion_tokens: 6n, choices: 1n });
+  });
+
+  it('given two choices with logprobs, returns a logprobs row of JSON per choice', () => {
+    const token = { id: 5, token: 'a', logprob: -0.5, top: [{ id: 5, token: 'a', logprob: -0.5 }] };
+    const output = generateOutput({
+      rows: [
+        { text: 'a', finishReason: 'length', completionTokens: 1, logprobs: [token] },
+        { text: '', finishReason: 'stop', completionTokens: 1, logprobs: [] },
+      ],
+      choices: 2,
+      promptTokens: 3,
+      completionTokens: 2,
+    });
+    const response = buildResponse({ model_name: 'm', inputs: [] }, served, output);
+    expect(decode(response).logprobs).to.deep.equal({
+      datatype: 'BYTES',
+      shape: [2],
+      data: [JSON.stringify([token]), '[]'],
+    });
+    expect(params(response)).to.include({ choices: 2n });
   });
 
   it('given class probabilities, returns the top label, its score, all scores, and the label names', () => {
@@ -121,7 +142,7 @@ describe('ModelInfer responses', () => {
       ),
     ).to.throw(
       InvalidTensorError,
-      "requested output 'embedding' is not produced by task generate (it produces text_output, finish_reason)",
+      "requested output 'embedding' is not produced by task generate (it produces text_output, finish_reason, logprobs)",
     );
   });
 
@@ -136,6 +157,7 @@ describe('ModelInfer responses', () => {
       [
         ['text_output', 'BYTES', [-1]],
         ['finish_reason', 'BYTES', [-1]],
+        ['logprobs', 'BYTES', [-1]],
       ],
     ],
     [

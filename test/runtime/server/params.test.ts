@@ -56,6 +56,13 @@ describe('ModelInfer parameters', () => {
           top_k: param.int64(40),
           seed: param.int64(2n ** 63n - 1n),
           stop: param.string('["\\n", "THE END"]'),
+          n: param.int64(3),
+          logprobs: param.bool(true),
+          top_logprobs: param.int64(20),
+          logit_bias: param.string('{"0": -100, "50256": 2.5}'),
+          presence_penalty: param.double(-2),
+          frequency_penalty: param.int64(2),
+          repetition_penalty: param.double(1.2),
           content_type: param.string('str'),
         }),
       ).to.deep.equal({
@@ -65,6 +72,16 @@ describe('ModelInfer parameters', () => {
         topK: 40,
         seed: 2n ** 63n - 1n,
         stop: ['\n', 'THE END'],
+        n: 3,
+        logprobs: true,
+        topLogprobs: 20,
+        logitBias: new Map([
+          [0, -100],
+          [50256, 2.5],
+        ]),
+        presencePenalty: -2,
+        frequencyPenalty: 2,
+        repetitionPenalty: 1.2,
       });
     });
 
@@ -119,6 +136,54 @@ describe('ModelInfer parameters', () => {
         'stop with an empty string',
         { stop: param.string('[""]') },
         "parameter 'stop' must not contain an empty string",
+      ],
+      ['n 0', { n: param.int64(0) }, "parameter 'n' must be an integer from 1 to 8, got 0"],
+      ['n 9', { n: param.int64(9) }, "parameter 'n' must be an integer from 1 to 8, got 9"],
+      [
+        'top_logprobs 21',
+        { logprobs: param.bool(true), top_logprobs: param.int64(21) },
+        "parameter 'top_logprobs' must be an integer from 0 to 20, got 21",
+      ],
+      [
+        'top_logprobs without logprobs',
+        { top_logprobs: param.int64(2) },
+        "parameter 'top_logprobs' needs parameter logprobs set to true",
+      ],
+      [
+        'logit_bias that is not JSON',
+        { logit_bias: param.string('{5: 1}') },
+        "parameter 'logit_bias' must hold a JSON object of token id -> bias from -100 to 100",
+      ],
+      [
+        'logit_bias with a key that is not an id',
+        { logit_bias: param.string('{"cat": 1}') },
+        'key "cat" is not a token id',
+      ],
+      [
+        'logit_bias with a negative id',
+        { logit_bias: param.string('{"-1": 1}') },
+        'key "-1" is not a token id',
+      ],
+      ['logit_bias beyond 100', { logit_bias: param.string('{"5": 101}') }, 'the bias of 5 is 101'],
+      [
+        'logit_bias as an array',
+        { logit_bias: param.string('[1]') },
+        "parameter 'logit_bias' must hold a JSON object",
+      ],
+      [
+        'presence_penalty 2.5',
+        { presence_penalty: param.double(2.5) },
+        "parameter 'presence_penalty' must be from -2 to 2, got 2.5",
+      ],
+      [
+        'frequency_penalty -3',
+        { frequency_penalty: param.double(-3) },
+        "parameter 'frequency_penalty' must be from -2 to 2, got -3",
+      ],
+      [
+        'repetition_penalty 0',
+        { repetition_penalty: param.double(0) },
+        "parameter 'repetition_penalty' must be above 0 (1 is off), got 0",
       ],
     ];
     for (const [given, params, message] of errors) {

@@ -28,7 +28,9 @@ describe('streaming generation (ModelStreamInfer, story-writer-v1)', () => {
     expect(chunks.slice(0, -1).every((c) => c.finishReason === undefined && c.text !== '')).to.equal(true);
     expect(chunks.at(-1)).to.deep.equal({
       text: '',
+      choice: 0,
       finishReason: unary.finishReason,
+      finishReasons: [unary.finishReason],
       promptTokens: unary.promptTokens,
       completionTokens: unary.completionTokens,
     });
