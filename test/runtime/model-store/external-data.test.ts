@@ -1,7 +1,7 @@
 /**
- * External data files are part of the verified artifact: an https directory's SHA256SUMS names them, they land
- * in the cache beside the graph, and the model loads from there; one left out of the manifest fails the load
- * naming the file.
+ * External data files are part of the verified artifact: an https directory's SHA256SUMS names them (an S3
+ * prefix lists them), they land in the cache beside the graph, and the model loads from there; one left out of
+ * the manifest fails the load naming the file.
  */
 import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -18,18 +18,20 @@ import { modelGraph } from '../../../runtime/src/model-store/artifact.js';
 import { directoryFiles, manifestDigest, manifestText } from '../../../runtime/src/model-store/digest.js';
 import { ModelStore } from '../../../runtime/src/model-store/store.js';
 import { type FileServer, startFileServer } from '../helpers/file-server.js';
+import { requireS3 } from '../helpers/s3-server.js';
 
 const GRAPH = 'onnx/model_q4f16.onnx';
 const CHUNKS = ['onnx/model_q4f16.onnx_data', 'onnx/model_q4f16.onnx_data_1'];
-const { engine, batching } = loadConfig({
+const base = {
   MODEL_NAME: 'export',
   MODEL_VERSION: 'v1',
   MODEL_ARTIFACT_URI: 'file:///unused',
   EXECUTION_PROVIDER: 'cpu',
-});
+};
+const { engine, batching } = loadConfig(base);
 const options = { engine, batching };
 
-describe('model store: external data files of an https directory', () => {
+describe('model store: external data files of https and s3 directories', () => {
   let root: string;
   let server: FileServer;
   let store: ModelStore;
@@ -77,6 +79,25 @@ describe('model store: external data files of an https directory', () => {
     const model = await loadModel(resolved.dir, { dtype: 'q4f16' }, options);
     expect(model.task).to.equal('classify');
     await model.release();
+  });
+
+  it('an s3:// prefix brings every object under it, the chunks included', async function () {
+    const s3 = await requireS3(this);
+    try {
+      for (const { path } of entries)
+        await s3.put('models', `export/${path}`, await readFile(join(root, 'export', path)));
+      const config = loadConfig({ ...base, ...s3.env, MODEL_CACHE_DIR: join(root, 's3-cache') });
+      const s3store = new ModelStore({ config, logger: pino({ level: 'silent' }), backoffMs: 5 });
+      const resolved = await s3store.fetch('s3://models/export/', manifestDigest(entries)).result;
+      s3store.close();
+      expect((await directoryFiles(resolved.dir)).filter((f) => f.startsWith('onnx/')).sort()).to.deep.equal([
+        GRAPH,
+        ...CHUNKS,
+      ]);
+      await (await loadModel(resolved.dir, { dtype: 'q4f16' }, options)).release();
+    } finally {
+      await s3.stop();
+    }
   });
 
   it('a chunk left out of SHA256SUMS fails the load with ModelLoadFailed naming it', async () => {
