@@ -41,8 +41,8 @@ describe('api/backends: RuntimeBackend (real runtime processes over gRPC)', func
     embedder: target('sentence-embedder', ['embedding'], [embedder.address]),
     dead: target('story-writer', ['text-generation'], [`127.0.0.1:${dead}`]),
     silent: target('story-writer', ['text-generation'], [silent.address]),
-    // The context window of the test models is 64 tokens: a longer prompt is the request's fault.
-    rejectNext: () => 'Tom had a small red boat. '.repeat(40),
+    // Longer than the test models' context window: a prompt that cannot fit is the request's fault.
+    rejectNext: () => 'Tom had a small red boat. '.repeat(1000),
   }));
 
   const ctx = () => ({ deadline: Date.now() + 5000, requestId: 'r' });
