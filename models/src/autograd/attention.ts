@@ -11,6 +11,11 @@ export interface AttentionDims {
   /** tokens per sequence */
   readonly seq: number;
   readonly heads: number;
+  /**
+   * ALiBi: head h adds -slopes[h]·(i - j) to the score of query i for key j, a fixed recency bias in
+   * place of position embeddings. Constant, so the backward pass is unchanged.
+   */
+  readonly slopes?: readonly number[];
 }
 
 /** Offsets and sizes shared by every query row. */
@@ -21,6 +26,7 @@ class Layout {
   readonly T: number;
   readonly H: number;
   readonly scale: number;
+  readonly slopes: readonly number[];
 
   constructor(qkv: Tensor, dims: AttentionDims) {
     this.E3 = qkv.shape[1]!;
@@ -29,6 +35,8 @@ class Layout {
     this.T = dims.seq;
     this.H = dims.heads;
     this.scale = 1 / Math.sqrt(this.D);
+    this.slopes = dims.slopes ?? new Array<number>(dims.heads).fill(0);
+    if (dims.slopes && dims.slopes.length !== dims.heads) throw new Error('attention: one slope per head');
     if (qkv.shape[0] !== dims.batch * dims.seq || !Number.isInteger(this.D))
       throw new Error('attention: bad qkv shape');
   }
@@ -66,8 +74,9 @@ function forwardRow(
   const qo = L.at(b, i, h, 0);
   const po = L.probs(b, h, i);
   let max = Number.NEGATIVE_INFINITY;
+  const slope = L.slopes[h]!;
   for (let j = 0; j <= i; j++) {
-    const s = dot(q, qo, q, L.at(b, j, h, 1), L.D) * L.scale;
+    const s = dot(q, qo, q, L.at(b, j, h, 1), L.D) * L.scale - slope * (i - j);
     io.probs[po + j] = s;
     if (s > max) max = s;
   }

@@ -21,6 +21,11 @@ export interface BpeTrainOptions {
   readonly maxMerges: number;
   /** A pair seen fewer times than this is never merged. */
   readonly minFrequency: number;
+  /**
+   * Special tokens after <|endoftext|> (which is always the first), e.g. a chat template's
+   * <|im_start|> and <|im_end|>: they end the vocabulary, in this order, and are never learned from text.
+   */
+  readonly extraSpecialTokens?: readonly string[];
 }
 
 function countWords(texts: readonly string[]): Map<string, number> {
@@ -54,7 +59,10 @@ function mergeSymbols(syms: readonly string[], a: string, b: string): string[] {
   return out;
 }
 
-/** Learns merges from `texts`; the vocabulary is the 256 byte symbols, the merged symbols, then <|endoftext|>. */
+/**
+ * Learns merges from `texts`; the vocabulary is the 256 byte symbols, the merged symbols, then
+ * <|endoftext|> and any extra special tokens.
+ */
 export function trainBpe(texts: readonly string[], opts: BpeTrainOptions): BpeTokenizer {
   const counts = countWords(texts);
   let words = [...counts.keys()].map((w) => [...w]);
@@ -73,30 +81,61 @@ export function trainBpe(texts: readonly string[], opts: BpeTrainOptions): BpeTo
     if (!seen.has(a + b)) vocab.push(a + b);
     seen.add(a + b);
   }
-  vocab.push(END_OF_TEXT);
-  return new BpeTokenizer(vocab, merges);
+  const specials = [END_OF_TEXT, ...(opts.extraSpecialTokens ?? [])];
+  if (new Set(specials).size !== specials.length)
+    throw new Error(`special tokens repeat: ${specials.join(' ')}`);
+  vocab.push(...specials);
+  return new BpeTokenizer(vocab, merges, specials);
 }
 
 export class BpeTokenizer {
   readonly ids: ReadonlyMap<string, number>;
   readonly #ranks: Map<string, number>;
   readonly #cache = new Map<string, number[]>();
+  readonly #specials: ReadonlySet<string>;
+  /** Matches any special token, longest first, so text can be split around them. */
+  readonly #specialPattern: RegExp;
 
   constructor(
     readonly vocab: readonly string[],
     readonly merges: readonly (readonly [string, string])[],
+    /** Tokens that are whole symbols, not byte-level text: <|endoftext|> first. */
+    readonly specialTokens: readonly string[] = [END_OF_TEXT],
   ) {
     this.ids = new Map(vocab.map((t, i) => [t, i]));
     this.#ranks = new Map(merges.map(([a, b], i) => [`${a} ${b}`, i]));
+    for (const t of specialTokens)
+      if (!this.ids.has(t)) throw new Error(`vocabulary lacks special token ${t}`);
+    this.#specials = new Set(specialTokens);
+    const escaped = [...specialTokens]
+      .sort((a, b) => b.length - a.length)
+      .map((t) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+    this.#specialPattern = new RegExp(`(${escaped.join('|')})`);
   }
 
   get eosId(): number {
     return this.ids.get(END_OF_TEXT)!;
   }
 
+  /** The id of a special token; throws for one the vocabulary lacks. */
+  specialId(token: string): number {
+    if (!this.#specials.has(token)) throw new Error(`not a special token of this vocabulary: ${token}`);
+    return this.ids.get(token)!;
+  }
+
   /** Token ids of plain text (no special tokens are parsed out of it). */
   encode(text: string): number[] {
     return preTokenize(text).flatMap((w) => this.#encodeWord(w));
+  }
+
+  /**
+   * Token ids of text in which special tokens stand for themselves, as Hugging Face tokenizers treat
+   * added tokens: the text is split around them and each piece between is encoded as plain text.
+   */
+  encodeWithSpecials(text: string): number[] {
+    return text
+      .split(this.#specialPattern)
+      .flatMap((piece) => (this.#specials.has(piece) ? [this.ids.get(piece)!] : this.encode(piece)));
   }
 
   decode(ids: readonly number[]): string {
@@ -105,7 +144,7 @@ export class BpeTokenizer {
     for (const id of ids) {
       const tok = this.vocab[id];
       if (tok === undefined) throw new Error(`unknown token id ${id}`);
-      if (tok !== END_OF_TEXT) {
+      if (!this.#specials.has(tok)) {
         chars += tok;
         continue;
       }

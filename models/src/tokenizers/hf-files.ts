@@ -78,13 +78,18 @@ export function bertTokenizerFiles(tok: WordPieceTokenizer, maxLength: number): 
   };
 }
 
-export function gpt2TokenizerFiles(tok: BpeTokenizer, maxLength: number): JsonFiles {
+/**
+ * The GPT-2 tokenizer files. Every special token of `tok` becomes an added token, and a `chatTemplate`
+ * (a Jinja template, as `apply_chat_template` renders it) goes into tokenizer_config.json with the
+ * extra special tokens it uses listed as additional_special_tokens.
+ */
+export function gpt2TokenizerFiles(tok: BpeTokenizer, maxLength: number, chatTemplate?: string): JsonFiles {
   const byteLevel = { add_prefix_space: false, trim_offsets: true, use_regex: true };
   const tokenizer = {
     version: '1.0',
     truncation: null,
     padding: null,
-    added_tokens: [addedToken(tok.eosId, END_OF_TEXT)],
+    added_tokens: tok.specialTokens.map((t) => addedToken(tok.specialId(t), t)),
     normalizer: null,
     pre_tokenizer: { type: 'ByteLevel', ...byteLevel },
     post_processor: { type: 'ByteLevel', ...byteLevel, trim_offsets: false },
@@ -102,11 +107,13 @@ export function gpt2TokenizerFiles(tok: BpeTokenizer, maxLength: number): JsonFi
       merges: tok.merges.map(([a, b]) => [a, b]),
     },
   };
+  const extra = tok.specialTokens.filter((t) => t !== END_OF_TEXT);
   const specials = {
     bos_token: END_OF_TEXT,
     eos_token: END_OF_TEXT,
     unk_token: END_OF_TEXT,
     pad_token: END_OF_TEXT,
+    ...(extra.length ? { additional_special_tokens: extra } : {}),
   };
   return {
     'tokenizer.json': tokenizer,
@@ -117,6 +124,7 @@ export function gpt2TokenizerFiles(tok: BpeTokenizer, maxLength: number): JsonFi
       model_max_length: maxLength,
       clean_up_tokenization_spaces: false,
       ...specials,
+      ...(chatTemplate === undefined ? {} : { chat_template: chatTemplate }),
     },
     'special_tokens_map.json': specials,
   };

@@ -85,6 +85,14 @@ const CASES: Case[] = [
     },
   },
   {
+    name: 'causal self-attention with ALiBi slopes',
+    make: (rng) => {
+      const qkv = leaf(rng, [2 * 4, 3 * 6]);
+      const dims = { batch: 2, seq: 4, heads: 3, slopes: [1, 0.5, 0.25] };
+      return { inputs: [qkv], build: (t) => causalSelfAttention(t, qkv, dims) };
+    },
+  },
+  {
     name: 'crossEntropy (a -1 target is skipped)',
     make: (rng) => {
       const z = leaf(rng, [4, 5]);

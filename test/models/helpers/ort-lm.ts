@@ -51,11 +51,9 @@ export async function run(
   past?: Past,
 ): Promise<Step> {
   const { n_layer: L, n_head: H, n_embd: E } = lm.cfg;
-  const feeds: Record<string, ort.Tensor> = {
-    input_ids: i64(ids),
-    attention_mask: i64(mask),
-    position_ids: i64(positions),
-  };
+  const feeds: Record<string, ort.Tensor> = { input_ids: i64(ids), attention_mask: i64(mask) };
+  // Decoders with ALiBi positions (the story writers) take no position_ids, as BLOOM and MPT exports.
+  if (lm.session.inputNames.includes('position_ids')) feeds.position_ids = i64(positions);
   for (let l = 0; l < L; l++) {
     for (const kind of ['key', 'value']) {
       const name = `past_key_values.${l}.${kind}`;
@@ -87,15 +85,23 @@ export function maxAbsDiff(a: Float32Array, b: Float32Array): number {
   return m;
 }
 
-/** Greedy decoding with the KV cache, stopping at end-of-text; returns the new ids only. */
-export async function greedy(lm: Lm, prompt: readonly number[], maxNew: number): Promise<number[]> {
+/**
+ * Greedy decoding with the KV cache, stopping at end-of-text or at any of `stopIds`; returns the new
+ * ids only (without the stop token).
+ */
+export async function greedy(
+  lm: Lm,
+  prompt: readonly number[],
+  maxNew: number,
+  stopIds: readonly number[] = [lm.cfg.eos_token_id],
+): Promise<number[]> {
   const V = lm.cfg.vocab_size;
   const ids = [...prompt];
   let step = await run(lm, [ids], [ids.map(() => 1)], [ids.map((_, i) => i)]);
   const out: number[] = [];
   for (let n = 0; n < maxNew; n++) {
     const next = argmax(row(step, V, 0, step.seq - 1));
-    if (next === lm.cfg.eos_token_id) break;
+    if (stopIds.includes(next)) break;
     out.push(next);
     ids.push(next);
     step = await run(lm, [[next]], [ids.map(() => 1)], [[ids.length - 1]], step.past);

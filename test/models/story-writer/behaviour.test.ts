@@ -1,7 +1,9 @@
 /**
  * The built story-writer models behave like trained language models: greedy continuations of prompts
- * from the corpus are corpus words in corpus order, KV-cached and left-padded runs agree with full
- * passes, and transformers.js drives them offline with the same answers.
+ * from the corpus are corpus words in corpus order, also deep into the 512-token context; prompts from
+ * outside the corpus do not loop; a chat rendered with the shipped ChatML template gets an answer that
+ * ends its turn; KV-cached and left-padded runs agree with full passes, and transformers.js drives them
+ * offline with the same answers.
  */
 import { readFileSync } from 'node:fs';
 import {
@@ -13,7 +15,8 @@ import {
 } from '@huggingface/transformers';
 import { expect } from 'chai';
 import { parseStories } from '../../../models/src/data/corpus.js';
-import { DATA_DIR, ensureBuilt, modelDir } from '../helpers/artifacts.js';
+import { type ChatMessage, IM_END, parseChats, renderChat } from '../../../models/src/story-writer/chat.js';
+import { DATA_DIR, ensureBuilt, modelDir, readJson } from '../helpers/artifacts.js';
 import { shapeOf } from '../helpers/assert.js';
 import { argmax, greedy, type Lm, loadLm, maxAbsDiff, row, run } from '../helpers/ort-lm.js';
 
@@ -23,6 +26,59 @@ const corpusWords = stories.map((s) => words(s.join(' ')));
 const vocabulary = new Set(corpusWords.flat());
 const bigrams = new Set(corpusWords.flatMap((ws) => ws.slice(1).map((w, i) => `${ws[i]} ${w}`)));
 const PROMPT_WORDS = 3;
+const chatUserLines = new Set(
+  parseChats(readFileSync(`${DATA_DIR}/chats.txt`, 'utf8')).flatMap((c) => c.map((m) => m.content)),
+);
+/** Prompts that are not in the corpus, none of them the start of a story line. */
+const FRESH_PROMPTS = [
+  'The little girl found a',
+  'A big dog ran to the',
+  'My friend and I went to the',
+  'It was a dark and stormy night',
+  'The king had a golden',
+  'Once upon a time there was a',
+  'The robot liked to',
+  'Yesterday I saw a bird',
+  'The children played in the',
+  'It was so cold that',
+];
+/** Conversations whose user turns are not in models/data/chats.txt. */
+const FRESH_CHATS: ChatMessage[][] = [
+  [{ role: 'user', content: 'Tell me a story about a horse.' }],
+  [{ role: 'user', content: 'Hello there!' }],
+  [
+    { role: 'system', content: 'You are terse.' },
+    { role: 'user', content: 'Hey!' },
+  ],
+  [{ role: 'user', content: 'Please tell me a story about the sea.' }],
+  [{ role: 'user', content: 'What is two plus two?' }],
+  [{ role: 'user', content: 'Tell me a story about a bird.' }],
+  [
+    { role: 'system', content: 'You are a storyteller.' },
+    { role: 'user', content: 'Tell me about a cat.' },
+    { role: 'assistant', content: 'A cat sat on the wall.' },
+    { role: 'user', content: 'What happened then?' },
+  ],
+  [
+    { role: 'system', content: 'You are helpful.' },
+    { role: 'user', content: 'Tell me a story about a dog.' },
+    { role: 'assistant', content: 'A little brown dog lived by the river.' },
+    { role: 'user', content: 'And after that?' },
+  ],
+  [{ role: 'user', content: 'Tell me a story about a king.' }],
+  [{ role: 'user', content: 'Can you help me?' }],
+];
+/** A 3-word sequence that comes back: what a loop ("it was so long that it was so long that") looks like. */
+function repeatsTrigram(text: string): boolean {
+  const w = words(text);
+  const seen = new Set<string>();
+  for (let i = 0; i + 3 <= w.length; i++) {
+    const key = w.slice(i, i + 3).join(' ');
+    if (seen.has(key)) return true;
+    seen.add(key);
+  }
+  return false;
+}
 
 describe('story-writer models (built artifacts)', function () {
   this.timeout(120_000);
@@ -41,12 +97,11 @@ describe('story-writer models (built artifacts)', function () {
         tok = await AutoTokenizer.from_pretrained(modelDir(name));
       });
 
-      it('declares GPT-2 KV-cache I/O with concrete heads and a batch_size dim', () => {
+      it('declares GPT-2 KV-cache I/O (ALiBi: no position_ids) with concrete heads and a batch_size dim', () => {
         const { n_layer: L, n_head: H, n_embd: E, vocab_size: V } = lm.cfg;
         expect(lm.session.inputNames).to.deep.equal([
           'input_ids',
           'attention_mask',
-          'position_ids',
           ...Array.from({ length: L }, (_, l) => [
             `past_key_values.${l}.key`,
             `past_key_values.${l}.value`,
@@ -104,6 +159,83 @@ describe('story-writer models (built artifacts)', function () {
         expect(seenPairs / pairs, 'share of generated word pairs that occur in the corpus').to.be.at.least(
           0.9,
         );
+      });
+
+      it('has a 512-token context and continues story openings as well at its end as at its start', async () => {
+        expect(lm.cfg.n_positions).to.be.at.least(512);
+        // Other stories, one after another as in training, fill the context before each prompt.
+        const filler: number[] = [];
+        for (let k = 0; filler.length < 440; k++) {
+          filler.push(...encode(stories[k % stories.length]!.join(' ')), lm.cfg.eos_token_id);
+        }
+        let exact = 0;
+        for (const [i, story] of stories.entries()) {
+          const prompt = encode(story[0]!.split(' ').slice(0, PROMPT_WORDS).join(' '));
+          const context = [...filler.slice(-(lm.cfg.n_positions - prompt.length - 16 - 40)), ...prompt];
+          expect(context.length).to.be.above(440);
+          const continuation = words(tok.decode(await greedy(lm, context, 16)));
+          if (
+            continuation.slice(0, 6).join(' ') ===
+            corpusWords[i]!.slice(PROMPT_WORDS, PROMPT_WORDS + 6).join(' ')
+          )
+            exact++;
+        }
+        expect(exact, 'prompts after 440+ tokens whose next 6 words are the story text').to.be.at.least(
+          Math.ceil(stories.length * 0.75),
+        );
+      });
+
+      it('does not loop on prompts that are not lines of its corpus', async () => {
+        for (const prompt of FRESH_PROMPTS) {
+          expect(
+            stories.flat().some((line) => line.startsWith(prompt)),
+            prompt,
+          ).to.equal(false);
+        }
+        const looping: string[] = [];
+        for (const prompt of FRESH_PROMPTS) {
+          const text = tok.decode(await greedy(lm, encode(prompt), 32));
+          if (repeatsTrigram(text)) looping.push(`${prompt} -> ${text}`);
+        }
+        expect(looping, 'greedy continuations that repeat a 3-word sequence').to.have.length.at.most(1);
+      });
+
+      it('ships a ChatML template that transformers.js renders to the text it was trained on', async () => {
+        const chat = FRESH_CHATS[6]!;
+        const rendered = tok.apply_chat_template(chat, { tokenize: false, add_generation_prompt: true });
+        expect(rendered).to.equal(renderChat(chat, true));
+        expect(rendered).to.equal(
+          '<|im_start|>system\nYou are a storyteller.<|im_end|>\n<|im_start|>user\nTell me about a cat.<|im_end|>\n' +
+            '<|im_start|>assistant\nA cat sat on the wall.<|im_end|>\n<|im_start|>user\nWhat happened then?<|im_end|>\n' +
+            '<|im_start|>assistant\n',
+        );
+        const generation = readJson<{ eos_token_id: number[] }>(`${modelDir(name)}/generation_config.json`);
+        const endOfTurn = tok.convert_tokens_to_ids(IM_END) as number;
+        expect(generation.eos_token_id).to.deep.equal([lm.cfg.eos_token_id, endOfTurn]);
+        expect(Array.from(tok.encode(IM_END, { add_special_tokens: false }))).to.deep.equal([endOfTurn]);
+      });
+
+      it('answers chats it never saw with story words and ends its turn', async () => {
+        const generation = readJson<{ eos_token_id: number[] }>(`${modelDir(name)}/generation_config.json`);
+        const endOfTurn = tok.convert_tokens_to_ids(IM_END) as number;
+        let ended = 0;
+        let answered = 0;
+        let known = 0;
+        let total = 0;
+        for (const chat of FRESH_CHATS) {
+          expect(chatUserLines.has(chat.at(-1)!.content), chat.at(-1)!.content).to.equal(false);
+          const prompt = Array.from(tok.encode(renderChat(chat, true), { add_special_tokens: false }));
+          const ids = await greedy(lm, prompt, 48, generation.eos_token_id);
+          const next = await greedy(lm, [...prompt, ...ids], 1, []);
+          if (ids.length < 48 && [endOfTurn, lm.cfg.eos_token_id].includes(next[0] ?? -1)) ended++;
+          const reply = ids.length ? words(tok.decode(ids)) : [];
+          if (reply.length) answered++;
+          total += reply.length;
+          known += reply.filter((w) => vocabulary.has(w)).length;
+        }
+        expect(ended, 'chats whose answer ended its turn within 48 tokens').to.be.at.least(9);
+        expect(answered, 'chats with a non-empty answer').to.be.at.least(9);
+        expect(known / total, 'share of answer words that are corpus words').to.be.at.least(0.9);
       });
 
       it('gives the same next-token logits from a KV-cached step as from a full pass', async () => {

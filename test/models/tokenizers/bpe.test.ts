@@ -62,4 +62,32 @@ describe('byte-level BPE', () => {
       if (t) expect(hf.decode(tok.encode(t)), t).to.equal(t);
     }
   });
+
+  it('puts extra special tokens after <|endoftext|> and splits text around them as transformers.js does', async function () {
+    this.timeout(20_000);
+    const specials = ['<|im_start|>', '<|im_end|>'];
+    const tok = trainBpe(CORPUS, { maxMerges: 40, minFrequency: 1, extraSpecialTokens: specials });
+    expect(tok.vocab.slice(-3)).to.deep.equal([END_OF_TEXT, ...specials]);
+    expect(tok.specialTokens).to.deep.equal([END_OF_TEXT, ...specials]);
+    expect(() => tok.specialId('the')).to.throw('not a special token');
+    const files = gpt2TokenizerFiles(tok, 64, "{{ messages[0]['content'] }}");
+    const config = files['tokenizer_config.json'] as Record<string, unknown>;
+    expect(config.additional_special_tokens).to.deep.equal(specials);
+    expect(config.chat_template).to.equal("{{ messages[0]['content'] }}");
+    const hf = await loadHfTokenizer(files);
+    const text = '<|im_start|>user\nthe lowest<|im_end|>\n<|im_start|>a<|im_end|><|endoftext|>';
+    const ids = tok.encodeWithSpecials(text);
+    expect(ids.filter((id) => id >= tok.vocab.length - 3)).to.deep.equal(
+      ['<|im_start|>', '<|im_end|>', '<|im_start|>', '<|im_end|>', END_OF_TEXT].map((t) => tok.specialId(t)),
+    );
+    expect(Array.from(hf.encode(text))).to.deep.equal(ids);
+    expect(tok.decode(ids)).to.equal(text);
+    expect(tok.encode('<|im_end|>')).to.not.include(tok.specialId('<|im_end|>'));
+  });
+
+  it('refuses a special token twice', () => {
+    expect(() =>
+      trainBpe(CORPUS, { maxMerges: 1, minFrequency: 1, extraSpecialTokens: [END_OF_TEXT] }),
+    ).to.throw('special tokens repeat');
+  });
 });
