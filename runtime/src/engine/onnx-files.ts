@@ -144,3 +144,109 @@ export function chooseOnnxFile(
 export function isOnnxFileProblem(result: OnnxFileChoice | OnnxFileProblem): result is OnnxFileProblem {
   return 'message' in result;
 }
+
+/** Reads a protobuf varint at `at`; returns the value (exact below 2^53) and the next offset. */
+function varint(bytes: Uint8Array, at: number): [number, number] {
+  let value = 0;
+  let scale = 1;
+  let i = at;
+  for (;;) {
+    if (i >= bytes.length) throw new Error('truncated varint');
+    const byte = bytes[i++] as number;
+    value += (byte & 0x7f) * scale;
+    if (byte < 0x80) return [value, i];
+    scale *= 128;
+  }
+}
+
+/** Calls `onField(field, start, end)` for each length-delimited field of the message in `bytes[from, to)`. */
+function eachLengthDelimited(
+  bytes: Uint8Array,
+  from: number,
+  to: number,
+  onField: (field: number, start: number, end: number) => void,
+): void {
+  let at = from;
+  while (at < to) {
+    const [key, next] = varint(bytes, at);
+    const field = Math.floor(key / 8);
+    at = next;
+    switch (key & 7) {
+      case 0:
+        at = varint(bytes, at)[1];
+        break;
+      case 1:
+        at += 8;
+        break;
+      case 5:
+        at += 4;
+        break;
+      case 2: {
+        const [length, start] = varint(bytes, at);
+        at = start + length;
+        if (at > to) throw new Error('truncated field');
+        onField(field, start, at);
+        break;
+      }
+      default:
+        throw new Error(`unsupported wire type ${key & 7}`);
+    }
+  }
+}
+
+/**
+ * The external data files a serialised ONNX ModelProto's initializers name (TensorProto `external_data`
+ * entries with key `location`), relative to the graph file's folder, sorted and without repeats. Reads the
+ * protobuf wire format directly: ModelProto.graph (7) -> GraphProto.initializer (5) -> TensorProto.external_data
+ * (13) -> StringStringEntryProto key (1) / value (2).
+ * @throws {Error} when the bytes are not a well-formed protobuf message.
+ */
+export function externalDataLocations(model: Uint8Array): string[] {
+  const text = new TextDecoder();
+  const locations = new Set<string>();
+  eachLengthDelimited(model, 0, model.length, (field, start, end) => {
+    if (field !== 7) return;
+    eachLengthDelimited(model, start, end, (graphField, tStart, tEnd) => {
+      if (graphField !== 5) return;
+      eachLengthDelimited(model, tStart, tEnd, (tensorField, eStart, eEnd) => {
+        if (tensorField !== 13) return;
+        const entry: Record<number, string> = {};
+        eachLengthDelimited(model, eStart, eEnd, (f, s, e) => {
+          entry[f] = text.decode(model.subarray(s, e));
+        });
+        if (entry[1] === 'location' && entry[2] !== undefined) locations.add(entry[2]);
+      });
+    });
+  });
+  return [...locations].sort();
+}
+
+/**
+ * Checks that every external data file `graph` names (its {@link externalDataLocations}, relative to the
+ * graph's folder) is among `files` and inside the directory; returns the problem, if any.
+ */
+export function checkExternalData(
+  graph: string,
+  locations: readonly string[],
+  files: readonly string[],
+): OnnxFileProblem | undefined {
+  const folder = graph.includes('/') ? graph.slice(0, graph.lastIndexOf('/') + 1) : '';
+  const outside = locations.filter((l) => l.startsWith('/') || l.split(/[\\/]/).includes('..'));
+  if (outside.length > 0) {
+    return {
+      message: `${graph} names external data outside the artifact directory: ${outside.join(', ')}`,
+      expected: outside,
+      present: [],
+    };
+  }
+  const present = new Set(files);
+  const wanted = locations.map((l) => `${folder}${l.replace(/^\.\//, '')}`);
+  const missing = wanted.filter((path) => !present.has(path));
+  if (missing.length === 0) return undefined;
+  const there = files.filter((f) => f.startsWith(folder) && /_data(_\d+)?$|\.data$|\.bin$/.test(f)).sort();
+  return {
+    message: `${graph} keeps weights in ${missing.join(', ')}, which the artifact lacks (${there.length > 0 ? `data files present: ${there.join(', ')}` : 'no data file is present'}); copy every file the export wrote beside the graph and name each in SHA256SUMS`,
+    expected: missing,
+    present: there,
+  };
+}

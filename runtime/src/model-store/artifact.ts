@@ -3,10 +3,13 @@
  * (remote ones after they land in the cache, see `store.ts`).
  * @module
  */
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
+  checkExternalData,
   chooseOnnxFile,
+  externalDataLocations,
   isOnnxFileProblem,
   type OnnxDtype,
   type OnnxFileChoice,
@@ -73,15 +76,33 @@ export async function checkModelDirectory(uri: string, dir: string): Promise<voi
   }
 }
 
+/** Graph files up to this size are read to check that the external data files they name are present. */
+const MAX_GRAPH_BYTES_SCANNED = 64 * 2 ** 20;
+
 /**
  * The graph of a verified model directory that `dtype` (or, without one, the default order) opens, with its
  * external data files.
- * @throws {ArtifactInvalidError} when the directory lacks that dtype's file, naming the files expected and present.
+ * @throws {ArtifactInvalidError} when the directory lacks that dtype's file, or an external data file the graph
+ * names, naming the files expected and present.
  */
 export async function modelGraph(dir: string, dtype?: OnnxDtype): Promise<OnnxFileChoice> {
-  const choice = chooseOnnxFile(await directoryFiles(dir), dtype);
-  if (isOnnxFileProblem(choice)) {
-    throw new ArtifactInvalidError(pathToFileURL(dir).href, `artifact directory ${dir}: ${choice.message}`);
+  const uri = pathToFileURL(dir).href;
+  const files = await directoryFiles(dir);
+  const choice = chooseOnnxFile(files, dtype);
+  if (isOnnxFileProblem(choice))
+    throw new ArtifactInvalidError(uri, `artifact directory ${dir}: ${choice.message}`);
+  // A graph whose weights live outside it is small; a large one holds them inline and is not read twice.
+  const path = join(dir, choice.graph);
+  if ((await stat(path)).size <= MAX_GRAPH_BYTES_SCANNED) {
+    const bytes = await readFile(path);
+    let locations: string[];
+    try {
+      locations = externalDataLocations(bytes);
+    } catch (error) {
+      throw new ArtifactInvalidError(uri, `${path} is not an ONNX model: ${(error as Error).message}`);
+    }
+    const problem = checkExternalData(choice.graph, locations, files);
+    if (problem) throw new ArtifactInvalidError(uri, `artifact directory ${dir}: ${problem.message}`);
   }
   return choice;
 }

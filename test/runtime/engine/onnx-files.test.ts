@@ -1,8 +1,12 @@
 import { expect } from 'chai';
+import { GraphBuilder, withExternalData } from '../../../models/src/onnx/graph.js';
+import { DataType } from '../../../models/src/onnx/schema.js';
 import {
   candidateGraphs,
+  checkExternalData,
   chooseOnnxFile,
   DTYPE_SUFFIXES,
+  externalDataLocations,
   graphFileName,
   isOnnxFileProblem,
   type OnnxDtype,
@@ -217,5 +221,74 @@ describe('ONNX file choice', () => {
       'decoder_model_merged_fp16.onnx',
       'decoder_model_fp16.onnx',
     ]);
+  });
+
+  describe('external data a graph names', () => {
+    const graph = () => {
+      const g = new GraphBuilder('two-weights');
+      const x = g.input('x', DataType.FLOAT, ['batch_size', 4]);
+      const h = g.op('MatMul', [x, g.weight('w1', new Float32Array(16).fill(1), [4, 4])]);
+      g.op('MatMul', [h, g.weight('w2', new Float32Array(8).fill(2), [4, 2])], {}, 'y');
+      g.output('y', DataType.FLOAT, ['batch_size', 2]);
+      return g.toBytes('two weights');
+    };
+
+    it('reads the locations of a graph with inline weights (none), one data file and chunks', () => {
+      expect(externalDataLocations(graph())).to.deep.equal([]);
+      expect(
+        externalDataLocations(withExternalData(graph(), { file: 'model.onnx_data', minBytes: 0 }).graph),
+      ).to.deep.equal(['model.onnx_data']);
+      expect(
+        externalDataLocations(
+          withExternalData(graph(), { file: 'model_fp16.onnx_data', chunks: 2, minBytes: 0 }).graph,
+        ),
+      ).to.deep.equal(['model_fp16.onnx_data', 'model_fp16.onnx_data_1']);
+    });
+
+    it('refuses bytes that are not a protobuf message', () => {
+      expect(() => externalDataLocations(new TextEncoder().encode('contents of onnx/model.onnx'))).to.throw(
+        /wire type|truncated/,
+      );
+    });
+
+    const checks: [string, string, string[], string[], RegExp | undefined][] = [
+      [
+        'all present',
+        'onnx/model.onnx',
+        ['model.onnx_data'],
+        ['onnx/model.onnx', 'onnx/model.onnx_data'],
+        undefined,
+      ],
+      ['inline weights', 'onnx/model.onnx', [], ['onnx/model.onnx'], undefined],
+      ['at the top', 'model.onnx', ['model.onnx_data'], ['model.onnx', 'model.onnx_data'], undefined],
+      [
+        'a chunk missing',
+        'onnx/model_q4f16.onnx',
+        ['model_q4f16.onnx_data', 'model_q4f16.onnx_data_1'],
+        ['onnx/model_q4f16.onnx', 'onnx/model_q4f16.onnx_data'],
+        /^onnx\/model_q4f16\.onnx keeps weights in onnx\/model_q4f16\.onnx_data_1, which the artifact lacks \(data files present: onnx\/model_q4f16\.onnx_data\)/,
+      ],
+      [
+        'a data file named otherwise by the exporter',
+        'onnx/model.onnx',
+        ['weights.bin'],
+        ['onnx/model.onnx'],
+        /keeps weights in onnx\/weights\.bin, which the artifact lacks \(no data file is present\)/,
+      ],
+      [
+        'a location outside the directory',
+        'onnx/model.onnx',
+        ['../model.onnx_data'],
+        ['onnx/model.onnx'],
+        /outside the artifact directory: \.\.\/model\.onnx_data/,
+      ],
+    ];
+    for (const [what, graphPath, locations, files, problem] of checks) {
+      it(`checks: ${what}`, () => {
+        const result = checkExternalData(graphPath, locations, files);
+        if (problem === undefined) expect(result).to.equal(undefined);
+        else expect(result?.message).to.match(problem);
+      });
+    }
   });
 });

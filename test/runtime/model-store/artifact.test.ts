@@ -4,7 +4,12 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { expect } from 'chai';
 import { ArtifactInvalidError, ArtifactUnavailableError } from '../../../runtime/src/errors.js';
-import { artifactPath, REQUIRED_FILES, resolveArtifact } from '../../../runtime/src/model-store/artifact.js';
+import {
+  artifactPath,
+  modelGraph,
+  REQUIRED_FILES,
+  resolveArtifact,
+} from '../../../runtime/src/model-store/artifact.js';
 import { artifactDigest } from '../../../runtime/src/model-store/digest.js';
 
 describe('model artifacts', () => {
@@ -90,6 +95,14 @@ describe('model artifacts', () => {
         expect(await resolveArtifact(uri)).to.deep.equal({ dir });
       });
     }
+
+    it('refuses at load a graph file that is not an ONNX model', async () => {
+      const error = await modelGraph(dir).catch((e: unknown) => e);
+      expect(error).to.be.instanceOf(ArtifactInvalidError);
+      expect((error as Error).message).to.match(
+        /onnx\/model\.onnx is not an ONNX model: unsupported wire type/,
+      );
+    });
 
     it('refuses a graph whose external data chunks have a gap', async () => {
       await writeFile(join(dir, 'onnx/model.onnx_data'), '0');

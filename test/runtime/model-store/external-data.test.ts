@@ -1,7 +1,7 @@
 /**
  * External data files are part of the verified artifact: an https directory's SHA256SUMS names them (an S3
  * prefix lists them), they land in the cache beside the graph, and the model loads from there; one left out of
- * the manifest fails the load naming the file.
+ * the manifest is refused at load, naming the file.
  */
 import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -13,7 +13,7 @@ import { writeBertModelDir } from '../../../models/src/fixtures/bert.js';
 import { relayGraphFile } from '../../../models/src/fixtures/files.js';
 import { loadConfig } from '../../../runtime/src/config.js';
 import { loadModel } from '../../../runtime/src/engine/load.js';
-import { ModelLoadFailedError } from '../../../runtime/src/errors.js';
+import { ArtifactInvalidError } from '../../../runtime/src/errors.js';
 import { modelGraph } from '../../../runtime/src/model-store/artifact.js';
 import { directoryFiles, manifestDigest, manifestText } from '../../../runtime/src/model-store/digest.js';
 import { ModelStore } from '../../../runtime/src/model-store/store.js';
@@ -100,10 +100,12 @@ describe('model store: external data files of https and s3 directories', () => {
     }
   });
 
-  it('a chunk left out of SHA256SUMS fails the load with ModelLoadFailed naming it', async () => {
+  it('a chunk left out of SHA256SUMS is ArtifactInvalid at load, naming it', async () => {
     const resolved = await store.fetch(`${server.url}/partial/`).result;
     const error = await loadModel(resolved.dir, { dtype: 'q4f16' }, options).catch((e: unknown) => e);
-    expect(error).to.be.instanceOf(ModelLoadFailedError);
-    expect((error as Error).message).to.include('model_q4f16.onnx_data_1');
+    expect(error).to.be.instanceOf(ArtifactInvalidError);
+    expect((error as Error).message).to.include(
+      `${GRAPH} keeps weights in ${CHUNKS[1]}, which the artifact lacks (data files present: ${CHUNKS[0]})`,
+    );
   });
 });
