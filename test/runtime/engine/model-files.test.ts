@@ -63,10 +63,11 @@ describe('model files', () => {
     });
   }
 
-  it('given GPT-2 names, reads layers, heads and head size', () => {
+  it('given GPT-2 names, reads layers, heads (key/value heads too) and head size', () => {
     expect(decoderDims({ n_layer: 2, n_head: 2, n_embd: 32 })).to.deep.equal({
       layers: 2,
       heads: 2,
+      kvHeads: 2,
       headDim: 16,
     });
     expect(decoderDims({ num_hidden_layers: 4 })).to.deep.equal({ layers: 4 });
