@@ -44,7 +44,10 @@ describe('runtime RPCs over gRPC (story-writer-v1)', () => {
       name: 'story-writer',
       versions: ['v1'],
       platform: 'onnxruntime_onnx',
-      inputs: [{ name: 'text_input', datatype: 'BYTES', shape: [-1] }],
+      inputs: [
+        { name: 'text_input', datatype: 'BYTES', shape: [-1] },
+        { name: 'messages', datatype: 'BYTES', shape: [-1] },
+      ],
       outputs: [
         { name: 'text_output', datatype: 'BYTES', shape: [-1] },
         { name: 'finish_reason', datatype: 'BYTES', shape: [-1] },
