@@ -51,6 +51,7 @@ describe('runtime RPCs over gRPC (story-writer-v1)', () => {
       outputs: [
         { name: 'text_output', datatype: 'BYTES', shape: [-1] },
         { name: 'finish_reason', datatype: 'BYTES', shape: [-1] },
+        { name: 'logprobs', datatype: 'BYTES', shape: [-1] },
       ],
       download: { state: 'local', bytesDownloaded: 0, bytesTotal: 0 },
     });

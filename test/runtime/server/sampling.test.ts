@@ -33,7 +33,7 @@ describe('OpenAI sampling in the decode loop (story-writer-v1 over gRPC)', () =>
     expect(await rt.client.generate({ ...request, n: 3 }), 'seeded: the same again').to.deep.equal(three);
   });
 
-  it('greedy with n = 2 gives two identical choices (as vLLM does)', async () => {
+  it('greedy with n = 2 gives two identical choices (as OpenAI answers; vLLM refuses it)', async () => {
     const greedy = await rt.client.generate({
       ...target,
       prompt: PROMPT,
