@@ -117,6 +117,7 @@ const envSchema = z.object({
   CUDA_DEVICE_ID: intVar(0, 63, 'the GPU ordinal CUDA uses').default(0),
   INTRA_OP_THREADS: intVar(1, 1024, 'onnxruntime threads inside one operator').optional(),
   INTER_OP_THREADS: intVar(1, 1024, 'onnxruntime threads across operators').optional(),
+  INTRA_OP_SPINNING: boolVar('onnxruntime threads spin between operators instead of sleeping').default(false),
   // Dynamic batching and back-pressure.
   MAX_BATCH_SIZE: intVar(1, 4096, 'rows per onnxruntime run; 1 turns batching off').default(32),
   MAX_BATCH_WAIT_MS: intVar(0, 10_000, 'how long a lone request waits for company').default(2),
@@ -167,6 +168,8 @@ export interface EngineConfig {
   readonly cudaDeviceId: number;
   readonly intraOpThreads?: number;
   readonly interOpThreads?: number;
+  /** onnxruntime's pool threads spin-wait for work between operators (faster alone, dearer when shared); off unless true. */
+  readonly spinning?: boolean;
 }
 
 export interface BatchingConfig {
@@ -220,6 +223,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): R
       // The ModelVersion's own setting is more specific than the operator-wide variable.
       ...optional('intraOpThreads', parsed.MODEL_CONFIGURATION?.intraOpNumThreads ?? parsed.INTRA_OP_THREADS),
       ...optional('interOpThreads', parsed.INTER_OP_THREADS),
+      spinning: parsed.INTRA_OP_SPINNING,
     },
     batching: {
       maxBatchSize: parsed.MAX_BATCH_SIZE,

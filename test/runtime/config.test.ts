@@ -22,7 +22,7 @@ describe('runtime config', () => {
       cache: { dir: '/tmp/paissive-model-cache', maxBytes: 10 * 2 ** 30 },
       download: { maxAttempts: 5, stallTimeoutMs: 30_000 },
       s3: { region: 'us-east-1', forcePathStyle: false },
-      engine: { executionProvider: 'auto', cudaDeviceId: 0 },
+      engine: { executionProvider: 'auto', cudaDeviceId: 0, spinning: false },
       batching: { maxBatchSize: 32, maxBatchWaitMs: 2, maxQueueSize: 512 },
       drain: { graceMs: 10_000, delayMs: 0 },
       metrics: { host: '0.0.0.0', port: 8002 },
@@ -87,12 +87,25 @@ describe('runtime config', () => {
     [
       'EXECUTION_PROVIDER=CUDA and thread counts',
       { EXECUTION_PROVIDER: 'CUDA', CUDA_DEVICE_ID: '1', INTRA_OP_THREADS: '4', INTER_OP_THREADS: '2' },
-      { engine: { executionProvider: 'cuda', cudaDeviceId: 1, intraOpThreads: 4, interOpThreads: 2 } },
+      {
+        engine: {
+          executionProvider: 'cuda',
+          cudaDeviceId: 1,
+          intraOpThreads: 4,
+          interOpThreads: 2,
+          spinning: false,
+        },
+      },
+    ],
+    [
+      'INTRA_OP_SPINNING=true',
+      { INTRA_OP_SPINNING: 'true' },
+      { engine: { executionProvider: 'auto', cudaDeviceId: 0, spinning: true } },
     ],
     [
       'INTRA_OP_THREADS and a ModelVersion intraOpNumThreads (the ModelVersion wins)',
       { INTRA_OP_THREADS: '4', MODEL_CONFIGURATION: '{"intraOpNumThreads":2}' },
-      { engine: { executionProvider: 'auto', cudaDeviceId: 0, intraOpThreads: 2 } },
+      { engine: { executionProvider: 'auto', cudaDeviceId: 0, intraOpThreads: 2, spinning: false } },
     ],
     [
       'batching and drain settings',
@@ -162,6 +175,11 @@ describe('runtime config', () => {
       'EXECUTION_PROVIDER: must be one of auto, cpu, cuda',
     ],
     ['MAX_BATCH_SIZE=0', { MAX_BATCH_SIZE: '0' }, 'MAX_BATCH_SIZE: must be an integer from 1 to 4096'],
+    [
+      'INTRA_OP_SPINNING=sometimes',
+      { INTRA_OP_SPINNING: 'sometimes' },
+      'INTRA_OP_SPINNING: must be true or false',
+    ],
     [
       'DRAIN_GRACE_SECONDS=-1',
       { DRAIN_GRACE_SECONDS: '-1' },

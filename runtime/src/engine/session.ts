@@ -62,6 +62,11 @@ export function sessionOptions(
     graphOptimizationLevel: 'all',
     ...(engine.intraOpThreads ? { intraOpNumThreads: engine.intraOpThreads } : {}),
     ...(engine.interOpThreads ? { interOpNumThreads: engine.interOpThreads } : {}),
+    // Pool threads that spin between operators keep cores busy that the gRPC thread, other containers and
+    // the other pool threads need; sleeping costs little at the sizes measured (docs/benchmarks.md, Runtime).
+    ...(engine.spinning
+      ? {}
+      : { extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } } }),
   };
 }
 
