@@ -33,6 +33,9 @@ import {
 import { describeSession, openSession, type SessionIO } from './session.js';
 import { loadTokenizer, type TextTokenizer } from './tokenizer.js';
 
+/** A token row's length: rows of similar lengths are batched together, to pad less. */
+const tokenCount = (row: readonly number[]) => row.length;
+
 const concrete = (dim: number | string | undefined) => (typeof dim === 'number' && dim > 0 ? dim : undefined);
 
 /** How a model is served: where its session runs, how requests are batched, and who hears about it. */
@@ -69,6 +72,7 @@ function classifyEngine({ session, io, files, padId, options, hooks }: EncoderPa
     (rows: (readonly number[])[]) => encoder.classify(rows, scores),
     options.batching,
     hooks,
+    tokenCount,
   );
   const window = encoderWindow(files.config, files.sentence?.maxSeqLength);
   return { task: 'classify', batcher, labels: labelsOf(files.config, count), window };
@@ -99,6 +103,7 @@ function embedEngine({ session, io, files, padId, options, hooks }: EncoderParts
     (rows: (readonly number[])[]) => encoder.embed(rows, source),
     options.batching,
     hooks,
+    tokenCount,
   );
   const window = encoderWindow(files.config, sentence.maxSeqLength);
   return { task: 'embed', batcher, dim, window, normalize: sentence.normalize };
