@@ -33,6 +33,30 @@ describe('OpenAI sampling in the decode loop (story-writer-v1 over gRPC)', () =>
     expect(await rt.client.generate({ ...request, n: 3 }), 'seeded: the same again').to.deep.equal(three);
   });
 
+  it('prefills the prompt once for n choices: one decoder row runs for three choices', async () => {
+    const steps = async () => {
+      const { values } = await rt.server.metrics.batchSize.get();
+      const value = (name: string) => values.find((v) => v.metricName === name)?.value ?? 0;
+      return { runs: value('runtime_batch_size_count'), rows: value('runtime_batch_size_sum') };
+    };
+    const before = await steps();
+    // One new token each: the prefill's logits give every choice its token, so no decoding step follows.
+    const result = await rt.client.generate({
+      ...target,
+      prompt: PROMPT,
+      maxTokens: 1,
+      temperature: 1,
+      seed: 3,
+      n: 3,
+    });
+    const after = await steps();
+    expect(result.choices).to.have.length(3);
+    expect({ runs: after.runs - before.runs, rows: after.rows - before.rows }).to.deep.equal({
+      runs: 1,
+      rows: 1,
+    });
+  });
+
   it('greedy with n = 2 gives two identical choices (as OpenAI answers; vLLM refuses it)', async () => {
     const greedy = await rt.client.generate({
       ...target,
