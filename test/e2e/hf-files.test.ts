@@ -77,17 +77,21 @@ describe('e2e: Hugging Face export files and dtypes through the router', functio
     await writeManyDtypesExport(dirs.dtypes);
     await writeExternalDataExport(dirs.external, 1);
     await writeExternalDataExport(dirs.chunked, 3);
-    router = await startRouter([
-      model('quantized', 'text-classification'),
-      version('quantized', 'v1', dirs.quantized),
-      model('dtypes', 'text-classification'),
-      version('dtypes', 'v1', dirs.dtypes),
-      version('dtypes', 'v2', dirs.dtypes, { dtype: 'q8' }),
-      version('dtypes', 'v3', dirs.dtypes, { dtype: 'q4' }),
-      model('qwen', 'text-generation'),
-      version('qwen', 'v1', dirs.external),
-      version('qwen', 'v2', dirs.chunked),
-    ]);
+    // Generation on a shared 2-core machine can take longer than the harness's 0.5 s attempt timeout.
+    router = await startRouter(
+      [
+        model('quantized', 'text-classification'),
+        version('quantized', 'v1', dirs.quantized),
+        model('dtypes', 'text-classification'),
+        version('dtypes', 'v1', dirs.dtypes),
+        version('dtypes', 'v2', dirs.dtypes, { dtype: 'q8' }),
+        version('dtypes', 'v3', dirs.dtypes, { dtype: 'q4' }),
+        model('qwen', 'text-generation'),
+        version('qwen', 'v1', dirs.external),
+        version('qwen', 'v2', dirs.chunked),
+      ],
+      { ATTEMPT_TIMEOUT_MS: '30000' },
+    );
     // Versions that never get ready are added once the router is: their restarts would keep /readyz at 503.
     await writeFile(
       join(router.dir, 'failing.yaml'),
