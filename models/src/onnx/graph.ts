@@ -135,6 +135,11 @@ export class GraphBuilder {
     });
   }
 
+  /** The serialised ModelProto with its initializers in external data files beside it ({@link withExternalData}). */
+  toFiles(docString: string, external: ExternalDataOptions): GraphWithExternalData {
+    return withExternalData(this.toBytes(docString), external);
+  }
+
   #tensor(name: string, dataType: number, dims: readonly number[], raw: Uint8Array): string {
     this.#inits.push({ name, dims: [...dims], data_type: dataType, raw_data: raw });
     return name;

@@ -120,6 +120,15 @@ describe('ONNX external data', () => {
     expect(error?.message).to.match(/model\.onnx_data_1/);
   });
 
+  it('GraphBuilder#toFiles writes the same files', () => {
+    const g = new GraphBuilder('one');
+    g.op('Identity', [g.weight('w', new Float32Array(300), [300])], {}, 'y');
+    g.output('y', DataType.FLOAT, [300]);
+    const files = g.toFiles('doc', { file: 'model.onnx_data' });
+    expect(files.data.map((d) => [d.file, d.bytes.length])).to.deep.equal([['model.onnx_data', 1200]]);
+    expect(initializers(files.graph)[0]?.data_location).to.equal(DataLocation.EXTERNAL);
+  });
+
   it('is deterministic', () => {
     const a = withExternalData(mlp(), { file: 'm.onnx_data', chunks: 2, minBytes: 0 });
     const b = withExternalData(mlp(), { file: 'm.onnx_data', chunks: 2, minBytes: 0 });
