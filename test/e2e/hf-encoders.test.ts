@@ -102,7 +102,7 @@ const expectClose = (actual: readonly number[], expected: readonly number[]) => 
 };
 
 describe('e2e: Hugging Face encoder exports served through the router', function () {
-  this.timeout(120_000);
+  this.timeout(240_000);
   let root: string;
   let router: TestRouter;
   const sessions: Record<string, ort.InferenceSession> = {};
@@ -117,7 +117,8 @@ describe('e2e: Hugging Face encoder exports served through the router', function
       const served = SERVED[name]!;
       manifests.push(manifest(name, dir, served.task === 'embed' ? 'embedding' : 'text-classification'));
     }
-    router = await startRouter(manifests);
+    // Nine runtime processes start at once: on a busy two-core machine that can take over a minute.
+    router = await startRouter(manifests, {}, 180_000);
   });
   after(async () => {
     await router?.close();

@@ -53,9 +53,11 @@ spec: {model: ${name}, version: ${v}, default: ${i === 0}, replicas: 2, artifact
     ),
   ].join('\n---\n');
 
+/** `readyMs`: how long every runtime may take to come up (many runtimes on a busy machine need more). */
 export async function startRouter(
   manifests: string[],
   env: Record<string, string> = {},
+  readyMs = 60_000,
 ): Promise<TestRouter> {
   const dir = await mkdtemp(join(tmpdir(), 'router-'));
   await Promise.all(manifests.map((m, i) => writeFile(join(dir, `m${i}.yaml`), m)));
@@ -102,7 +104,7 @@ export async function startRouter(
   await eventually(
     async () => ((await router.get('/readyz')).status === 200 ? true : undefined),
     'router ready',
-    60_000,
+    readyMs,
   );
   return router;
 }
