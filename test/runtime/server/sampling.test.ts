@@ -1,6 +1,9 @@
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { expect } from 'chai';
 import type { GenerateChunk, GenerateRequest } from '../../../runtime/src/client/index.js';
-import { expectCallError, startRuntime, type TestRuntime } from '../helpers/runtime.js';
+import { expectCallError, modelDir, startRuntime, type TestRuntime } from '../helpers/runtime.js';
 
 const target = { model: 'story-writer' };
 const PROMPT = 'A little brown dog';
@@ -180,4 +183,38 @@ describe('OpenAI sampling in the decode loop (story-writer-v1 over gRPC)', () =>
       );
     });
   }
+});
+
+describe('generation_config.json defaults under the request (a copy of story-writer-v1)', () => {
+  let root: string;
+  let rt: TestRuntime;
+  before(async () => {
+    root = await mkdtemp(join(tmpdir(), 'runtime-generation-config-'));
+    const dir = join(root, 'story-writer');
+    await cp(modelDir('story-writer-v1'), dir, { recursive: true });
+    const file = join(dir, 'generation_config.json');
+    const config = JSON.parse(await readFile(file, 'utf8'));
+    await writeFile(file, JSON.stringify({ ...config, max_new_tokens: 5, repetition_penalty: 3 }));
+    rt = await startRuntime('story-writer-v1', { dir });
+  });
+  after(async () => {
+    await rt?.stop();
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it('max_new_tokens is the budget when the request gives none; max_tokens wins', async () => {
+    const defaulted = await rt.client.generate({ ...target, prompt: PROMPT, temperature: 0 });
+    expect(defaulted).to.include({ finishReason: 'length', completionTokens: 5 });
+    const asked = await rt.client.generate({ ...target, prompt: PROMPT, temperature: 0, maxTokens: 2 });
+    expect(asked.completionTokens).to.equal(2);
+  });
+
+  it('repetition_penalty applies unless the request sets its own', async () => {
+    const request = { ...target, prompt: PROMPT, temperature: 0, maxTokens: 24 };
+    const defaulted = await rt.client.generate(request);
+    const off = await rt.client.generate({ ...request, repetitionPenalty: 1 });
+    const explicit = await rt.client.generate({ ...request, repetitionPenalty: 3 });
+    expect(defaulted.text).to.equal(explicit.text);
+    expect(defaulted.text).to.not.equal(off.text);
+  });
 });
