@@ -47,6 +47,37 @@ export interface LoadOptions {
   readonly warn?: (fields: Record<string, unknown>, message: string) => void;
 }
 
+/**
+ * Where generation ends: the model's end-of-sequence ids (generation_config.json, else config.json, else the
+ * tokenizer's) and the token its chat template ends an assistant turn with (e.g. Llama 3's <|eot_id|>, which
+ * config.json's eos_token_id often lacks).
+ */
+function stopTokenIds(files: ModelFiles, tokenizer: TextTokenizer): Set<number> {
+  const endOfTurn = tokenizer.endOfTurnId();
+  return new Set([...eosTokenIds(files, tokenizer.eosId), ...(endOfTurn === undefined ? [] : [endOfTurn])]);
+}
+
+/**
+ * The decoder for the graph's layout (read from its inputs and config.json). A graph without a KV cache is
+ * served by recomputing, which an operator hears about once, here.
+ */
+function openDecoder(
+  session: ort.InferenceSession,
+  io: SessionIO,
+  files: ModelFiles,
+  padId: number,
+  options: LoadOptions,
+): Decoder {
+  const layout = decoderLayout(io, decoderDims(files.config));
+  if (layout.kind === 'recompute') {
+    options.warn?.(
+      { decoder: 'recompute', inputs: io.inputs.map((t) => t.name) },
+      'The ONNX graph has no KV cache (no past_key_values inputs): every generated token recomputes the whole sequence, so generation slows as it grows; export the model with a cache (e.g. Optimum text-generation-with-past) to serve it at full speed',
+    );
+  }
+  return createDecoder(session, layout, padId);
+}
+
 /** A model directory's files, with its sentence-transformers settings for encoders. */
 type EncoderFiles = ModelFiles & { readonly sentence?: SentenceSettings };
 
@@ -113,37 +144,6 @@ function encoderEngine(task: 'classify' | 'embed', parts: EncoderParts): TaskEng
   return task === 'classify' ? classifyEngine(parts) : embedEngine(parts);
 }
 
-/**
- * Where generation ends: the model's end-of-sequence ids (generation_config.json, else config.json, else the
- * tokenizer's) and the token its chat template ends an assistant turn with (e.g. Llama 3's <|eot_id|>, which
- * config.json's eos_token_id often lacks).
- */
-function stopTokenIds(files: ModelFiles, tokenizer: TextTokenizer): Set<number> {
-  const endOfTurn = tokenizer.endOfTurnId();
-  return new Set([...eosTokenIds(files, tokenizer.eosId), ...(endOfTurn === undefined ? [] : [endOfTurn])]);
-}
-
-/**
- * The decoder for the graph's layout (read from its inputs and config.json). A graph without a KV cache is
- * served by recomputing, which an operator hears about once, here.
- */
-function openDecoder(
-  session: ort.InferenceSession,
-  io: SessionIO,
-  files: ModelFiles,
-  padId: number,
-  options: LoadOptions,
-): Decoder {
-  const layout = decoderLayout(io, decoderDims(files.config));
-  if (layout.kind === 'recompute') {
-    options.warn?.(
-      { decoder: 'recompute', inputs: io.inputs.map((t) => t.name) },
-      'The ONNX graph has no KV cache (no past_key_values inputs): every generated token recomputes the whole sequence, so generation slows as it grows; export the model with a cache (e.g. Optimum text-generation-with-past) to serve it at full speed',
-    );
-  }
-  return createDecoder(session, layout, padId);
-}
-
 function buildEngine(
   task: TaskEngine['task'],
   session: ort.InferenceSession,
@@ -158,13 +158,7 @@ function buildEngine(
     case 'generate': {
       const decoder = openDecoder(session, io, files, padId, options);
       const eos = stopTokenIds(files, tokenizer);
-      const scheduler = new DecodeScheduler(
-        decoder,
-        tokenizer,
-        eos,
-        options.batching,
-        hooks,
-      );
+      const scheduler = new DecodeScheduler(decoder, tokenizer, eos, options.batching, hooks);
       return { task, scheduler, generationConfig: files.generationConfig };
     }
     case 'classify':

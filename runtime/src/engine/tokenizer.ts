@@ -4,18 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { AutoTokenizer, env, type PreTrainedTokenizer } from '@huggingface/transformers';
-import { InvalidTensorError } from '../errors.js';
-import {
-  type ChatMessage,
-  endOfTurnToken,
-  plainTranscript,
-  type TemplateMessage,
-  templateMessages,
-} from './chat.js';
-
 import { InvalidTensorError } from '../errors.js';
 import {
   type ChatMessage,
@@ -114,59 +103,6 @@ export class TextTokenizer {
     ) as string;
   }
 
-  /** Whether the model ships a chat template (tokenizer_config.json's `chat_template` or `chat_template.jinja`). */
-  get hasChatTemplate(): boolean {
-    return Boolean(this.inner.chat_template);
-  }
-
-  /**
-   * The prompt a chat renders to and its token ids: through the model's chat template with the generation
-   * prompt (the ids exactly as the rendered text reads: a template that writes the BOS token gets no second
-   * one), or, without a template, as {@link plainTranscript} encoded like any text.
-   * @param subject how errors name the chat, e.g. `element 0 of 'messages'`.
-   * @throws {InvalidTensorError} when the template refuses the chat (its own message), or a chat without a
-   *   template has tool messages.
-   */
-  renderChat(messages: readonly ChatMessage[], subject: string): { text: string; ids: number[] } {
-    if (!this.hasChatTemplate) {
-      const text = plainTranscript(messages, subject);
-      return { text, ids: this.encode(text) };
-    }
-    let text: string;
-    try {
-      text = this.applyTemplate(templateMessages(messages, subject), true);
-    } catch (error) {
-      if (error instanceof InvalidTensorError) throw error;
-      throw new InvalidTensorError(
-        `${subject}: the model's chat template refused the chat: ${(error as Error).message}`,
-      );
-    }
-    return { text, ids: this.inner.encode(text, { add_special_tokens: false }) };
-  }
-
-  /**
-   * The token the chat template ends an assistant turn with, when it writes a special token there (see
-   * {@link endOfTurnToken}); undefined without a template.
-   */
-  endOfTurnId(): number | undefined {
-    if (!this.hasChatTemplate) return undefined;
-    return endOfTurnToken(
-      (messages) => this.applyTemplate(messages, false),
-      (text) => this.inner.encode(text, { add_special_tokens: false }),
-      new Set(this.inner.all_special_ids),
-    );
-  }
-
-  private applyTemplate(messages: TemplateMessage[], addGenerationPrompt: boolean): string {
-    return this.inner.apply_chat_template(
-      messages as unknown as Parameters<PreTrainedTokenizer['apply_chat_template']>[0],
-      {
-        add_generation_prompt: addGenerationPrompt,
-        tokenize: false,
-      },
-    ) as string;
-  }
-
   /** Text of generated ids, without special tokens. */
   decode(ids: readonly number[]): string {
     return ids.length === 0 ? '' : this.inner.decode([...ids], { skip_special_tokens: true });
@@ -203,25 +139,10 @@ async function readOptional(path: string): Promise<string | undefined> {
   }
 }
 
-/** The chat template file newer exports ship beside tokenizer_config.json. */
-export const CHAT_TEMPLATE_FILE = 'chat_template.jinja';
-
-async function readOptional(path: string): Promise<string | undefined> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
-}
-
 /** Loads `tokenizer.json` + `tokenizer_config.json` from a local model directory (an absolute path). */
 export async function loadTokenizer(modelDir: string): Promise<TextTokenizer> {
   configureOffline();
   const inner = await AutoTokenizer.from_pretrained(modelDir, { local_files_only: true });
-  // Newer exports keep the template in its own file, which then is the template (as in transformers).
-  const template = await readOptional(join(modelDir, CHAT_TEMPLATE_FILE));
-  if (template !== undefined) inner.chat_template = template;
   // Newer exports keep the template in its own file, which then is the template (as in transformers).
   const template = await readOptional(join(modelDir, CHAT_TEMPLATE_FILE));
   if (template !== undefined) inner.chat_template = template;
