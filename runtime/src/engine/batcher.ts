@@ -29,6 +29,9 @@ export interface BatchHooks {
   firstToken?(seconds: number): void;
 }
 
+/** How often a batch is split by length whatever it costs, to keep learning what a run costs. */
+export const EXPLORE_EVERY = 16;
+
 /** A row taken from the queue for a batch: its request, and its index there. */
 interface Taken<In, Out> {
   readonly pending: Pending<In, Out>;
@@ -65,6 +68,8 @@ export class RowBatcher<In, Out> {
   private readonly queue: Pending<In, Out>[] = [];
   private queuedRows = 0;
   private running = false;
+  /** Batches planned by length so far. */
+  private planned = 0;
   private timer: NodeJS.Timeout | undefined;
 
   /**
@@ -154,7 +159,7 @@ export class RowBatcher<In, Out> {
     const rows = taken.map((t) => t.pending.rows[t.index] as In);
     const lengthOf = this.lengthOf;
     const lengths = lengthOf ? rows.map((row) => lengthOf(row)) : [];
-    const runs = lengthOf ? planRuns(lengths, this.costs.perRun) : [rows.map((_, i) => i)];
+    const runs = lengthOf ? planRuns(lengths, this.runCost()) : [rows.map((_, i) => i)];
     let ran = 0;
     try {
       for (const run of runs) {
@@ -175,6 +180,16 @@ export class RowBatcher<In, Out> {
       this.running = false;
       this.schedule();
     }
+  }
+
+  /**
+   * The run cost a batch is planned with. Runs all of one size teach {@link RunCosts} nothing, and a batch that
+   * is never split has runs all of one size; so a batch that does not know the cost yet, and one in
+   * {@link EXPLORE_EVERY} after, runs one run per length, whose sizes differ.
+   */
+  private runCost(): number {
+    const known = this.costs.perRun;
+    return !Number.isFinite(known) || ++this.planned % EXPLORE_EVERY === 0 ? 0 : known;
   }
 
   /** Takes up to a batch of rows off the queue, oldest requests first. */

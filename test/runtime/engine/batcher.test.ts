@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { RunCosts } from '../../../runtime/src/engine/batch.js';
-import { checkQueueRoom, RowBatcher } from '../../../runtime/src/engine/batcher.js';
+import { checkQueueRoom, EXPLORE_EVERY, RowBatcher } from '../../../runtime/src/engine/batcher.js';
 import { QueueFullError, RequestCancelledError } from '../../../runtime/src/errors.js';
 
 /** A batcher whose runs are recorded and resolve when the test says. */
@@ -104,10 +104,14 @@ describe('RowBatcher', () => {
 });
 
 describe('RowBatcher with row lengths', () => {
-  /** Costs that say a run costs as much as 20 tokens (2 ms + 0.1 ms per token). */
+  /**
+   * Costs that say a run costs as much as 20 tokens (2 ms + 0.1 ms per token), learnt from so many runs that
+   * the test's own instant runs hardly move them.
+   */
   const learnt = () => {
-    const costs = new RunCosts();
-    for (const tokens of [10, 320, 80, 160]) costs.observe(tokens, 2 + 0.1 * tokens);
+    const costs = new RunCosts(1);
+    for (let i = 0; i < 100; i++)
+      for (const tokens of [10, 320, 80, 160]) costs.observe(tokens, 2 + 0.1 * tokens);
     return costs;
   };
   const limits = { maxBatchSize: 8, maxBatchWaitMs: 20, maxQueueSize: 100 };
@@ -156,6 +160,38 @@ describe('RowBatcher with row lengths', () => {
     );
     await Promise.all([batcher.submit([row(1, 9)]), batcher.submit([row(2, 10), row(3, 9)])]);
     expect(runs).to.deep.equal([[1, 2, 3]]);
+  });
+
+  it('not knowing what a run costs yet, runs one run per length, to learn it', async () => {
+    const runs: number[][] = [];
+    const batcher = new RowBatcher(
+      async (rows: number[][]) => {
+        runs.push(rows.map((r) => r[0] as number));
+        return rows.map(() => 0);
+      },
+      limits,
+      {},
+      (r) => r.length,
+    );
+    await Promise.all([batcher.submit([row(1, 9)]), batcher.submit([row(2, 10), row(3, 9)])]);
+    expect(runs).to.deep.equal([[1, 3], [2]]);
+  });
+
+  it(`knowing what a run costs, still runs every ${EXPLORE_EVERY}th batch one run per length`, async () => {
+    const runs: number[][] = [];
+    const batcher = new RowBatcher(
+      async (rows: number[][]) => {
+        runs.push(rows.map((r) => r[0] as number));
+        return rows.map(() => 0);
+      },
+      { ...limits, maxBatchWaitMs: 0 },
+      {},
+      (r) => r.length,
+      learnt(),
+    );
+    for (let i = 1; i <= EXPLORE_EVERY; i++) await batcher.submit([row(1, 9), row(2, 10)]);
+    expect(runs.slice(-3)).to.deep.equal([[1, 2], [1], [2]]);
+    expect(runs).to.have.length(EXPLORE_EVERY + 1);
   });
 
   it('when the run of the long rows fails, fails only the requests with rows in it', async () => {
