@@ -1,7 +1,8 @@
 /**
  * Exports a trained GPT-2 as ONNX in the layout transformers.js and Optimum use for decoders with a KV
- * cache: past_key_values.{i}.key/value in, present.{i}.key/value out, the causal and padding masks
- * built inside the graph from attention_mask so left-padded batches and cached steps need no extra inputs.
+ * cache: past_key_values.{i}.key/value in, present.{i}.key/value out, the causal, padding and sliding-window
+ * masks and the ALiBi distances built inside the graph from attention_mask, so left-padded batches and
+ * cached steps need no extra inputs. With ALiBi there is no position_ids input, as in BLOOM exports.
  * @module
  */
 import { GraphBuilder } from '../onnx/graph.js';
