@@ -78,6 +78,22 @@ export function planRuns(lengths: readonly number[], runCost: number): number[][
 }
 
 /**
+ * A batch as two runs, its shorter rows and its longer ones, cut between two lengths as near the middle row as
+ * can be; one run in its own order when all rows have one length. How the batcher learns what runs cost.
+ */
+export function halves(lengths: readonly number[]): number[][] {
+  const order = lengths
+    .map((_, i) => i)
+    .sort((a, b) => (lengths[a] as number) - (lengths[b] as number) || a - b);
+  let cut = -1;
+  for (let k = 1; k < order.length; k++) {
+    const between = lengths[order[k - 1] as number] !== lengths[order[k] as number];
+    if (between && (cut < 0 || Math.abs(k - order.length / 2) < Math.abs(cut - order.length / 2))) cut = k;
+  }
+  return cut < 0 ? [lengths.map((_, i) => i)] : [order.slice(0, cut), order.slice(cut)];
+}
+
+/**
  * What one run costs beyond its tokens, learnt from the runs themselves: a least-squares line of run time
  * against padded tokens (rows × length), over recent runs (older ones weigh less), whose intercept over its
  * slope is the fixed cost of a run in tokens. It differs by model and machine by orders of magnitude (a few

@@ -13,7 +13,7 @@
  */
 import type { BatchingConfig } from '../config.js';
 import { QueueFullError, RequestCancelledError } from '../errors.js';
-import { planRuns, RunCosts } from './batch.js';
+import { halves, planRuns, RunCosts } from './batch.js';
 
 /** What the engine reports while it batches; the server wires these to metrics. */
 export interface BatchHooks {
@@ -29,7 +29,7 @@ export interface BatchHooks {
   firstToken?(seconds: number): void;
 }
 
-/** How often a batch is split by length whatever it costs, to keep learning what a run costs. */
+/** How often a batch is split in two by length whatever it costs, to keep learning what a run costs. */
 export const EXPLORE_EVERY = 16;
 
 /** A row taken from the queue for a batch: its request, and its index there. */
@@ -159,7 +159,7 @@ export class RowBatcher<In, Out> {
     const rows = taken.map((t) => t.pending.rows[t.index] as In);
     const lengthOf = this.lengthOf;
     const lengths = lengthOf ? rows.map((row) => lengthOf(row)) : [];
-    const runs = lengthOf ? planRuns(lengths, this.runCost()) : [rows.map((_, i) => i)];
+    const runs = lengthOf ? this.plan(lengths) : [rows.map((_, i) => i)];
     let ran = 0;
     try {
       for (const run of runs) {
@@ -183,13 +183,14 @@ export class RowBatcher<In, Out> {
   }
 
   /**
-   * The run cost a batch is planned with. Runs all of one size teach {@link RunCosts} nothing, and a batch that
-   * is never split has runs all of one size; so a batch that does not know the cost yet, and one in
-   * {@link EXPLORE_EVERY} after, runs one run per length, whose sizes differ.
+   * The runs of a batch. Runs all of one size teach {@link RunCosts} nothing, and a batch that is never split has
+   * runs all of one size; so a batch that does not know the cost yet, and one in {@link EXPLORE_EVERY} after,
+   * runs as two runs of different sizes, shorter rows and longer ones ({@link halves}).
    */
-  private runCost(): number {
+  private plan(lengths: readonly number[]): number[][] {
     const known = this.costs.perRun;
-    return !Number.isFinite(known) || ++this.planned % EXPLORE_EVERY === 0 ? 0 : known;
+    const explore = !Number.isFinite(known) || ++this.planned % EXPLORE_EVERY === 0;
+    return explore ? halves(lengths) : planRuns(lengths, known);
   }
 
   /** Takes up to a batch of rows off the queue, oldest requests first. */

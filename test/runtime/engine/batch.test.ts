@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { padRight, planRuns, RunCosts } from '../../../runtime/src/engine/batch.js';
+import { halves, padRight, planRuns, RunCosts } from '../../../runtime/src/engine/batch.js';
 
 describe('padRight', () => {
   it('given rows of different lengths, pads on the right with the pad id and masks the padding', () => {
@@ -64,6 +64,31 @@ describe('planRuns', () => {
   for (const { given, lengths, runCost, runs } of table) {
     it(`given ${given}, plans ${JSON.stringify(runs)}`, () => {
       expect(planRuns(lengths, runCost)).to.deep.equal(runs);
+    });
+  }
+});
+
+describe('halves', () => {
+  const table: { given: string; lengths: number[]; runs: number[][] }[] = [
+    { given: 'one length', lengths: [4, 4, 4], runs: [[0, 1, 2]] },
+    { given: 'two lengths', lengths: [9, 3, 9], runs: [[1], [0, 2]] },
+    {
+      given: 'four lengths, cut nearest the middle row (the first of two as near)',
+      lengths: [7, 8, 10, 8, 9, 7],
+      runs: [
+        [0, 5],
+        [1, 3, 4, 2],
+      ],
+    },
+    {
+      given: 'a long run of one length between two others',
+      lengths: [5, 5, 5, 5, 6, 2],
+      runs: [[5], [0, 1, 2, 3, 4]],
+    },
+  ];
+  for (const { given, lengths, runs } of table) {
+    it(`given ${given}, runs ${JSON.stringify(runs)}`, () => {
+      expect(halves(lengths)).to.deep.equal(runs);
     });
   }
 });

@@ -162,7 +162,7 @@ describe('RowBatcher with row lengths', () => {
     expect(runs).to.deep.equal([[1, 2, 3]]);
   });
 
-  it('not knowing what a run costs yet, runs one run per length, to learn it', async () => {
+  it('not knowing what a run costs yet, runs shorter and longer rows apart, to learn it', async () => {
     const runs: number[][] = [];
     const batcher = new RowBatcher(
       async (rows: number[][]) => {
@@ -173,11 +173,15 @@ describe('RowBatcher with row lengths', () => {
       {},
       (r) => r.length,
     );
-    await Promise.all([batcher.submit([row(1, 9)]), batcher.submit([row(2, 10), row(3, 9)])]);
-    expect(runs).to.deep.equal([[1, 3], [2]]);
+    await Promise.all([
+      batcher.submit([row(1, 9)]),
+      batcher.submit([row(2, 10), row(3, 9)]),
+      batcher.submit([row(4, 3)]),
+    ]);
+    expect(runs).to.deep.equal([[4], [1, 3, 2]]);
   });
 
-  it(`knowing what a run costs, still runs every ${EXPLORE_EVERY}th batch one run per length`, async () => {
+  it(`knowing what a run costs, still splits every ${EXPLORE_EVERY}th batch in two`, async () => {
     const runs: number[][] = [];
     const batcher = new RowBatcher(
       async (rows: number[][]) => {
