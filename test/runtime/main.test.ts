@@ -108,7 +108,7 @@ describe('runtime process (child_process.fork of runtime/src/main.ts)', () => {
       { MODEL_CONFIGURATION: '{"task":"generate"}' },
       'ModelLoadFailed',
       4,
-      'no past_key_values',
+      'the ONNX graph wants input(s) token_type_ids; a decoder may only take',
     ],
     ['a bad variable', { GRPC_PORT: 'eighty' }, 'ConfigInvalid', 2, 'GRPC_PORT: must be an integer'],
     [
