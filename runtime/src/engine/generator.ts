@@ -6,7 +6,10 @@
  * Rows of a step may be at different lengths: each row's tokens are right-aligned in the step's input (left
  * padding) and padded positions get attention-mask 0; position ids count each row's own tokens. With a cache,
  * each row's cache is right-aligned in the batch's past too. The graphs build their causal and padding masks
- * from the attention mask, so a padded row computes what it would alone (to float rounding). After the step
+ * from the attention mask, so a padded row computes what it would alone (to float rounding). A graph without a
+ * `position_ids` input may count positions from the padded lengths (GPT-2 exports made before Optimum 1.14 use
+ * arange(past, past + seq) whatever the mask says), so for such graphs no row is ever padded: a step runs as
+ * sub-steps of rows of equal lengths (see {@link UnpaddedDecoder}). After the step
  * each row keeps only its own cache, so rows can join and leave between steps (continuous batching, see
  * `decode-scheduler.ts`). Caches are immutable: a step never writes into the caches it is given, so one cache
  * may feed several sequences.
@@ -70,11 +73,58 @@ export interface Decoder {
   step(rows: readonly StepRow[]): Promise<StepResult>;
 }
 
-/** The decoder for a layout: {@link KvCacheDecoder} or {@link RecomputeDecoder}. */
+/**
+ * The decoder for a layout: {@link KvCacheDecoder} or {@link RecomputeDecoder}, inside an
+ * {@link UnpaddedDecoder} when the graph takes no `position_ids`.
+ */
 export function createDecoder(session: ort.InferenceSession, layout: DecoderLayout, padId: number): Decoder {
-  return layout.kind === 'kv-cache'
-    ? new KvCacheDecoder(session, layout, padId)
-    : new RecomputeDecoder(session, layout, padId);
+  if (layout.kind === 'kv-cache') {
+    const decoder = new KvCacheDecoder(session, layout, padId);
+    // Rows need no padding when they feed as many tokens over caches of the same length.
+    return layout.usesPositionIds
+      ? decoder
+      : new UnpaddedDecoder(decoder, (row) => `${kvCacheOf(row.cache)?.length ?? 0}+${row.input.length}`);
+  }
+  const decoder = new RecomputeDecoder(session, layout, padId);
+  // Rows need no padding when their whole sequences (history and new tokens) are as long.
+  return layout.usesPositionIds
+    ? decoder
+    : new UnpaddedDecoder(decoder, (row) => String(historyOf(row.cache).length + row.input.length));
+}
+
+/**
+ * Runs a step as sub-steps, one per group of rows that need no padding (rows of the same `lengths` key), in
+ * the order each group's first row comes, and returns the results in row order. For graphs without a
+ * `position_ids` input, which may count positions from the padded lengths instead of the attention mask:
+ * padding would shift a row's positions and change its logits. The cost is less batching: rows at different
+ * lengths never share a run.
+ */
+export class UnpaddedDecoder implements Decoder {
+  constructor(
+    private readonly inner: Decoder,
+    private readonly lengths: (row: StepRow) => string,
+  ) {}
+
+  async step(rows: readonly StepRow[]): Promise<StepResult> {
+    const groups = new Map<string, number[]>();
+    rows.forEach((row, r) => {
+      const key = this.lengths(row);
+      const group = groups.get(key);
+      if (group) group.push(r);
+      else groups.set(key, [r]);
+    });
+    if (groups.size <= 1) return this.inner.step(rows);
+    const logits: Float32Array[] = new Array(rows.length);
+    const caches: SequenceCache[] = new Array(rows.length);
+    for (const members of groups.values()) {
+      const result = await this.inner.step(members.map((r) => rows[r] as StepRow));
+      members.forEach((r, i) => {
+        logits[r] = result.logits[i] as Float32Array;
+        caches[r] = result.caches[i] as SequenceCache;
+      });
+    }
+    return { logits, caches };
+  }
 }
 
 /** A row as the token feeds see it: how many earlier tokens it has (in a cache) and the tokens fed now. */

@@ -1,18 +1,28 @@
 /**
  * The decoders of every export layout on real onnxruntime sessions over the decoder fixtures: a prefill plus
  * cached steps gives the logits of recomputing the whole sequence, and rows of different lengths batched
- * together give what each gives alone.
+ * together give what each gives alone, also on graphs without `position_ids` that count positions from the
+ * padded lengths (gpt2-merged, and a no-cache GPT-2 without position_ids).
  */
+import { writeFileSync } from 'node:fs';
 
 import { join } from 'node:path';
 import { expect } from 'chai';
 import * as ort from 'onnxruntime-node';
+import { decoderGraphBytes } from '../../../models/src/fixtures/decoder-graph.js';
 import {
   DECODER_FIXTURES,
   DECODER_SPECS,
   type DecoderFixture,
 } from '../../../models/src/fixtures/decoders.js';
-import { createDecoder, type Decoder, type SequenceCache } from '../../../runtime/src/engine/generator.js';
+import {
+  createDecoder,
+  type Decoder,
+  type SequenceCache,
+  type StepResult,
+  type StepRow,
+  UnpaddedDecoder,
+} from '../../../runtime/src/engine/generator.js';
 import { type DecoderLayout, decoderLayout } from '../../../runtime/src/engine/layout.js';
 import { decoderDims, readModelFiles } from '../../../runtime/src/engine/model-files.js';
 import { describeSession } from '../../../runtime/src/engine/session.js';
@@ -124,6 +134,77 @@ describe('decoders over real export layouts', function () {
       }
     });
   }
+
+  describe('a decoder without a cache or position_ids (positions arange(0, seq), whatever the mask)', () => {
+    let session: ort.InferenceSession;
+    let decoder: Decoder;
+
+    before(async () => {
+      const dir = dirs.make('decoder-no-cache-no-positions');
+      const spec = (DECODER_SPECS['gpt2-no-cache'] as DecoderFixture).graph;
+      const file = join(dir, 'decoder_model.onnx');
+      writeFileSync(file, decoderGraphBytes({ ...spec, positionIds: false }));
+      session = await ort.InferenceSession.create(file);
+      const layout = decoderLayout(describeSession(session), {});
+      expect(layout).to.include({ kind: 'recompute', usesPositionIds: false });
+      decoder = createDecoder(session, layout, 0);
+    });
+
+    after(() => session.release());
+
+    it('rows of different lengths batched together give what each gives alone', async () => {
+      const rows: StepRow[] = [
+        { input: [5, 6, 7], cache: undefined },
+        { input: PROMPT, cache: undefined },
+        { input: [99], cache: undefined },
+        { input: [8, 9, 10], cache: undefined },
+      ];
+      const prefill = await decoder.step(rows);
+      const next = prefill.caches.map((cache, r): StepRow => ({ input: [STEPS[r % 2] as number], cache }));
+      const steps: [readonly StepRow[], StepResult][] = [
+        [rows, prefill],
+        [next, await decoder.step(next)],
+      ];
+      for (const [step, [fed, result]] of steps.entries()) {
+        for (const [r, row] of fed.entries()) {
+          const alone = await decoder.step([row]);
+          const diff = maxDiff(result.logits[r] as Float32Array, alone.logits[0] as Float32Array);
+          expect(diff, `row ${r} step ${step}`).to.be.below(1e-4);
+          expect(result.caches[r]).to.deep.equal(alone.caches[0]);
+        }
+      }
+    });
+  });
+
+  it('a graph without position_ids runs a step as one run per group of rows of equal lengths', async () => {
+    const runs: number[][] = [];
+    const inner: Decoder = {
+      step: async (rows: readonly StepRow[]): Promise<StepResult> => {
+        runs.push(rows.map((row) => row.input[0] as number));
+        return {
+          logits: rows.map((row) => Float32Array.of(row.input[0] as number)),
+          caches: rows.map((row) => ({ kind: 'tokens', length: row.input.length, tokens: row.input })),
+        };
+      },
+    };
+    const decoder = new UnpaddedDecoder(inner, (row) => String(row.input.length));
+    const result = await decoder.step([
+      { input: [0, 1], cache: undefined },
+      { input: [1], cache: undefined },
+      { input: [2, 1], cache: undefined },
+      { input: [3], cache: undefined },
+      { input: [4, 1, 1], cache: undefined },
+    ]);
+    expect(runs).to.deep.equal([[0, 2], [1, 3], [4]]);
+    expect(result.logits.map((l) => l[0])).to.deep.equal([0, 1, 2, 3, 4]);
+    expect(result.caches.map((c) => c.length)).to.deep.equal([2, 1, 2, 1, 3]);
+    runs.length = 0;
+    await decoder.step([
+      { input: [5], cache: undefined },
+      { input: [6], cache: undefined },
+    ]);
+    expect(runs).to.deep.equal([[5, 6]]);
+  });
 
   it('a cache given to a step is left as it was, so several sequences may share it', async () => {
     const { decoder } = opened.get('qwen2-fp16-cache') as Opened;
