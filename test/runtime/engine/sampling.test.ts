@@ -5,8 +5,10 @@ import {
   argmax,
   candidates,
   type LogitAdjustments,
+  type SamplingOptions,
   sampleToken,
   stepLogprobs,
+  topIds,
 } from '../../../runtime/src/engine/sampling.js';
 
 const round = (xs: number[]) => xs.map((x) => Math.round(x * 1000) / 1000);
@@ -69,6 +71,146 @@ describe('sampling', () => {
     expect(share(3)).to.be.closeTo(0.4, 0.03);
     expect(share(0)).to.be.closeTo(0.1, 0.03);
   });
+});
+
+/** The candidates by a sort of the whole vocabulary (the implementation before the bounded selection). */
+function referenceCandidates(logits: ArrayLike<number>, options: SamplingOptions) {
+  const order = Array.from({ length: logits.length }, (_, i) => i).sort(
+    (a, b) => (logits[b] as number) - (logits[a] as number) || a - b,
+  );
+  const kept = options.topK > 0 ? order.slice(0, Math.min(options.topK, order.length)) : order;
+  const max = logits[kept[0] as number] as number;
+  const weights = kept.map((id) => Math.exp(((logits[id] as number) - max) / options.temperature));
+  const total = weights.reduce((sum, w) => sum + w, 0);
+  const probs = weights.map((w) => w / total);
+  let cut = probs.length;
+  if (options.topP < 1) {
+    let cumulative = 0;
+    for (let i = 0; i < probs.length; i++) {
+      cumulative += probs[i] as number;
+      if (cumulative >= options.topP) {
+        cut = i + 1;
+        break;
+      }
+    }
+  }
+  const keptTotal = probs.slice(0, cut).reduce((sum, p) => sum + p, 0);
+  return { ids: kept.slice(0, cut), probs: probs.slice(0, cut).map((p) => p / keptTotal) };
+}
+
+function referenceSample(logits: ArrayLike<number>, options: SamplingOptions, random: () => number) {
+  const { ids, probs } = referenceCandidates(logits, options);
+  let u = random();
+  for (let i = 0; i < ids.length; i++) {
+    u -= probs[i] as number;
+    if (u < 0) return ids[i] as number;
+  }
+  return ids[ids.length - 1] as number;
+}
+
+/** Normal logits with `spread`, rounded to quarters so that many tie. */
+function randomLogits(size: number, spread: number, random: () => number): Float32Array {
+  const out = new Float32Array(size);
+  for (let i = 0; i < size; i++) {
+    const normal = Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
+    out[i] = Math.round(normal * spread * 4) / 4;
+  }
+  return out;
+}
+
+/** `logits` that count how often they are read. */
+function counted(logits: Float32Array): { view: ArrayLike<number>; reads(): number } {
+  let reads = 0;
+  const view = new Proxy(logits, {
+    get(target, key) {
+      if (typeof key === 'string' && /^\d+$/.test(key)) reads++;
+      return Reflect.get(target, key);
+    },
+  });
+  return { view, reads: () => reads };
+}
+
+describe('candidates without a sort of the vocabulary', () => {
+  const settings: SamplingOptions[] = [
+    { temperature: 1, topK: 1, topP: 1 },
+    { temperature: 0.7, topK: 20, topP: 0.8 },
+    { temperature: 1, topK: 50, topP: 0.9 },
+    { temperature: 1.3, topK: 50, topP: 1 },
+    { temperature: 1, topK: 5000, topP: 0.95 },
+    { temperature: 1, topK: 0, topP: 0.9 },
+    { temperature: 0.5, topK: 0, topP: 0.5 },
+    { temperature: 2, topK: 0, topP: 0.99 },
+    { temperature: 1, topK: 0, topP: 1 },
+  ];
+  const shapes: [number, number][] = [
+    [1, 1],
+    [7, 1],
+    [500, 0.2],
+    [3000, 1],
+    [3000, 3],
+  ];
+  for (const options of settings) {
+    for (const [size, spread] of shapes) {
+      it(`given ${size} logits (spread ${spread}, ties) and ${JSON.stringify(options)}, gives the full sort's candidates`, () => {
+        const random = createRandom(BigInt(size * 10 + Math.round(spread * 10)));
+        for (let trial = 0; trial < 3; trial++) {
+          const logits = randomLogits(size, spread, random);
+          const expected = referenceCandidates(logits, options);
+          const actual = candidates(logits, options);
+          expect(actual.ids).to.deep.equal(expected.ids);
+          if (options.topK > 0) expect(actual.probs).to.deep.equal(expected.probs);
+          else {
+            // Top-p alone sums the softmax in id order, not rank order: equal to the last bits.
+            expect(actual.probs.length).to.equal(expected.probs.length);
+            for (const [i, p] of actual.probs.entries()) {
+              expect(p).to.be.closeTo(expected.probs[i] as number, 1e-12);
+            }
+          }
+        }
+      });
+    }
+  }
+
+  for (const options of settings) {
+    it(`given a fixed seed and ${JSON.stringify(options)}, sampleToken draws the ids the full sort drew`, () => {
+      const logits = randomLogits(2000, 2, createRandom(11n));
+      const seeded = createRandom(5n);
+      const reference = createRandom(5n);
+      for (let draw = 0; draw < 200; draw++) {
+        expect(sampleToken(logits, options, seeded)).to.equal(referenceSample(logits, options, reference));
+      }
+    });
+  }
+
+  it('given -Infinity logits (masked tokens), ranks them last and never draws them', () => {
+    const logits = Float32Array.from([1, Number.NEGATIVE_INFINITY, 2, Number.NEGATIVE_INFINITY, 2]);
+    const options = { temperature: 1, topK: 0, topP: 1 };
+    expect(candidates(logits, options).ids).to.deep.equal([2, 4, 0, 1, 3]);
+    const random = createRandom(1n);
+    for (let i = 0; i < 100; i++) expect([0, 2, 4]).to.include(sampleToken(logits, options, random));
+  });
+
+  it('given top-k, topIds agrees with the full sort for every k', () => {
+    const logits = randomLogits(300, 0.5, createRandom(2n));
+    const order = referenceCandidates(logits, { temperature: 1, topK: 0, topP: 1 }).ids;
+    for (const k of [0, 1, 2, 17, 299, 300, 400]) expect(topIds(logits, k)).to.deep.equal(order.slice(0, k));
+  });
+
+  // The vocabulary is read a few times over, never V log V times (a sort of 20,000 reads it ~600,000 times).
+  const readCases: [string, SamplingOptions][] = [
+    ['top_k 50, top_p 0.9', { temperature: 1, topK: 50, topP: 0.9 }],
+    ['top_k 0, top_p 0.9', { temperature: 1, topK: 0, topP: 0.9 }],
+    ['top_k 0, top_p 1 (sampleToken)', { temperature: 1, topK: 0, topP: 1 }],
+  ];
+  for (const [name, options] of readCases) {
+    it(`given 20,000 peaked logits and ${name}, reads each logit fewer than 10 times`, () => {
+      const logits = randomLogits(20_000, 3, createRandom(9n));
+      const { view, reads } = counted(logits);
+      if (options.topP >= 1) sampleToken(view, options, () => 0.5);
+      else candidates(view, options);
+      expect(reads()).to.be.below(10 * logits.length);
+    });
+  }
 });
 
 describe('adjustLogits', () => {
