@@ -137,11 +137,18 @@ function decoderInputs(io: SessionIO): DecoderInputs {
   }
   requireNames('input', io.inputs, ['input_ids', 'attention_mask'], 'generate');
   requireNames('output', io.outputs, ['logits'], 'generate');
+  const logits = io.outputs.find((t) => t.name === 'logits') as TensorInfo;
+  // A classifier's logits are [batch, labels]: read as a decoder's, they have no vocabulary to sample from.
+  if (logits.shape.length > 0 && logits.shape.length !== 3) {
+    throw new ModelLoadFailedError(
+      `the ONNX graph's logits are [${logits.shape.join(', ')}]; text generation needs [batch, sequence, vocabulary]`,
+    );
+  }
   const keep = io.inputs.find((t) => t.name === 'num_logits_to_keep' || t.name === 'logits_to_keep');
   return {
     usesPositionIds: io.inputs.some((t) => t.name === 'position_ids'),
     ...(keep ? { logitsToKeepInput: keep.name as 'num_logits_to_keep' | 'logits_to_keep' } : {}),
-    logitsType: floatType(io.outputs.find((t) => t.name === 'logits') as TensorInfo, 'output'),
+    logitsType: floatType(logits, 'output'),
   };
 }
 

@@ -40,6 +40,12 @@ function decoder(
   };
 }
 
+/** `io` with its logits output shaped `shape` ([] where onnxruntime reports no shape). */
+const withLogits = (io: SessionIO, shape: (number | string)[]): SessionIO => ({
+  inputs: io.inputs,
+  outputs: io.outputs.map((o) => (o.name === 'logits' ? t('logits', shape) : o)),
+});
+
 const gpt2Cache = ['batch_size', 2, 'past_sequence_length', 16];
 const gqaCache = ['batch_size', 2, 'past_sequence_length', 8];
 const symbolic = ['batch_size', 'num_key_value_heads', 'past_sequence_length', 'head_dim'];
@@ -110,6 +116,12 @@ describe('decoder layouts (decoderLayout)', () => {
       {},
       { kind: 'recompute', usesPositionIds: false, logitsType: 'float32' },
     ],
+    [
+      'logits whose rank onnxruntime does not report',
+      withLogits(decoder(undefined), []),
+      {},
+      { kind: 'recompute', usesPositionIds: true, logitsType: 'float32' },
+    ],
   ];
   for (const [given, io, dims, layout] of accepted) {
     it(`given ${given}, returns its layout`, () => {
@@ -174,6 +186,24 @@ describe('decoder layouts (decoderLayout)', () => {
       { inputs: decoder(undefined).inputs, outputs: [t('last_hidden_state')] },
       {},
       'lacks output(s) logits needed to generate',
+    ],
+    [
+      "a classifier's logits [batch_size, labels] on a graph without a cache",
+      withLogits(decoder(undefined), ['batch_size', 2]),
+      {},
+      "the ONNX graph's logits are [batch_size, 2]; text generation needs [batch, sequence, vocabulary]",
+    ],
+    [
+      'rank-2 logits on a graph with a cache',
+      withLogits(decoder(gpt2Cache), ['batch_size', 317]),
+      {},
+      "the ONNX graph's logits are [batch_size, 317]; text generation needs [batch, sequence, vocabulary]",
+    ],
+    [
+      'rank-4 logits',
+      withLogits(decoder(undefined), ['batch_size', 1, 'sequence_length', 317]),
+      {},
+      "the ONNX graph's logits are [batch_size, 1, sequence_length, 317]; text generation needs",
     ],
     [
       'a cache switch without a cache',
