@@ -6,6 +6,9 @@
  * @module
  */
 import type * as ort from 'onnxruntime-node';
+import { halfTable, halvesOf } from './float16.js';
+
+export { halfToFloat, halvesOf } from './float16.js';
 
 /** Cache entries: float32 values, or float16 halves. */
 export type CacheData = Float32Array | Uint16Array;
@@ -51,34 +54,6 @@ export function takeRow<T extends CacheData>(
     out.set(source.subarray(from, from + length * headDim), h * length * headDim);
   }
   return out;
-}
-
-/** A float16 tensor's data as raw halves, whether onnxruntime gave a Uint16Array or a Float16Array. */
-export function halvesOf(data: ort.Tensor['data']): Uint16Array {
-  if (data instanceof Uint16Array) return data;
-  const view = data as ArrayBufferView & { length: number };
-  return new Uint16Array(view.buffer, view.byteOffset, view.length);
-}
-
-/** The float value of IEEE 754 half `h`. */
-export function halfToFloat(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exponent = (h >> 10) & 0x1f;
-  const fraction = h & 0x3ff;
-  if (exponent === 0) return sign * 2 ** -14 * (fraction / 1024);
-  if (exponent === 0x1f) return fraction ? Number.NaN : sign * Number.POSITIVE_INFINITY;
-  return sign * 2 ** (exponent - 15) * (1 + fraction / 1024);
-}
-
-let halves: Float32Array | undefined;
-
-/** Every half's float value (256 KiB, built on first use): a lookup per logit instead of a computation. */
-function halfTable(): Float32Array {
-  if (!halves) {
-    halves = new Float32Array(0x10000);
-    for (let h = 0; h < 0x10000; h++) halves[h] = halfToFloat(h);
-  }
-  return halves;
 }
 
 /**

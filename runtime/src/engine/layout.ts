@@ -43,7 +43,7 @@ export interface EncoderOutput {
 /**
  * Checks an encoder graph (classify/embed): only inputs we can feed, and an output the task reads:
  * `logits` to classify; to embed, `sentence_embedding` (sentence-transformers exports) if there is one, else
- * `token_embeddings` or `last_hidden_state` to pool.
+ * `token_embeddings` or `last_hidden_state` to pool. That output must be float32 or float16.
  */
 export function checkEncoder(io: SessionIO, task: 'classify' | 'embed'): EncoderOutput {
   const unknown = io.inputs.filter((t) => !(ENCODER_INPUTS as readonly string[]).includes(t.name));
@@ -56,7 +56,10 @@ export function checkEncoder(io: SessionIO, task: 'classify' | 'embed'): Encoder
   const wanted = task === 'classify' ? (['logits'] as const) : EMBEDDING_OUTPUTS;
   for (const name of wanted) {
     const info = io.outputs.find((t) => t.name === name);
-    if (info) return { name, pooled: name === 'logits' || name === 'sentence_embedding', info };
+    if (!info) continue;
+    // fp16 exports output float16 (widened when read); nothing else is read as numbers.
+    floatType(info, 'output');
+    return { name, pooled: name === 'logits' || name === 'sentence_embedding', info };
   }
   const present = io.outputs.map((t) => t.name).join(', ');
   throw new ModelLoadFailedError(

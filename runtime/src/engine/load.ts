@@ -11,7 +11,7 @@ import { ModelLoadFailedError } from '../errors.js';
 import { modelGraph } from '../model-store/artifact.js';
 import { type BatchHooks, RowBatcher } from './batcher.js';
 import { DecodeScheduler } from './decode-scheduler.js';
-import { type EmbeddingSource, Encoder } from './encoder.js';
+import { type EmbeddingSource, Encoder, scoreFunctionOf } from './encoder.js';
 import { createDecoder, type Decoder } from './generator.js';
 import { checkEncoder, decoderLayout } from './layout.js';
 import { LoadedModel, type TaskEngine } from './model.js';
@@ -90,14 +90,16 @@ interface EncoderParts {
   readonly hooks: BatchHooks;
 }
 
-/** A classify engine: logits to softmax (or sigmoid per label for multi-label models). */
+/**
+ * A classify engine: logits to scores as transformers' pipeline makes them (see `scoreFunctionOf`): softmax,
+ * a sigmoid per label for multi-label models and single-logit ones (rerankers), raw values for regression.
+ */
 function classifyEngine({ session, io, files, padId, options, hooks }: EncoderParts): TaskEngine {
   const output = checkEncoder(io, 'classify');
   const count = concrete(output.info.shape[1]) ?? Object.keys(files.config.id2label ?? {}).length;
   if (count === 0)
     throw new ModelLoadFailedError('cannot tell the number of classes: no id2label in config.json');
-  // Multi-label models score each label on its own (sigmoid), as transformers' pipeline does.
-  const scores = files.config.problem_type === 'multi_label_classification' ? 'sigmoid' : 'softmax';
+  const scores = scoreFunctionOf(files.config.problem_type, count);
   const encoder = new Encoder(session, padId);
   const batcher = new RowBatcher(
     (rows: (readonly number[])[]) => encoder.classify(rows, scores),
