@@ -34,6 +34,8 @@ const SERVED: Record<string, Served> = {
   'lasttoken-pooling': { task: 'embed', pooling: 'lasttoken', normalized: true, window: 64 },
   'distilbert-sst2': { task: 'classify', scores: 'softmax', window: 64 },
   'bert-multilabel': { task: 'classify', scores: 'sigmoid', window: 64 },
+  'reranker-one-label': { task: 'classify', scores: 'sigmoid', window: 64 },
+  'distilbert-sst2-fp16': { task: 'classify', scores: 'softmax', window: 64 },
 };
 
 const TEXTS = ['The quick brown fox jumps over the lazy dog.', 'Cats and dogs sleep in the warm sun.'];

@@ -75,19 +75,25 @@ export interface Decoder {
 
 /**
  * The decoder for a layout: {@link KvCacheDecoder} or {@link RecomputeDecoder}, inside an
- * {@link UnpaddedDecoder} when the graph takes no `position_ids`.
+ * {@link UnpaddedDecoder} unless padding is safe: the graph takes `position_ids` (the default), or its positions
+ * follow the attention mask (ALiBi models: model-files.ts `positionsFollowMask`).
  */
-export function createDecoder(session: ort.InferenceSession, layout: DecoderLayout, padId: number): Decoder {
+export function createDecoder(
+  session: ort.InferenceSession,
+  layout: DecoderLayout,
+  padId: number,
+  paddingSafe: boolean = layout.usesPositionIds,
+): Decoder {
   if (layout.kind === 'kv-cache') {
     const decoder = new KvCacheDecoder(session, layout, padId);
     // Rows need no padding when they feed as many tokens over caches of the same length.
-    return layout.usesPositionIds
+    return paddingSafe
       ? decoder
       : new UnpaddedDecoder(decoder, (row) => `${kvCacheOf(row.cache)?.length ?? 0}+${row.input.length}`);
   }
   const decoder = new RecomputeDecoder(session, layout, padId);
   // Rows need no padding when their whole sequences (history and new tokens) are as long.
-  return layout.usesPositionIds
+  return paddingSafe
     ? decoder
     : new UnpaddedDecoder(decoder, (row) => String(historyOf(row.cache).length + row.input.length));
 }

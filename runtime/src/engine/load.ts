@@ -22,6 +22,7 @@ import {
   inferTask,
   labelsOf,
   type ModelFiles,
+  positionsFollowMask,
   readModelFiles,
 } from './model-files.js';
 import {
@@ -75,7 +76,7 @@ function openDecoder(
       'The ONNX graph has no KV cache (no past_key_values inputs): every generated token recomputes the whole sequence, so generation slows as it grows; export the model with a cache (e.g. Optimum text-generation-with-past) to serve it at full speed',
     );
   }
-  return createDecoder(session, layout, padId);
+  return createDecoder(session, layout, padId, layout.usesPositionIds || positionsFollowMask(files.config));
 }
 
 /** A model directory's files, with its sentence-transformers settings for encoders. */

@@ -28,6 +28,7 @@ const hfConfigSchema = z.looseObject({
   hidden_size: int.nullish(),
   num_key_value_heads: int.nullish(),
   head_dim: int.nullish(),
+  position_embedding_type: z.string().nullish(),
   eos_token_id: tokenIds,
   pad_token_id: int.nullish(),
 });
@@ -134,4 +135,15 @@ export function decoderDims(config: HfConfig): ConfigDims {
     ...(kvHeads ? { kvHeads } : {}),
     ...(headDim ? { headDim } : {}),
   };
+}
+
+/**
+ * Whether the graph's positions follow the attention mask whatever the padding, so rows of different lengths
+ * may share a run: true for ALiBi models (BLOOM, MPT, and configs saying `position_embedding_type: "alibi"`),
+ * whose recency bias is built from the mask. Graphs that take `position_ids` are fed them and need no such
+ * promise; the rest (GPT-2 exports without `position_ids` count positions from the padded length) must not be
+ * padded.
+ */
+export function positionsFollowMask(config: HfConfig): boolean {
+  return config.position_embedding_type === 'alibi' || ['bloom', 'mpt'].includes(config.model_type ?? '');
 }

@@ -10,6 +10,7 @@ import {
   inferTask,
   labelsOf,
   type ModelFiles,
+  positionsFollowMask,
   readModelFiles,
 } from '../../../runtime/src/engine/model-files.js';
 import { ModelLoadFailedError } from '../../../runtime/src/errors.js';
@@ -72,6 +73,24 @@ describe('model files', () => {
     });
     expect(decoderDims({ num_hidden_layers: 4 })).to.deep.equal({ layers: 4 });
   });
+
+  const padding: [string, Parameters<typeof positionsFollowMask>[0], boolean][] = [
+    ['an ALiBi config (the story writers)', { model_type: 'gpt2', position_embedding_type: 'alibi' }, true],
+    ['BLOOM', { model_type: 'bloom' }, true],
+    ['MPT', { model_type: 'mpt' }, true],
+    ['GPT-2 with learned absolute positions', { model_type: 'gpt2' }, false],
+    [
+      'an absolute position_embedding_type',
+      { model_type: 'gpt2', position_embedding_type: 'absolute' },
+      false,
+    ],
+    ['no model_type', {}, false],
+  ];
+  for (const [given, config, expected] of padding) {
+    it(`given ${given}, positions ${expected ? 'follow' : 'do not follow'} the attention mask`, () => {
+      expect(positionsFollowMask(config)).to.equal(expected);
+    });
+  }
 
   describe('readModelFiles', () => {
     let dir: string;
