@@ -247,13 +247,23 @@ export interface RuntimeGeneration {
 
 /** Most choices a runtime generates for one request. */
 export const MAX_CHOICES = 8;
+/** Most choices OpenAI accepts: an n up to this is valid, and one above MAX_CHOICES is another target's to serve. */
+const OPENAI_MAX_CHOICES = 128;
+
+/** `n`: 1 to 128 is valid (OpenAI's bound); above {@link MAX_CHOICES} a runtime cannot, another target may. */
+function choicesParam(body: Body): number | undefined {
+  const n = intParam(body, 'n', 1, OPENAI_MAX_CHOICES);
+  if (n !== undefined && n > MAX_CHOICES)
+    throw unsupported('n', `Runtime models generate at most ${MAX_CHOICES} choices`);
+  return n;
+}
 
 /**
  * `n`, `logit_bias`, the presence and frequency penalties and the `repetition_penalty` extension: shared by
  * chat and text completions. Token ids of `logit_bias` are checked against the vocabulary by the runtime.
  */
 function choiceParams(body: Body): GenerateParams {
-  const n = intParam(body, 'n', 1, MAX_CHOICES);
+  const n = choicesParam(body);
   const presencePenalty = numberParam(body, 'presence_penalty', -2, 2);
   const frequencyPenalty = numberParam(body, 'frequency_penalty', -2, 2);
   const repetitionPenalty = numberParam(body, 'repetition_penalty', 0, 1_000, true);

@@ -11,6 +11,7 @@ import {
   RELOAD_FAILED,
   RELOADING,
 } from '../model-store/progress.js';
+import { GRPC_MESSAGE_LIMITS } from '../protocol/limits.js';
 import { param, readIntParameter, readStringParameter } from '../protocol/parameters.js';
 import { healthClientConstructor, inferenceClientConstructor } from '../protocol/proto.js';
 import { bytesTensor } from '../protocol/tensors.js';
@@ -215,7 +216,8 @@ export class RuntimeClient {
   constructor(readonly address: string) {
     const Inference = inferenceClientConstructor();
     const Health = healthClientConstructor();
-    this.inference = new Inference(address, credentials.createInsecure());
+    // Answers up to 64 MiB (grpc-js stops at 4 MiB by default); see protocol/limits.ts.
+    this.inference = new Inference(address, credentials.createInsecure(), { ...GRPC_MESSAGE_LIMITS });
     // Both services share the one HTTP/2 channel.
     this.healthClient = new Health(address, credentials.createInsecure(), {
       channelOverride: this.inference.getChannel(),

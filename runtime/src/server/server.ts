@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import type { RuntimeConfig } from '../config.js';
 import { RuntimeMetrics } from '../metrics.js';
 import { ModelStore } from '../model-store/store.js';
+import { GRPC_MESSAGE_LIMITS } from '../protocol/limits.js';
 import { healthServiceDefinition, inferenceServiceDefinition } from '../protocol/proto.js';
 import { HealthService } from './health.js';
 import { inferenceHandlers } from './inference-service.js';
@@ -33,7 +34,8 @@ export class RuntimeServer {
   readonly manager: ModelManager;
   readonly metrics: RuntimeMetrics;
   readonly store: ModelStore;
-  private readonly grpc = new Server();
+  /** Requests and answers up to 64 MiB (grpc-js stops at 4 MiB by default); see protocol/limits.ts. */
+  private readonly grpc = new Server({ ...GRPC_MESSAGE_LIMITS });
   private readonly health: HealthService;
   private readonly logger: Logger;
   private readonly config: RuntimeConfig;

@@ -1,11 +1,131 @@
+import { status } from '@grpc/grpc-js';
 import { expect } from 'chai';
 import type { BackendError } from '../../../api/src/backends/backend.js';
-import { RuntimeBackend } from '../../../api/src/backends/runtime-backend.js';
+import { RuntimeBackend, runtimeFailure } from '../../../api/src/backends/runtime-backend.js';
 import { CircuitBreakers } from '../../../api/src/routing/circuit-breaker.js';
+import { plainTranscript, templateMessages } from '../../../runtime/src/engine/chat.js';
+import { RuntimeCallError } from '../../../runtime/src/errors.js';
 import { catalogModel, catalogVersion } from '../support/catalog.js';
 import { type RuntimeProcess, startRuntimeProcess } from '../support/runtime-process.js';
 import { backendContract } from './backend.contract.js';
 import { deadPort, startSilentServer } from './silent-server.js';
+
+/** What the runtime's engine throws for `fn`, as a client reads it: `<Code>: <message>`. */
+function thrown(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (err) {
+    return `InvalidTensor: ${(err as Error).message}`;
+  }
+  throw new Error('expected a refusal');
+}
+
+describe('api/backends: runtimeFailure (a runtime status as a failure kind and OpenAI param)', () => {
+  const subject = "element 0 of 'messages'";
+  const rows: [string, keyof typeof status, string, { kind: string; param?: string }][] = [
+    [
+      'an answer over the gRPC bound',
+      'RESOURCE_EXHAUSTED',
+      'Received message larger than max (4764590 vs 4194304)',
+      { kind: 'rejected' },
+    ],
+    [
+      'a request over the gRPC bound (the runtime answering)',
+      'RESOURCE_EXHAUSTED',
+      'Sent message larger than max (70000000 vs. 67108864)',
+      { kind: 'rejected' },
+    ],
+    [
+      'a full queue',
+      'RESOURCE_EXHAUSTED',
+      "QueueFull: the model's queue is full: 1 rows wait and this request adds 1 (MAX_QUEUE_SIZE=1); retry later or on another replica",
+      { kind: 'overloaded' },
+    ],
+    [
+      'a runtime going away',
+      'UNAVAILABLE',
+      'ShuttingDown: the runtime is shutting down',
+      { kind: 'unavailable' },
+    ],
+    [
+      'a bad parameter',
+      'INVALID_ARGUMENT',
+      "InvalidParameter: parameter 'top_k' must be an integer from 1",
+      { kind: 'rejected', param: 'top_k' },
+    ],
+    [
+      'logit_bias ids outside the vocabulary (another model may know them)',
+      'INVALID_ARGUMENT',
+      "InvalidParameter: parameter 'logit_bias' names token ids that are not in the model's vocabulary: 99999",
+      { kind: 'unsupported', param: 'logit_bias' },
+    ],
+    [
+      'a tool message for a model without a chat template',
+      'INVALID_ARGUMENT',
+      thrown(() => plainTranscript([{ role: 'tool', content: '12', tool_call_id: 'c1' }] as never, subject)),
+      { kind: 'unsupported', param: 'messages[0]' },
+    ],
+    [
+      'a chat the model template refuses',
+      'INVALID_ARGUMENT',
+      `InvalidTensor: ${subject}: the model's chat template refused the chat: Conversation roles must alternate user/assistant`,
+      { kind: 'unsupported', param: 'messages' },
+    ],
+    [
+      'tool-call arguments that are not a JSON object',
+      'INVALID_ARGUMENT',
+      thrown(() =>
+        templateMessages(
+          [
+            { role: 'user', content: 'hi' },
+            {
+              role: 'assistant',
+              content: '',
+              tool_calls: [{ id: 'c1', type: 'function', function: { name: 'f', arguments: '[1]' } }],
+            },
+          ] as never,
+          subject,
+        ),
+      ),
+      { kind: 'rejected', param: 'messages[1].tool_calls[0].function.arguments' },
+    ],
+    [
+      'a text over the window with truncate false',
+      'INVALID_ARGUMENT',
+      "ContextWindowExceeded: element 0 of 'text_input' has 600 tokens but the model's context window holds 512; parameter 'truncate' is false, so it is refused instead of truncated",
+      { kind: 'rejected', param: 'truncate' },
+    ],
+    [
+      'a chat over the window',
+      'INVALID_ARGUMENT',
+      "ContextWindowExceeded: element 0 of 'messages' has 600 tokens but the model's context window holds 512",
+      { kind: 'rejected', param: 'messages' },
+    ],
+  ];
+  for (const [what, code, message, expected] of rows) {
+    it(`reads ${what} as ${expected.kind}${expected.param ? ` (${expected.param})` : ''}`, () => {
+      const failure = runtimeFailure(new RuntimeCallError(status[code], message), '127.0.0.1:1');
+      expect({
+        kind: failure.kind,
+        ...(failure.param === undefined ? {} : { param: failure.param }),
+      }).to.deep.equal(expected);
+    });
+  }
+
+  it('says an over-large answer is the request asking too much, with the bound', () => {
+    const failure = runtimeFailure(
+      new RuntimeCallError(
+        status.RESOURCE_EXHAUSTED,
+        'Received message larger than max (4764590 vs 4194304)',
+      ),
+      '127.0.0.1:1',
+    );
+    expect(failure.message).to.match(
+      /^the answer \(or the request\) is larger than the router accepts .*64 MiB/,
+    );
+    expect(failure.message).to.include('4764590');
+  });
+});
 
 describe('api/backends: RuntimeBackend (real runtime processes over gRPC)', function () {
   this.timeout(60_000);
@@ -78,6 +198,58 @@ describe('api/backends: RuntimeBackend (real runtime processes over gRPC)', func
     } finally {
       await small.stop();
     }
+  });
+
+  it('receives an answer larger than 4 MiB (grpc-js default bound): n 8 with 20 logprobs a token', async () => {
+    const t = target('story-writer', ['text-generation'], [writer.address]);
+    const out = await backend.generate(
+      t,
+      { kind: 'completion', prompt: 'Tom had' },
+      // The biases keep the end-of-text tokens away, so every choice runs its 500 tokens.
+      {
+        n: 8,
+        logprobs: true,
+        topLogprobs: 20,
+        maxTokens: 500,
+        temperature: 1,
+        seed: 1,
+        logitBias: { '912': -100, '914': -100 },
+      },
+      { deadline: Date.now() + 50_000, requestId: 'r' },
+    );
+    // 4,000 tokens with 20 alternatives each come to about 4.7 MB on the wire, over grpc-js's 4 MiB default.
+    expect(out.outputTokens).to.equal(4000);
+    expect(out.choices?.map((c) => c.logprobs?.length)).to.deep.equal(Array(8).fill(500));
+    expect(out.choices?.[7]?.logprobs?.[499]?.top).to.have.length(20);
+  });
+
+  it('sends a request larger than 4 MiB (grpc-js default bound): 45 texts of 100,000 characters to embed', async () => {
+    const t = target('sentence-embedder', ['embedding'], [embedder.address]);
+    const texts = Array.from({ length: 45 }, (_, i) => `${i} ${'Tom had a small red boat. '.repeat(4000)}`);
+    const out = await backend.embed(t, texts, {}, { deadline: Date.now() + 50_000, requestId: 'r' });
+    expect(out.embeddings).to.have.length(45);
+  });
+
+  it('reads the runtime refusing logit_bias ids outside its vocabulary as unsupported (another target may serve it)', async () => {
+    const t = target('story-writer', ['text-generation'], [writer.address]);
+    const failure = await backend.generate(t, chat, { maxTokens: 2, logitBias: { '99999': 5 } }, ctx()).then(
+      () => undefined,
+      (e: BackendError) => e,
+    );
+    expect(failure?.kind).to.equal('unsupported');
+    expect(failure?.param).to.equal('logit_bias');
+  });
+
+  it('names truncate as the param when a text over the window is refused (truncate false)', async () => {
+    const t = target('sentence-embedder', ['embedding'], [embedder.address]);
+    const failure = await backend
+      .embed(t, ['Tom had a small red boat. '.repeat(200)], { truncate: false }, ctx())
+      .then(
+        () => undefined,
+        (e: BackendError) => e,
+      );
+    expect(failure?.kind).to.equal('rejected');
+    expect(failure?.param).to.equal('truncate');
   });
 
   it('balances round robin across the ready runtimes of a version', async () => {

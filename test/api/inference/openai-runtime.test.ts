@@ -58,7 +58,11 @@ describe('api/inference: OpenAI requests for runtime models (honoured or refused
       },
       undefined,
     ],
-    ['n 9', { n: 9 }, { kind: 'rejected', param: 'n' }],
+    // OpenAI accepts n up to 128: above a runtime's 8 choices another target of the fallback chain may serve it.
+    ['n 9', { n: 9 }, { kind: 'unsupported', param: 'n' }],
+    ['n 128', { n: 128 }, { kind: 'unsupported', param: 'n' }],
+    ['n 129', { n: 129 }, { kind: 'rejected', param: 'n' }],
+    ['n 2.5', { n: 2.5 }, { kind: 'rejected', param: 'n' }],
     ['n 0', { n: 0 }, { kind: 'rejected', param: 'n' }],
     ['top_logprobs without logprobs', { top_logprobs: 2 }, { kind: 'rejected', param: 'top_logprobs' }],
     ['top_logprobs 21', { logprobs: true, top_logprobs: 21 }, { kind: 'rejected', param: 'top_logprobs' }],
@@ -241,6 +245,7 @@ describe('api/inference: OpenAI requests for runtime models (honoured or refused
     ['echo', { echo: true }, undefined],
     ['logprobs 5', { logprobs: 5 }, undefined],
     ['n 2 with best_of 2', { n: 2, best_of: 2 }, undefined],
+    ['n 9 with best_of 9', { n: 9, best_of: 9 }, { kind: 'unsupported', param: 'n' }],
     // The decoder reports the logits of a prompt's last position only.
     ['echo with logprobs', { echo: true, logprobs: 0 }, { kind: 'unsupported', param: 'echo' }],
     ['echo "yes"', { echo: 'yes' }, { kind: 'rejected', param: 'echo' }],
