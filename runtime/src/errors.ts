@@ -84,6 +84,23 @@ export class QueueFullError extends RuntimeError {
   }
 }
 
+/**
+ * Thrown when one request alone has more rows (texts, or prompts x n sequences) than the queue holds: it could
+ * never be queued, even on an idle replica, so unlike QueueFullError it is not worth a retry.
+ */
+export class RequestTooLargeError extends RuntimeError {
+  readonly code = 'RequestTooLarge';
+  readonly grpcStatus = status.INVALID_ARGUMENT;
+  readonly retryable = false;
+  constructor(
+    readonly rows: number,
+    readonly limit: number,
+    what = `${rows} rows`,
+  ) {
+    super(`${what} exceed MAX_QUEUE_SIZE ${limit}; send fewer per request`);
+  }
+}
+
 /** Thrown when a verified artifact still cannot be turned into a working model (bad graph, bad config.json). */
 export class ModelLoadFailedError extends RuntimeError {
   readonly code = 'ModelLoadFailed';
@@ -235,6 +252,7 @@ const STATUS_OF_CODE: Readonly<Record<string, status>> = {
   ArtifactInvalid: status.FAILED_PRECONDITION,
   ArtifactUnavailable: status.UNAVAILABLE,
   QueueFull: status.RESOURCE_EXHAUSTED,
+  RequestTooLarge: status.INVALID_ARGUMENT,
   ModelLoadFailed: status.INTERNAL,
   ModelNotFound: status.NOT_FOUND,
   ModelNotReady: status.UNAVAILABLE,

@@ -12,7 +12,7 @@
  * @module
  */
 import type { BatchingConfig } from '../config.js';
-import { QueueFullError, RequestCancelledError } from '../errors.js';
+import { QueueFullError, RequestCancelledError, RequestTooLargeError } from '../errors.js';
 import { halves, planRuns, RunCosts } from './batch.js';
 
 /** What the engine reports while it batches; the server wires these to metrics. */
@@ -51,13 +51,19 @@ interface Pending<In, Out> {
   reject(error: unknown): void;
 }
 
-/** Throws QueueFullError when `rows` more would not fit; shared by the encoder batcher and the decoder. */
+/**
+ * Throws QueueFullError when `rows` more would not fit now, RequestTooLargeError when they never would (more
+ * than the whole queue); shared by the encoder batcher and the decoder.
+ * @param what names the rows in RequestTooLargeError's message (e.g. "8 prompts x n 8 = 64 sequences").
+ */
 export function checkQueueRoom(
   waiting: number,
   rows: number,
   limits: BatchingConfig,
   hooks: BatchHooks,
+  what?: () => string,
 ): void {
+  if (rows > limits.maxQueueSize) throw new RequestTooLargeError(rows, limits.maxQueueSize, what?.());
   if (waiting + rows > limits.maxQueueSize) {
     hooks.rejected?.();
     throw new QueueFullError(waiting, limits.maxQueueSize, rows);

@@ -3,7 +3,9 @@
  * that runs a batched step at a time. New sequences are prefilled together (prompts left-padded) before the
  * next decoding step, so a request that arrives mid-way waits one step, not a whole generation; finished
  * sequences leave at once. At most `maxBatchSize` sequences decode together; the rest wait in a queue bounded
- * by `maxQueueSize` (past it: QueueFullError). With `maxBatchSize` 1, sequences run one after another.
+ * by `maxQueueSize` (past it: QueueFullError; a request with more sequences than the whole queue holds:
+ * RequestTooLargeError). With `maxBatchSize` 1, sequences run one after another. A failure while a sequence
+ * advances (its onText callback threw) fails that sequence; any other failure of the loop fails every sequence.
  *
  * Each sequence keeps its own plan, PRNG, token history and cache, so batching changes no decision it takes,
  * only the float rounding of its logits. Sequences that share one prompt array (the `n` choices of a prompt)
@@ -16,7 +18,7 @@
  * @module
  */
 import type { BatchingConfig } from '../config.js';
-import { RequestCancelledError } from '../errors.js';
+import { EngineError, RequestCancelledError, RuntimeError } from '../errors.js';
 import { type BatchHooks, checkQueueRoom } from './batcher.js';
 import type { GenerationPlan } from './generation-plan.js';
 import type { Decoder, FinishReason, GeneratedText, SequenceCache } from './generator.js';
@@ -90,6 +92,21 @@ export function heldBack(text: string, stops: readonly string[]): number {
   return hold + partial;
 }
 
+/** Names a request's sequences for RequestTooLargeError: "8 prompts x n 8 = 64 sequences". */
+function sequencesOf(requests: readonly SequenceRequest[]): string {
+  const prompts = new Set(requests.map((r) => r.promptIds)).size;
+  const n = requests.length / prompts;
+  if (!Number.isInteger(n) || n === 1) return `${requests.length} sequences`;
+  return `${prompts} prompt${prompts === 1 ? '' : 's'} x n ${n} = ${requests.length} sequences`;
+}
+
+/** The runtime's own errors as they are; anything else (a callback's, a bug's) as an EngineError wrapping it. */
+function engineFailure(error: unknown): RuntimeError {
+  if (error instanceof RuntimeError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new EngineError(`generation failed: ${message}`, { cause: error });
+}
+
 export class DecodeScheduler {
   private readonly waiting: Sequence[] = [];
   private active: Sequence[] = [];
@@ -106,10 +123,16 @@ export class DecodeScheduler {
 
   /**
    * Queues every sequence of one request (all or none) and returns one promise per sequence.
-   * @throws {QueueFullError} when the queue cannot take them all.
+   * @throws {QueueFullError} when the queue cannot take them all now.
+   * @throws {RequestTooLargeError} when they are more than the whole queue holds.
    */
   submit(requests: readonly SequenceRequest[]): Promise<GeneratedSequence>[] {
-    checkQueueRoom(this.waiting.length, requests.length, this.limits, this.hooks);
+    checkQueueRoom(this.waiting.length, requests.length, this.limits, this.hooks, () =>
+      sequencesOf(requests),
+    );
+    // One abort listener per signal, not per sequence: the n choices of B prompts share one (more than
+    // EventTarget's 10 listeners before it warns).
+    const bySignal = new Map<AbortSignal, Sequence[]>();
     const promises = requests.map(
       (request) =>
         new Promise<GeneratedSequence>((resolve, reject) => {
@@ -130,10 +153,18 @@ export class DecodeScheduler {
             resolve,
             reject,
           };
-          request.signal?.addEventListener('abort', () => this.cancel(sequence), { once: true });
+          if (request.signal)
+            bySignal.set(request.signal, [...(bySignal.get(request.signal) ?? []), sequence]);
           this.waiting.push(sequence);
         }),
     );
+    for (const [signal, sequences] of bySignal) {
+      const cancelAll = () => {
+        for (const sequence of sequences) this.cancel(sequence);
+      };
+      if (signal.aborted) cancelAll();
+      else signal.addEventListener('abort', cancelAll, { once: true });
+    }
     this.hooks.queueDepth?.(this.waiting.length);
     if (!this.running) {
       this.running = true;
@@ -167,6 +198,12 @@ export class DecodeScheduler {
         const fresh = this.active.filter((s) => !s.cache);
         await this.step(fresh.length > 0 ? fresh : this.active);
       }
+    } catch (error) {
+      // Nothing may escape (the loop runs detached: an unhandled rejection ends the process), and every
+      // sequence must settle: the loop's state is unknown, so all of them fail.
+      const failure = engineFailure(error);
+      for (const s of [...this.active, ...this.waiting.splice(0)]) this.fail(s, failure);
+      this.active = [];
     } finally {
       this.running = false;
       this.hooks.active?.(0);
@@ -197,7 +234,12 @@ export class DecodeScheduler {
       if (s.done) return;
       const r = at[i] as number;
       s.cache = result.caches[r];
-      this.advance(s, result.logits[r] as Float32Array);
+      try {
+        this.advance(s, result.logits[r] as Float32Array);
+      } catch (error) {
+        // E.g. the request's own onText threw: that sequence fails, the others go on.
+        this.fail(s, engineFailure(error));
+      }
     });
   }
 

@@ -1,7 +1,14 @@
+import { status } from '@grpc/grpc-js';
 import { expect } from 'chai';
 import { RunCosts } from '../../../runtime/src/engine/batch.js';
 import { checkQueueRoom, EXPLORE_EVERY, RowBatcher } from '../../../runtime/src/engine/batcher.js';
-import { QueueFullError, RequestCancelledError } from '../../../runtime/src/errors.js';
+import {
+  QueueFullError,
+  RequestCancelledError,
+  RequestTooLargeError,
+  statusOfDetails,
+  toGrpcStatus,
+} from '../../../runtime/src/errors.js';
 
 /** A batcher whose runs are recorded and resolve when the test says. */
 function recorder(limits: { maxBatchSize: number; maxBatchWaitMs: number; maxQueueSize: number }) {
@@ -100,6 +107,37 @@ describe('RowBatcher', () => {
     const limits = { maxBatchSize: 1, maxBatchWaitMs: 0, maxQueueSize: 4 };
     expect(() => checkQueueRoom(2, 2, limits, {})).not.to.throw();
     expect(() => checkQueueRoom(2, 3, limits, {})).to.throw(QueueFullError);
+  });
+
+  it('given more rows than the whole queue holds, even on an empty queue, refuses them for good (INVALID_ARGUMENT)', () => {
+    const limits = { maxBatchSize: 1, maxBatchWaitMs: 0, maxQueueSize: 32 };
+    let rejected = 0;
+    const hooks = { rejected: () => rejected++ };
+    expect(() => checkQueueRoom(0, 32, limits, hooks)).not.to.throw();
+    expect(() => checkQueueRoom(0, 33, limits, hooks)).to.throw(
+      RequestTooLargeError,
+      '33 rows exceed MAX_QUEUE_SIZE 32; send fewer per request',
+    );
+    expect(() => checkQueueRoom(5, 64, limits, hooks, () => '8 prompts x n 8 = 64 sequences')).to.throw(
+      RequestTooLargeError,
+      '8 prompts x n 8 = 64 sequences exceed MAX_QUEUE_SIZE 32',
+    );
+    // Not counted as a queue-full refusal: the queue was not the problem.
+    expect(rejected).to.equal(0);
+    const error = new RequestTooLargeError(64, 32);
+    expect(error.retryable).to.equal(false);
+    const sent = toGrpcStatus(error);
+    expect(sent.code).to.equal(status.INVALID_ARGUMENT);
+    expect(statusOfDetails(sent.details)).to.equal(status.INVALID_ARGUMENT);
+  });
+
+  it('given a request of more texts than the queue holds, the batcher refuses it with RequestTooLargeError', () => {
+    const r = recorder({ maxBatchSize: 2, maxBatchWaitMs: 0, maxQueueSize: 3 });
+    expect(() => r.batcher.submit([1, 2, 3, 4])).to.throw(
+      RequestTooLargeError,
+      '4 rows exceed MAX_QUEUE_SIZE 3',
+    );
+    expect(r.runs).to.deep.equal([]);
   });
 });
 
