@@ -108,6 +108,11 @@ export interface GenerateOutput {
   readonly inputTokens: number;
   /** Over every choice. */
   readonly outputTokens: number;
+  /**
+   * True when the backend reports that it sampled, by the request's parameters or by the model's own defaults
+   * (a runtime model whose generation_config.json says do_sample): not cached unless the caller forces it.
+   */
+  readonly sampled?: boolean;
 }
 
 /**
@@ -135,6 +140,8 @@ export type StreamEvent =
       readonly finishReasons?: readonly string[];
       readonly inputTokens: number;
       readonly outputTokens: number;
+      /** As GenerateOutput's. */
+      readonly sampled?: boolean;
     };
 
 export interface Classification {

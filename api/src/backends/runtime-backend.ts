@@ -268,6 +268,7 @@ export class RuntimeBackend implements InferenceBackend, ModelRepository {
         })),
         inputTokens: out.promptTokens,
         outputTokens: out.completionTokens,
+        ...(out.sampled ? { sampled: true } : {}),
       };
     });
   }
@@ -314,6 +315,7 @@ export class RuntimeBackend implements InferenceBackend, ModelRepository {
       ...(last.finishReasons && last.finishReasons.length > 1 ? { finishReasons: last.finishReasons } : {}),
       inputTokens: last.promptTokens ?? 0,
       outputTokens: last.completionTokens ?? 0,
+      ...(last.sampled ? { sampled: true } : {}),
     };
   }
 

@@ -158,7 +158,7 @@ export class InferenceService {
       const result =
         p.plan.key && cached.status !== 'ERROR' ? await this.#once(p.plan.key, compute) : await compute();
       const served = servedFromChain(result, p, ctx.requestId, cached.status, this.#o.observer);
-      if (p.plan.key && result.stepIndex === 0)
+      if (p.plan.key && result.stepIndex === 0 && keeps(op.sampled?.(result.value), ctx))
         this.#store(p.plan, result.step.target, result.value, op.tokens(result.value));
       this.#o.observer.served({ ...outcome, ...served.observed });
       return served.served;
@@ -239,7 +239,7 @@ export class InferenceService {
         ctx,
       );
       const { served } = servedFromChain(result, p, ctx.requestId, cached.status, this.#o.observer);
-      const events = this.#relay(result, p, outcome, cached.status);
+      const events = this.#relay(result, p, outcome, cached.status, ctx);
       return { ...served, events };
     } catch (err) {
       this.#o.observer.failed({ ...outcome, latencyMs: performance.now() - p.started }, err);
@@ -256,6 +256,7 @@ export class InferenceService {
     p: Prepared<unknown>,
     outcome: { operation: string; requestedModel: string; requestedVersion?: string; caller: string },
     cache: CacheStatus,
+    ctx: RequestContext,
   ): AsyncIterable<StreamEvent> {
     const { iterator, first, at } = result.value;
     const recorded = new StreamRecording();
@@ -292,10 +293,18 @@ export class InferenceService {
           ttftMs: at - p.started,
         });
       const stored = recorded.stored();
-      if (stored && p.plan.key && result.stepIndex === 0)
+      if (stored && p.plan.key && result.stepIndex === 0 && keeps(recorded.done?.sampled, ctx))
         this.#store(p.plan, target, stored, { input: stored.inputTokens, output: stored.outputTokens });
     }
   }
+}
+
+/**
+ * Whether a computed answer goes into the cache: not when its backend said it sampled (a runtime sampling by
+ * its generation_config.json although the request looked greedy), unless the caller forced caching.
+ */
+function keeps(sampled: boolean | undefined, ctx: RequestContext): boolean {
+  return sampled !== true || ctx.cache === 'force';
 }
 
 /**

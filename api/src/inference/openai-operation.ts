@@ -33,6 +33,8 @@ export interface OpenAIAnswer {
   readonly contentType: string;
   readonly inputTokens: number;
   readonly outputTokens: number;
+  /** Set when a runtime sampled it (see GenerateOutput.sampled). */
+  readonly sampled?: boolean;
 }
 
 const PATHS: Readonly<Record<OpenAIEndpoint, OpenAIPath>> = {
@@ -90,6 +92,7 @@ async function runtimeAnswer(
     contentType: JSON_TYPE,
     inputTokens: r.inputTokens,
     outputTokens: r.outputTokens,
+    ...(r.sampled ? { sampled: true } : {}),
   };
 }
 
@@ -178,5 +181,6 @@ export function openAIOperation(endpoint: OpenAIEndpoint, body: Body): Streaming
         ? backend.forwardStream(target, { path, body }, ctx)
         : runtimeStream({ endpoint, body, backend, target }, forRuntime(), ctx),
     tokens: (r) => ({ input: r.inputTokens, output: r.outputTokens }),
+    sampled: (r) => r.sampled === true,
   };
 }

@@ -42,6 +42,11 @@ export interface Operation<T> {
    */
   refusal?(backend: InferenceBackend, target: RouteTarget): BackendError | undefined;
   tokens(result: T): { readonly input: number; readonly output: number };
+  /**
+   * Whether the backend said it sampled this result (a runtime sampling by its generation_config.json although
+   * the request looked greedy): such a result is not cached unless the caller forces it.
+   */
+  sampled?(result: T): boolean;
 }
 
 export interface GenerationResult {
@@ -52,6 +57,8 @@ export interface GenerationResult {
   readonly choices?: readonly GeneratedChoice[];
   readonly inputTokens: number;
   readonly outputTokens: number;
+  /** Set when the backend sampled (see GenerateOutput.sampled). */
+  readonly sampled?: boolean;
 }
 
 /** An operation that can also be streamed: events as they come, ending with one `done` that has the usage. */
@@ -82,6 +89,7 @@ export function generation(input: GenerationInput, params: GenerateParams): Gene
     stream: (backend, target, ctx) => backend.stream(target, input, params, ctx),
     refusal: (backend) => (backend.forward ? undefined : runtimeRefusal(params)),
     tokens: (r) => ({ input: r.inputTokens, output: r.outputTokens }),
+    sampled: (r) => r.sampled === true,
   };
 }
 

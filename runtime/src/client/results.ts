@@ -5,7 +5,7 @@
  */
 import { status } from '@grpc/grpc-js';
 import { RuntimeCallError } from '../errors.js';
-import { readIntParameter, readStringParameter } from '../protocol/parameters.js';
+import { readBoolParameter, readIntParameter, readStringParameter } from '../protocol/parameters.js';
 import { readTensor, type TensorData } from '../protocol/tensors.js';
 import type { ModelInferResponse } from '../protocol/types.js';
 
@@ -41,6 +41,11 @@ export interface GenerateResult {
   readonly promptTokens: number;
   /** Over every choice. */
   readonly completionTokens: number;
+  /**
+   * Set (true) when the runtime sampled, by the request's parameters or the model's generation_config.json:
+   * the text is one answer of many, not to be cached as the answer to the prompt. Absent: greedy.
+   */
+  readonly sampled?: true;
 }
 
 export interface Classification {
@@ -163,6 +168,7 @@ export function decodeGenerate(response: ModelInferResponse): GenerateResult {
     choices,
     promptTokens: count(response, 'prompt_tokens'),
     completionTokens: count(response, 'completion_tokens'),
+    ...(readBoolParameter(response.parameters, 'sampled') ? { sampled: true as const } : {}),
   };
 }
 

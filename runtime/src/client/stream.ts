@@ -32,6 +32,8 @@ export interface GenerateChunk {
   readonly finishReasons?: readonly FinishReason[];
   readonly promptTokens?: number;
   readonly completionTokens?: number;
+  /** On the last chunk, when the runtime sampled (see GenerateResult.sampled). */
+  readonly sampled?: true;
 }
 
 type StreamCall = ClientDuplexStream<ModelInferRequest, ModelStreamInferResponse>;
@@ -73,6 +75,7 @@ export function decodeStreamMessage(message: ModelStreamInferResponse): Generate
     finishReasons,
     promptTokens: Number(readIntParameter(response.parameters, 'prompt_tokens') ?? 0n),
     completionTokens: Number(readIntParameter(response.parameters, 'completion_tokens') ?? 0n),
+    ...(readBoolParameter(response.parameters, 'sampled') ? { sampled: true as const } : {}),
   };
 }
 

@@ -68,6 +68,11 @@ export interface GenerateResult {
   readonly promptTokens: number;
   /** Over every choice. */
   readonly completionTokens: number;
+  /**
+   * Whether any row sampled (the request's temperature, or generation_config.json's `do_sample` when the
+   * request set none): its text is not the one answer to the prompt. Absent means greedy.
+   */
+  readonly sampled?: boolean;
 }
 
 /** A piece of streamed text of one choice, with its tokens' log-probabilities when asked for. */
@@ -195,6 +200,7 @@ export class LoadedModel {
       choices: n,
       promptTokens: sum(encoded),
       completionTokens: rows.reduce((t, r) => t + r.completionTokens, 0),
+      sampled: plans.some((plan) => plan.sampling !== undefined),
     };
   }
 

@@ -31,7 +31,8 @@ export function logprobsJson(tokens: readonly GeneratedToken[]): string {
 /**
  * `text_output` and `finish_reason` `[B * n]`, choice by choice of each prompt (row `p * n + c`), and, when
  * log-probabilities were asked for, `logprobs` `[B * n]` (one JSON array per row, see `logprobsJson`); the
- * parameter `choices` is n.
+ * parameter `choices` is n, and `sampled` says whether any row sampled (so the text is not the only answer:
+ * callers do not cache it).
  */
 export function generateOutput(result: GenerateResult): TaskOutput {
   const rows = [result.rows.length];
@@ -62,6 +63,7 @@ export function generateOutput(result: GenerateResult): TaskOutput {
       prompt_tokens: param.int64(result.promptTokens),
       completion_tokens: param.int64(result.completionTokens),
       choices: param.int64(result.choices),
+      ...(result.sampled === undefined ? {} : { sampled: param.bool(result.sampled) }),
     },
   };
 }

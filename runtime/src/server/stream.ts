@@ -5,8 +5,8 @@
  * `id`). A generation answers with one response per piece of new text of one choice (`text_output` `[1]`,
  * parameters `choice_index` and `triton_final_response: false`, and `logprobs` `[1]` with the tokens of the
  * piece when asked for), then a final response with `text_output` `[n]` emptied, `finish_reason` `[n]`,
- * `prompt_tokens`, `completion_tokens`, `choices` and `triton_final_response: true`. Other tasks answer with their one
- * ModelInfer response, marked final. A failed request gets `error_message` = `<Code>: <message>` (the stream
+ * `prompt_tokens`, `completion_tokens`, `choices`, `sampled` and `triton_final_response: true`. Other tasks
+ * answer with their one ModelInfer response, marked final. A failed request gets `error_message` = `<Code>: <message>` (the stream
  * stays open for the others); the stream ends once the client half-closed and every request finished.
  * Cancelling the call stops every generation on it at the next step.
  * @module

@@ -3,7 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import type { GenerateChunk, GenerateRequest } from '../../../runtime/src/client/index.js';
-import { expectCallError, modelDir, startRuntime, type TestRuntime } from '../helpers/runtime.js';
+import {
+  expectCallError,
+  modelDir,
+  startRuntime,
+  type TestModel,
+  type TestRuntime,
+} from '../helpers/runtime.js';
 
 const target = { model: 'story-writer' };
 const PROMPT = 'A little brown dog';
@@ -185,36 +191,63 @@ describe('OpenAI sampling in the decode loop (story-writer-v1 over gRPC)', () =>
   }
 });
 
-describe('generation_config.json defaults under the request (a copy of story-writer-v1)', () => {
+/** For a describe block: a runtime over a copy of `model` whose generation_config.json has `fields` set. */
+function withGenerationConfig(model: TestModel, fields: Record<string, unknown>): () => TestRuntime {
   let root: string;
   let rt: TestRuntime;
   before(async () => {
     root = await mkdtemp(join(tmpdir(), 'runtime-generation-config-'));
     const dir = join(root, 'story-writer');
-    await cp(modelDir('story-writer-v1'), dir, { recursive: true });
+    await cp(modelDir(model), dir, { recursive: true });
     const file = join(dir, 'generation_config.json');
     const config = JSON.parse(await readFile(file, 'utf8'));
-    await writeFile(file, JSON.stringify({ ...config, max_new_tokens: 5, repetition_penalty: 3 }));
-    rt = await startRuntime('story-writer-v1', { dir });
+    await writeFile(file, JSON.stringify({ ...config, ...fields }));
+    rt = await startRuntime(model, { dir });
   });
   after(async () => {
     await rt?.stop();
     await rm(root, { recursive: true, force: true });
   });
+  return () => rt;
+}
+
+describe('generation_config.json defaults under the request (a copy of story-writer-v1)', () => {
+  const runtime = withGenerationConfig('story-writer-v1', { max_new_tokens: 5, repetition_penalty: 3 });
 
   it('max_new_tokens is the budget when the request gives none; max_tokens wins', async () => {
-    const defaulted = await rt.client.generate({ ...target, prompt: PROMPT, temperature: 0 });
+    const defaulted = await runtime().client.generate({ ...target, prompt: PROMPT, temperature: 0 });
     expect(defaulted).to.include({ finishReason: 'length', completionTokens: 5 });
-    const asked = await rt.client.generate({ ...target, prompt: PROMPT, temperature: 0, maxTokens: 2 });
+    const asked = await runtime().client.generate({
+      ...target,
+      prompt: PROMPT,
+      temperature: 0,
+      maxTokens: 2,
+    });
     expect(asked.completionTokens).to.equal(2);
   });
 
   it('repetition_penalty applies unless the request sets its own', async () => {
     const request = { ...target, prompt: PROMPT, temperature: 0, maxTokens: 24 };
-    const defaulted = await rt.client.generate(request);
-    const off = await rt.client.generate({ ...request, repetitionPenalty: 1 });
-    const explicit = await rt.client.generate({ ...request, repetitionPenalty: 3 });
+    const defaulted = await runtime().client.generate(request);
+    const off = await runtime().client.generate({ ...request, repetitionPenalty: 1 });
+    const explicit = await runtime().client.generate({ ...request, repetitionPenalty: 3 });
     expect(defaulted.text).to.equal(explicit.text);
     expect(defaulted.text).to.not.equal(off.text);
+  });
+});
+
+describe('generation_config.json do_sample: the response says it sampled (a copy of story-writer-v2)', () => {
+  const runtime = withGenerationConfig('story-writer-v2', { do_sample: true, temperature: 1.5 });
+
+  it('a request without temperature samples, and its unary and streamed answers say so', async () => {
+    const request = { ...target, prompt: PROMPT, maxTokens: 4 };
+    expect((await runtime().client.generate(request)).sampled).to.equal(true);
+    expect((await collect(runtime(), request)).at(-1)?.sampled).to.equal(true);
+  });
+
+  it('temperature 0 is greedy: neither answer says it sampled', async () => {
+    const request = { ...target, prompt: PROMPT, maxTokens: 4, temperature: 0 };
+    expect((await runtime().client.generate(request)).sampled).to.equal(undefined);
+    expect((await collect(runtime(), request)).at(-1)?.sampled).to.equal(undefined);
   });
 });
