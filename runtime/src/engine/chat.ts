@@ -132,6 +132,39 @@ export function plainTranscript(messages: readonly ChatMessage[], subject: strin
   return `${messages.map((m) => `${m.role}: ${m.content}`).join('\n')}\nassistant:`;
 }
 
+/** Where a template reads tool calls (`message.tool_calls`, `message['tool_calls']`). */
+const READS_TOOL_CALLS = /\btool_calls\b/;
+/** Where a template names the tool role (`message.role == "tool"`); `tools` (the tool list) does not count. */
+const READS_TOOL_ROLE = /(['"])tool\1/;
+
+/**
+ * Refuses what a chat template would drop without a word: tool calls when its source never mentions
+ * `tool_calls` (a template that prints only `content` renders them as an empty turn), tool messages when it
+ * never names the `tool` role (it would render them as whatever it does with an unknown role, or not at all).
+ * Qwen3's template reads both; Llama 3.0's and Gemma 3's neither.
+ * @param template the chat template's source.
+ * @throws {InvalidTensorError} naming the first message the template cannot render.
+ */
+export function checkTemplateRendersTools(
+  messages: readonly ChatMessage[],
+  template: string,
+  subject: string,
+): void {
+  const calls = READS_TOOL_CALLS.test(template);
+  const tools = READS_TOOL_ROLE.test(template);
+  const i = messages.findIndex(
+    (m) => (m.tool_calls !== undefined && !calls) || (m.role === 'tool' && !tools),
+  );
+  if (i < 0) return;
+  const what =
+    messages[i]?.role === 'tool'
+      ? `messages[${i}] is a tool message: the model's chat template does not render tool messages (it never names the tool role)`
+      : `messages[${i}].tool_calls: the model's chat template does not render tool calls (it never mentions tool_calls)`;
+  throw new InvalidTensorError(
+    `${subject}: ${what}, which only a model with a chat template can read when the template renders them`,
+  );
+}
+
 /**
  * The messages as a chat template reads them: `developer` becomes `system` (templates know no developer
  * role; OpenAI treats it as the system message), tool-call arguments are parsed into objects.

@@ -8,6 +8,7 @@ import { AutoTokenizer, env, type PreTrainedTokenizer } from '@huggingface/trans
 import { InvalidTensorError } from '../errors.js';
 import {
   type ChatMessage,
+  checkTemplateRendersTools,
   endOfTurnToken,
   plainTranscript,
   type TemplateMessage,
@@ -60,8 +61,9 @@ export class TextTokenizer {
    * prompt (the ids exactly as the rendered text reads: a template that writes the BOS token gets no second
    * one), or, without a template, as {@link plainTranscript} encoded like any text.
    * @param subject how errors name the chat, e.g. `element 0 of 'messages'`.
-   * @throws {InvalidTensorError} when the template refuses the chat (its own message), or a chat without a
-   *   template has tool messages.
+   * @throws {InvalidTensorError} when the template refuses the chat (its own message), renders no tool calls
+   *   or tool messages the chat has (see {@link checkTemplateRendersTools}), or a chat without a template has
+   *   tool messages.
    */
   renderChat(messages: readonly ChatMessage[], subject: string): { text: string; ids: number[] } {
     if (!this.hasChatTemplate) {
@@ -77,7 +79,15 @@ export class TextTokenizer {
         `${subject}: the model's chat template refused the chat: ${(error as Error).message}`,
       );
     }
+    // After the template had its say: a template that refuses the chat names its own reason.
+    checkTemplateRendersTools(messages, this.templateSource, subject);
     return { text, ids: this.inner.encode(text, { add_special_tokens: false }) };
+  }
+
+  /** The chat template's source: the template, or every named one of a list (tokenizer_config.json allows both). */
+  private get templateSource(): string {
+    const template: unknown = this.inner.chat_template;
+    return typeof template === 'string' ? template : JSON.stringify(template ?? '');
   }
 
   /**

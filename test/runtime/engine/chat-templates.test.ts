@@ -5,7 +5,7 @@
  */
 import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { AutoTokenizer, type PreTrainedTokenizer } from '@huggingface/transformers';
 import { expect } from 'chai';
 import { type RealTokenizer, realTokenizerDir } from '../../../models/src/fixtures/chat.js';
@@ -158,19 +158,17 @@ describe('chat templates of real tokenizers', function () {
       expect(rendered.ids.filter((id) => id === 128000)).to.have.length(1);
     });
 
-    it('renders a tool message as a tool turn (this template writes no tool calls)', () => {
-      const { runtime, reference } = ofModel('llama3');
-      const expected: Pieces = [
-        sp('<|begin_of_text|>'),
-        ...turn('system', 'You are terse.'),
-        ...turn('user', 'Weather in Paris?'),
-        ...turn('assistant', ''),
-        ...turn('tool', '{"temp": 18}'),
-        ...prompt,
-      ];
-      const rendered = runtime.renderChat(withTool, S);
-      expect(rendered.text).to.equal(text(expected));
-      expect(rendered.ids).to.deep.equal(ids(reference, expected));
+    it('refuses tool calls and tool messages, which this template (Llama 3.0) would drop or misname', () => {
+      const { runtime } = ofModel('llama3');
+      expect(() => runtime.renderChat(withTool, S)).to.throw(
+        InvalidTensorError,
+        `${S}: messages[2].tool_calls: the model's chat template does not render tool calls`,
+      );
+      const answered = [...withTool.slice(0, 2), { role: 'assistant', content: 'Asking.' }, withTool[3]!];
+      expect(() => runtime.renderChat(answered as ChatMessage[], S)).to.throw(
+        InvalidTensorError,
+        `${S}: messages[3] is a tool message: the model's chat template does not render tool messages`,
+      );
     });
 
     it('ends a turn with <|eot_id|> (128009), which its eos_token <|end_of_text|> is not', () => {
@@ -217,6 +215,26 @@ describe('chat templates of real tokenizers', function () {
 
     it('ends a turn with <end_of_turn> (106)', () => {
       expect(ofModel('gemma3').runtime.endOfTurnId()).to.equal(106);
+    });
+  });
+
+  describe("story-writer-v2's ChatML template (content only)", () => {
+    const dir = resolve(import.meta.dirname, '../../../models/build/story-writer-v2');
+
+    it('renders a chat, but refuses the tool calls and tool messages it would print as empty turns', async () => {
+      const runtime = await loadTokenizer(dir);
+      expect(runtime.renderChat(conversation, S).text).to.include(
+        '<|im_start|>user\nName a colour.<|im_end|>',
+      );
+      expect(() => runtime.renderChat(withTool, S)).to.throw(
+        InvalidTensorError,
+        `${S}: messages[2].tool_calls: the model's chat template does not render tool calls (it never mentions tool_calls), which only a model with a chat template can read`,
+      );
+      const answered = [...withTool.slice(0, 2), { role: 'assistant', content: 'Asking.' }, withTool[3]!];
+      expect(() => runtime.renderChat(answered as ChatMessage[], S)).to.throw(
+        InvalidTensorError,
+        `${S}: messages[3] is a tool message`,
+      );
     });
   });
 

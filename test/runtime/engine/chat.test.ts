@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import {
   type ChatMessage,
+  checkTemplateRendersTools,
   endOfTurnToken,
   PROBE_ANSWER,
   parseChat,
@@ -142,6 +143,48 @@ describe('plainTranscript (models without a chat template)', () => {
       InvalidTensorError,
       'messages[0] is an assistant message with tool_calls',
     );
+  });
+});
+
+describe('checkTemplateRendersTools (templates that would drop tool calls or tool messages)', () => {
+  const chatml =
+    "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' }}{% endfor %}";
+  const both =
+    "{% for m in messages %}{% if m.role == 'tool' %}<tool_response>{{ m.content }}{% elif m.tool_calls %}{{ m.tool_calls | tojson }}{% endif %}{% endfor %}";
+  const asking: ChatMessage[] = [
+    { role: 'user', content: 'Weather?' },
+    { role: 'assistant', content: '', tool_calls: [call as never] },
+  ];
+  const answered: ChatMessage[] = [...asking, { role: 'tool', content: '18', tool_call_id: 'call_1' }];
+
+  it('given tool_calls and a template that never mentions tool_calls, throws naming the message', () => {
+    expect(() => checkTemplateRendersTools(asking, chatml, S)).to.throw(
+      InvalidTensorError,
+      `${S}: messages[1].tool_calls: the model's chat template does not render tool calls (it never mentions tool_calls), which only a model with a chat template can read when the template renders them`,
+    );
+  });
+
+  it('given a tool message and a template that never names the tool role, throws naming the message', () => {
+    const template = '{% for m in messages %}{{ m.tool_calls }}{{ m.content }}{% endfor %}';
+    expect(() => checkTemplateRendersTools(answered, template, S)).to.throw(
+      InvalidTensorError,
+      `${S}: messages[2] is a tool message: the model's chat template does not render tool messages (it never names the tool role), which only a model with a chat template can read`,
+    );
+  });
+
+  it('does not take the tool list (`tools`) for the tool role', () => {
+    const template =
+      '{% if tools %}{{ tools }}{% endif %}{% for m in messages %}{{ m.tool_calls }}{% endfor %}';
+    expect(() => checkTemplateRendersTools(answered, template, S)).to.throw(
+      InvalidTensorError,
+      'messages[2]',
+    );
+  });
+
+  it('given a template that renders both, or a chat without tools, passes', () => {
+    expect(() => checkTemplateRendersTools(answered, both, S)).to.not.throw();
+    expect(() => checkTemplateRendersTools(answered, both.replaceAll("'", '"'), S)).to.not.throw();
+    expect(() => checkTemplateRendersTools(asking.slice(0, 1), chatml, S)).to.not.throw();
   });
 });
 
