@@ -8,7 +8,9 @@
  * similar lengths when that computes less (see {@link planRuns}).
  *
  * The queue is bounded: a request that would take it past `maxQueueSize` rows is refused at once with
- * QueueFullError (RESOURCE_EXHAUSTED), which a router can send elsewhere, instead of waiting without limit.
+ * QueueFullError (RESOURCE_EXHAUSTED), which a router can send elsewhere, instead of waiting without limit; one
+ * that could never fit, having more rows than `maxQueueSize` on its own, with RequestTooLargeError
+ * (INVALID_ARGUMENT), since asking again would not help.
  * @module
  */
 import type { BatchingConfig } from '../config.js';

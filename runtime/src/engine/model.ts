@@ -219,7 +219,8 @@ export class LoadedModel {
   }
 
   /**
-   * Class scores per text (softmax probabilities, or one sigmoid per label for multi-label models); the texts
+   * Class scores per text, as transformers scores them (encoder.ts `scoreFunctionOf`: a sigmoid per label for
+   * multi-label and one-logit models, raw values for regression, else softmax probabilities); the texts
    * join the model's dynamic batches. Texts longer than the model's window are truncated, or refused when
    * `truncate` is false.
    */
