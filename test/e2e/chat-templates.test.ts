@@ -8,20 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { writeQwen3ChatDecoder } from '../../models/src/fixtures/chat.js';
-import { startRouter, type TestRouter } from '../api/router/harness.js';
+import { exportModel, startRouter, type TestRouter } from '../api/router/harness.js';
 import { eventually } from '../support/eventually.js';
 
-const manifest = (name: string, dir: string) => `apiVersion: ai.paissive.io/v1alpha1
-kind: AIModel
-metadata: {name: ${name}}
-spec:
-  provider: onnx
-  capabilities: [text-generation, chat]
----
-apiVersion: ai.paissive.io/v1alpha1
-kind: ModelVersion
-metadata: {name: ${name}-v1}
-spec: {model: ${name}, version: v1, default: true, replicas: 1, artifact: {uri: "file://${dir}"}}`;
+const CHAT = ['text-generation', 'chat'];
 
 /** The issue's chat. */
 const terse = [
@@ -54,10 +44,13 @@ describe('e2e: chat templates through the router', function () {
     const configFile = join(plain, 'tokenizer_config.json');
     const { chat_template: _removed, ...config } = JSON.parse(await readFile(configFile, 'utf8'));
     await writeFile(configFile, JSON.stringify(config));
-    router = await startRouter([manifest('qwen-chat', templated), manifest('qwen-plain', plain)], {
-      ATTEMPT_TIMEOUT_MS: '30000',
-      LOCAL_RUNTIME_OUTPUT: process.env.E2E_RUNTIME_OUTPUT ?? 'ignore',
-    });
+    router = await startRouter(
+      [exportModel('qwen-chat', templated, CHAT), exportModel('qwen-plain', plain, CHAT)],
+      {
+        ATTEMPT_TIMEOUT_MS: '30000',
+        LOCAL_RUNTIME_OUTPUT: process.env.E2E_RUNTIME_OUTPUT ?? 'ignore',
+      },
+    );
     for (const model of ['qwen-chat', 'qwen-plain']) {
       await eventually(
         async () => {

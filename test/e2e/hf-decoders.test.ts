@@ -9,22 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { DECODER_FIXTURES } from '../../models/src/fixtures/decoders.js';
-import { startRouter, type TestRouter } from '../api/router/harness.js';
+import { exportModel, startRouter, type TestRouter } from '../api/router/harness.js';
 import { eventually } from '../support/eventually.js';
 
 const NAMES = Object.keys(DECODER_FIXTURES);
-
-const manifest = (name: string, dir: string) => `apiVersion: ai.paissive.io/v1alpha1
-kind: AIModel
-metadata: {name: ${name}}
-spec:
-  provider: onnx
-  capabilities: [text-generation, chat]
----
-apiVersion: ai.paissive.io/v1alpha1
-kind: ModelVersion
-metadata: {name: ${name}-v1}
-spec: {model: ${name}, version: v1, default: true, replicas: 1, artifact: {uri: "file://${dir}"}}`;
 
 /** The data events of a server-sent event stream, [DONE] excluded. */
 async function events(res: Response): Promise<any[]> {
@@ -46,7 +34,7 @@ describe('e2e: Hugging Face decoder export layouts served through the router', f
     for (const name of NAMES) {
       const dir = join(root, name);
       await (DECODER_FIXTURES[name] as (dir: string) => Promise<void>)(dir);
-      manifests.push(manifest(name, dir));
+      manifests.push(exportModel(name, dir, ['text-generation', 'chat']));
     }
     router = await startRouter(manifests, {
       ATTEMPT_TIMEOUT_MS: '20000',

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import * as ort from 'onnxruntime-node';
 import { ENCODER_FIXTURES } from '../../models/src/fixtures/encoders.js';
-import { startRouter, type TestRouter } from '../api/router/harness.js';
+import { exportModel, startRouter, type TestRouter } from '../api/router/harness.js';
 
 type Pooling = 'mean' | 'cls' | 'max' | 'lasttoken' | 'graph';
 
@@ -40,18 +40,6 @@ const SERVED: Record<string, Served> = {
 
 const TEXTS = ['The quick brown fox jumps over the lazy dog.', 'Cats and dogs sleep in the warm sun.'];
 const LONG = 'Models read text, split words into pieces and embed sentences. '.repeat(12);
-
-const manifest = (name: string, dir: string, capability: string) => `apiVersion: ai.paissive.io/v1alpha1
-kind: AIModel
-metadata: {name: ${name}}
-spec:
-  provider: onnx
-  capabilities: [${capability}]
----
-apiVersion: ai.paissive.io/v1alpha1
-kind: ModelVersion
-metadata: {name: ${name}-v1}
-spec: {model: ${name}, version: v1, default: true, replicas: 1, artifact: {uri: "file://${dir}"}}`;
 
 const norm = (v: readonly number[]) => Math.sqrt(v.reduce((s, x) => s + x * x, 0));
 const unit = (v: number[]) => v.map((x) => x / norm(v));
@@ -117,7 +105,7 @@ describe('e2e: Hugging Face encoder exports served through the router', function
       await write(dir);
       sessions[name] = await ort.InferenceSession.create(join(dir, 'onnx/model.onnx'));
       const served = SERVED[name]!;
-      manifests.push(manifest(name, dir, served.task === 'embed' ? 'embedding' : 'text-classification'));
+      manifests.push(exportModel(name, dir, [served.task === 'embed' ? 'embedding' : 'text-classification']));
     }
     // Nine runtime processes start at once: on a busy two-core machine that can take over a minute.
     router = await startRouter(manifests, {}, 180_000);

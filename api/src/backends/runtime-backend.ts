@@ -13,9 +13,6 @@ import {
   type ChatMessage as RuntimeChatMessage,
   RuntimeClient,
 } from '../../../runtime/src/client/index.js';
-import type { GrpcStatusName } from '../../../runtime/src/errors.js';
-import { RuntimeCallError } from '../../../runtime/src/errors.js';
-import { MAX_GRPC_MESSAGE_BYTES } from '../../../runtime/src/protocol/limits.js';
 import type { ArtifactRound, ArtifactWatch, ModelRepository, RuntimeArtifactState } from '../deps.js';
 import type { CircuitBreakers } from '../routing/circuit-breaker.js';
 import { policyOf } from '../routing/failure-policy.js';
@@ -36,20 +33,7 @@ import {
   type StreamEvent,
   type TokenizeOutput,
 } from './backend.js';
-
-const KIND_OF_STATUS: Partial<Record<GrpcStatusName, FailureKind>> = {
-  UNAVAILABLE: 'unavailable',
-  DEADLINE_EXCEEDED: 'timeout',
-  RESOURCE_EXHAUSTED: 'overloaded',
-  NOT_FOUND: 'misconfigured',
-  FAILED_PRECONDITION: 'misconfigured',
-  UNIMPLEMENTED: 'misconfigured',
-  PERMISSION_DENIED: 'misconfigured',
-  UNAUTHENTICATED: 'misconfigured',
-  INVALID_ARGUMENT: 'rejected',
-  OUT_OF_RANGE: 'rejected',
-  CANCELLED: 'cancelled',
-};
+import { runtimeFailure } from './runtime-failures.js';
 
 const countsAgainstEndpoint = (kind: FailureKind) => policyOf(kind).countsAgainstEndpoint;
 
@@ -79,70 +63,6 @@ function textEvent(chunk: GenerateChunk): StreamEvent {
     ...(chunk.choice ? { choice: chunk.choice } : {}),
     ...(chunk.logprobs ? { logprobs: chunk.logprobs.map(tokenLogprob) } : {}),
   };
-}
-
-/**
- * The request parameter a runtime's refusal names, for OpenAI's `param`: an InvalidParameter error's
- * (`parameter 'logit_bias' ...`), the `truncate` a ContextWindowExceeded error blames
- * (`...; parameter 'truncate' is false, ...`), or the message an InvalidTensor error about the `messages` input
- * points at (`element 0 of 'messages': messages[1].tool_calls[0].function.arguments must be ...`), else
- * `messages` itself.
- */
-const PARAMETER_OF_MESSAGE = [
-  /^(?:InvalidParameter: )?parameter '([a-z_]+)'/,
-  /; parameter '([a-z_]+)' is false\b/,
-  /\bof 'messages': (messages\[\d+\](?:\.[a-z_]+|\[\d+\])*)/,
-  /\bof '(messages)'/,
-];
-
-function parameterOf(message: string): string | undefined {
-  for (const pattern of PARAMETER_OF_MESSAGE) {
-    const param = pattern.exec(message)?.[1];
-    if (param) return param;
-  }
-  return undefined;
-}
-
-/**
- * INVALID_ARGUMENT refusals that say what this model cannot do rather than what is wrong with the request, so
- * another target of the fallback chain may serve it (`unsupported`): tool messages or tool calls for a model
- * without a chat template (runtime/src/engine/chat.ts plainTranscript), a chat the model's template refuses
- * (engine/tokenizer.ts renderChat), `logit_bias` ids outside this model's vocabulary (engine/model.ts
- * checkLogitBias). Stable substrings of the runtime's messages; test/api/backends/runtime-backend.test.ts
- * holds them to the runtime's wording.
- */
-const MODEL_SPECIFIC_REFUSALS = [
-  'which only a model with a chat template can read',
-  "the model's chat template refused the chat",
-  "not in the model's vocabulary",
-];
-
-/** grpc-js's words for a message over the channel's bound (runtime/src/protocol/limits.ts), either way. */
-const MESSAGE_TOO_LARGE = /\bmessage\b.*\blarger than\b/i;
-
-export function runtimeFailure(err: unknown, address: string): BackendError {
-  if (err instanceof BackendError) return err;
-  if (err instanceof RuntimeCallError) {
-    // Over the gRPC bound: asking again computes it all again and fails again. The request asked too much.
-    if (err.code === 'RESOURCE_EXHAUSTED' && MESSAGE_TOO_LARGE.test(err.message)) {
-      const mib = MAX_GRPC_MESSAGE_BYTES / 1024 / 1024;
-      return new BackendError(
-        'rejected',
-        `the answer (or the request) is larger than the router accepts from a runtime (${mib} MiB): ask for fewer choices, logprobs, tokens or texts (${err.message})`,
-        { cause: err },
-      );
-    }
-    let kind = KIND_OF_STATUS[err.code] ?? 'upstream_error';
-    if (kind === 'rejected' && MODEL_SPECIFIC_REFUSALS.some((s) => err.message.includes(s)))
-      kind = 'unsupported';
-    const refused = kind === 'rejected' || kind === 'unsupported';
-    const message = refused ? err.message : `runtime ${address}: ${err.code}: ${err.message}`;
-    const param = refused ? parameterOf(err.message) : undefined;
-    return new BackendError(kind, message, { cause: err, ...(param ? { param } : {}) });
-  }
-  return new BackendError('upstream_error', `runtime ${address}: ${(err as Error)?.message ?? String(err)}`, {
-    cause: err,
-  });
 }
 
 /**

@@ -1,7 +1,8 @@
 import { status } from '@grpc/grpc-js';
 import { expect } from 'chai';
 import type { BackendError } from '../../../api/src/backends/backend.js';
-import { RuntimeBackend, runtimeFailure } from '../../../api/src/backends/runtime-backend.js';
+import { RuntimeBackend } from '../../../api/src/backends/runtime-backend.js';
+import { runtimeFailure } from '../../../api/src/backends/runtime-failures.js';
 import { CircuitBreakers } from '../../../api/src/routing/circuit-breaker.js';
 import { plainTranscript, templateMessages } from '../../../runtime/src/engine/chat.js';
 import { RuntimeCallError } from '../../../runtime/src/errors.js';

@@ -54,6 +54,23 @@ spec: {model: ${name}, version: ${v}, default: ${i === 0}, replicas: 2, artifact
   ].join('\n---\n');
 
 /** `readyMs`: how long every runtime may take to come up (many runtimes on a busy machine need more). */
+/** An onnx AIModel and its one ModelVersion (v1, default, one replica) serving the model directory `dir`. */
+export const exportModel = (
+  name: string,
+  dir: string,
+  capabilities: readonly string[],
+) => `apiVersion: ai.paissive.io/v1alpha1
+kind: AIModel
+metadata: {name: ${name}}
+spec:
+  provider: onnx
+  capabilities: [${capabilities.join(', ')}]
+---
+apiVersion: ai.paissive.io/v1alpha1
+kind: ModelVersion
+metadata: {name: ${name}-v1}
+spec: {model: ${name}, version: v1, default: true, replicas: 1, artifact: {uri: "file://${dir}"}}`;
+
 export async function startRouter(
   manifests: string[],
   env: Record<string, string> = {},
