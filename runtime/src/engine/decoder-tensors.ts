@@ -8,8 +8,6 @@
 import type * as ort from 'onnxruntime-node';
 import { halfTable, halvesOf } from './float16.js';
 
-export { halfToFloat, halvesOf } from './float16.js';
-
 /** Cache entries: float32 values, or float16 halves. */
 export type CacheData = Float32Array | Uint16Array;
 

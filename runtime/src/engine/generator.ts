@@ -17,7 +17,8 @@
  */
 import * as ort from 'onnxruntime-node';
 import { EngineError } from '../errors.js';
-import { type CacheData, halvesOf, placeRow, readLastLogits, takeRow } from './decoder-tensors.js';
+import { type CacheData, placeRow, readLastLogits, takeRow } from './decoder-tensors.js';
+import { halvesOf } from './float16.js';
 import type { DecoderLayout, KvCacheLayout } from './layout.js';
 
 /** Why generation ended: a stop string or the end-of-sequence token, or the token budget. */

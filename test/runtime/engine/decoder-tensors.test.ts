@@ -1,11 +1,7 @@
 import { expect } from 'chai';
 import * as ort from 'onnxruntime-node';
-import {
-  halfToFloat,
-  placeRow,
-  readLastLogits,
-  takeRow,
-} from '../../../runtime/src/engine/decoder-tensors.js';
+import { placeRow, readLastLogits, takeRow } from '../../../runtime/src/engine/decoder-tensors.js';
+import { halfToFloat } from '../../../runtime/src/engine/float16.js';
 
 describe('decoder tensors', () => {
   const halves: [string, number, number][] = [
