@@ -106,6 +106,12 @@ export class UnauthorizedError extends ApiError {
   readonly code = 'unauthorized';
 }
 
+/** The API key is known but may not do this: it lacks a scope, or the model is outside its allow-list. */
+export class PermissionDeniedError extends ApiError {
+  readonly status = 403;
+  readonly code = 'permission_denied';
+}
+
 /** The caller sent more requests than its rate limit allows; Retry-After says when one more fits. */
 export class RateLimitedError extends ApiError {
   readonly status = 429;

@@ -10,6 +10,7 @@ import { readFileSync, unwatchFile, watchFile } from 'node:fs';
 import type { Logger } from 'pino';
 import { type Config, ConfigError } from '../config.js';
 import { ApiKeysError, type CallerKeys, parseRouterApiKeys } from './callers.js';
+import type { Principal } from './scopes.js';
 
 export interface FollowedKeys {
   readonly keys: CallerKeys;
@@ -30,8 +31,11 @@ export function followCallerKeys(config: Config, logger: Logger): FollowedKeys {
       return;
     }
     keys.clear();
-    for (const [hash, caller] of fresh) keys.set(hash, caller);
-    logger.info({ path, keys: keys.size, callers: new Set(keys.values()).size }, 'Router API keys reloaded');
+    for (const [hash, principal] of fresh) keys.set(hash, principal);
+    logger.info(
+      { path, keys: keys.size, callers: new Set([...keys.values()].map((p) => p.caller)).size },
+      'Router API keys reloaded',
+    );
   };
   const listener = (now: { mtimeMs: number; ino: number }, before: { mtimeMs: number; ino: number }) => {
     if (now.mtimeMs !== before.mtimeMs || now.ino !== before.ino) reload();
@@ -55,12 +59,13 @@ export function loadCallerKeys(config: Config): CallerKeys {
     }
     parts.push([text, 'ROUTER_API_KEYS_FILE']);
   }
-  const keys = new Map<string, string>();
+  const keys = new Map<string, Principal>();
   try {
     for (const [text, source] of parts) {
-      for (const [hash, caller] of parseRouterApiKeys(text, source)) {
-        if (keys.has(hash)) throw new ApiKeysError(`${source} (${caller}): this key is already declared`);
-        keys.set(hash, caller);
+      for (const [hash, principal] of parseRouterApiKeys(text, source)) {
+        if (keys.has(hash))
+          throw new ApiKeysError(`${source} (${principal.caller}): this key is already declared`);
+        keys.set(hash, principal);
       }
     }
   } catch (err) {

@@ -3,7 +3,8 @@
  * it, runs these steps in this order:
  *
  * 1. request id and log: set by whoever received the request, before anything here;
- * 2. the caller, from the API key (401 without a known one, when keys are configured);
+ * 2. the caller, from the API key (401 without a known one, when keys are configured), and the route's
+ *    scope (403 `permission_denied` without it);
  * 3. admission: the caller's rate limit (429);
  * 4. the body, read only now, so a refused caller never makes the router read or inflate a byte
  *    (json-body.ts: JSON only, the route's size limit, bounded decompression);
@@ -21,6 +22,7 @@ import { type CallerKeys, identifyCaller } from './callers.js';
 import { readJson } from './json-body.js';
 import { sendError, sendResult } from './respond.js';
 import { type AnyRoute, validated } from './route.js';
+import { requireScope } from './scopes.js';
 
 /** What every route's pipeline shares: keys, limits, metrics and the default body limit. */
 export interface PipelineDeps {
@@ -45,7 +47,9 @@ export interface Received {
 export async function runPipeline(def: AnyRoute, deps: PipelineDeps, r: Received): Promise<void> {
   const { req, res } = r;
   try {
-    const caller = identifyCaller(deps.callerKeys, req.headers);
+    const principal = identifyCaller(deps.callerKeys, req.headers);
+    requireScope(principal, def.scope);
+    const caller = principal.caller;
     if (deps.admit) await deps.admit(caller);
     const raw = def.body ? await readJson(req, def.maxBodyBytes ?? deps.maxBodyBytes) : undefined;
     const { body, query } = validated(def, raw, r.query);
@@ -60,6 +64,7 @@ export async function runPipeline(def: AnyRoute, deps: PipelineDeps, r: Received
       params: r.params,
       requestId: r.requestId,
       caller,
+      principal,
       get log() {
         return r.log();
       },

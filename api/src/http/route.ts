@@ -6,6 +6,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
+import type { Principal, Scope } from './scopes.js';
 import { parseOrThrow } from './validate.js';
 
 export type Method = 'get' | 'post' | 'delete';
@@ -18,6 +19,8 @@ export interface RouteContext<B, Q> {
   readonly requestId: string;
   /** Who is calling: the name of the router API key the request presented, or `anonymous`. */
   readonly caller: string;
+  /** The caller with its scopes and model allow-list (every scope when no keys are configured). */
+  readonly principal: Principal;
   readonly log: Logger;
   /** Aborted when the client goes away before the answer. */
   readonly signal: AbortSignal;
@@ -55,6 +58,8 @@ export interface RouteDef<B = undefined, Q = undefined> {
   readonly hot?: boolean;
   readonly summary: string;
   readonly tag: string;
+  /** The scope a caller needs (403 `permission_denied` without it); checked before the body is read. */
+  readonly scope: Scope;
   readonly body?: z.ZodType<B>;
   /** A body limit of its own (e.g. batches); MAX_BODY_BYTES otherwise. */
   readonly maxBodyBytes?: number;

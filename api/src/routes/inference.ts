@@ -83,6 +83,7 @@ export function inferenceRoutes(deps: AppDeps): AnyRoute[] {
       hot: true,
       summary: 'Generate text with a model (default version unless one is named), falling back when allowed',
       tag: 'inference',
+      scope: 'inference',
       body: textRequest,
       responses: {
         200: {
@@ -110,6 +111,7 @@ export function inferenceRoutes(deps: AppDeps): AnyRoute[] {
       hot: true,
       summary: 'Classify texts, embed them, or tokenize them',
       tag: 'inference',
+      scope: 'inference',
       body: analyzeRequest,
       responses: { 200: { description: 'One result per input text, in order', schema: analyzeResponse } },
       handler: async (ctx) => {

@@ -8,6 +8,7 @@ import type { z } from 'zod';
 import type { AppDeps } from '../deps.js';
 import { JobNotFoundError, PayloadTooLargeError, ValidationError } from '../errors.js';
 import { type AnyRoute, type RouteResult, route } from '../http/route.js';
+import { hasScope, type Principal } from '../http/scopes.js';
 import type { InferenceService } from '../inference/inference-service.js';
 import { chatCompletionBody } from '../inference/openai-format.js';
 import { generation } from '../inference/operations.js';
@@ -103,18 +104,32 @@ export async function submitJob(
   };
 }
 
+/**
+ * Another caller's job is answered as unknown (ids are not capabilities), unless the key holds `jobs:all`
+ * (an operator following every caller's batches).
+ */
+function mayReadJob(principal: Principal, owner: string | undefined): boolean {
+  return owner === principal.caller || hasScope(principal, 'jobs:all');
+}
+
 export function jobRoutes(deps: AppDeps): AnyRoute[] {
   const notFound = (id: string): JobNotFoundError =>
     new JobNotFoundError(`No job ${id} (it may have expired)`, { job_id: id });
   const cancel = {
     summary: 'Cancel the items of a job that have not started',
     tag: 'jobs',
+    scope: 'batch' as const,
     responses: { 200: { description: 'The job after cancellation', schema: jobView } },
-    handler: async ({ params, caller }: { params: Readonly<Record<string, string>>; caller: string }) => {
+    handler: async ({
+      params,
+      principal,
+    }: {
+      params: Readonly<Record<string, string>>;
+      principal: Principal;
+    }) => {
       const id = params.job_id as string;
-      // Another caller's job is answered as unknown: ids are not capabilities.
       const owned = await deps.jobs.get(id, { offset: 0, limit: 0 });
-      if (!owned || owned.caller !== caller) throw notFound(id);
+      if (!owned || !mayReadJob(principal, owned.caller)) throw notFound(id);
       const job = await deps.jobs.cancel(id);
       if (!job) throw notFound(id);
       return { body: job };
@@ -128,6 +143,7 @@ export function jobRoutes(deps: AppDeps): AnyRoute[] {
         'Submit a batch of text, analyze and chat requests; answered at once with a job id (202), or with the ' +
         'existing job (200) when the idempotency key was seen before',
       tag: 'jobs',
+      scope: 'batch',
       body: batchRequest,
       maxBodyBytes: deps.config.BATCH_MAX_BYTES,
       responses: {
@@ -155,12 +171,13 @@ export function jobRoutes(deps: AppDeps): AnyRoute[] {
       path: '/api/inference/jobs/:job_id',
       summary: 'Job status, progress, timings and results in request order (paged with offset/limit)',
       tag: 'jobs',
+      scope: 'batch',
       query: jobPageQuery,
       responses: { 200: { description: 'The job', schema: jobView } },
-      handler: async ({ params, query, caller }) => {
+      handler: async ({ params, query, principal }) => {
         const id = params.job_id as string;
         const job = await deps.jobs.get(id, query);
-        if (!job || job.caller !== caller) throw notFound(id);
+        if (!job || !mayReadJob(principal, job.caller)) throw notFound(id);
         return { body: job };
       },
     }),

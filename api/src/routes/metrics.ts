@@ -25,6 +25,7 @@ export function metricsRoutes(deps: AppDeps): AnyRoute[] {
       path: '/api/metrics',
       summary: 'Service overview: catalog, last 24 hours of traffic, per-model figures',
       tag: 'metrics',
+      scope: 'usage:own',
       responses: { 200: { description: 'Service metrics', schema: serviceMetrics } },
       handler: async () => {
         const now = Date.now();
@@ -56,6 +57,7 @@ export function metricsRoutes(deps: AppDeps): AnyRoute[] {
       path: '/api/metrics/models/:model_id',
       summary: "A model's metrics by period, with a breakdown by version",
       tag: 'metrics',
+      scope: 'usage:own',
       query: reportQuery,
       responses: { 200: { description: 'Per-model metrics', schema: modelMetricsBreakdown } },
       handler: async ({ params, query }) => {
@@ -70,6 +72,7 @@ export function metricsRoutes(deps: AppDeps): AnyRoute[] {
       path: '/api/metrics/usage',
       summary: 'Tokens by model, version and period',
       tag: 'metrics',
+      scope: 'usage:own',
       query: reportQuery,
       responses: { 200: { description: 'Usage report', schema: usageReportSchema } },
       handler: async ({ query }) => ({ body: await usage(deps, query) }),
@@ -79,6 +82,7 @@ export function metricsRoutes(deps: AppDeps): AnyRoute[] {
       path: '/api/metrics/cost',
       summary: 'Spend by model and period from AIModel pricing, with a projection to the end of the month',
       tag: 'metrics',
+      scope: 'usage:own',
       query: reportQuery,
       responses: { 200: { description: 'Cost report', schema: costReportSchema } },
       handler: async ({ query }) => ({ body: await cost(deps, query) }),

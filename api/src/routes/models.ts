@@ -45,6 +45,7 @@ export function modelRoutes(deps: AppDeps): AnyRoute[] {
       path: '/api/models',
       summary: 'List models with their readiness and default version',
       tag: 'models',
+      scope: 'models:read',
       responses: { 200: { description: 'Every AIModel', schema: modelList } },
       handler: async () => {
         const models = deps.catalog.models().map(toModelView);
@@ -56,6 +57,7 @@ export function modelRoutes(deps: AppDeps): AnyRoute[] {
       path: '/api/models/:model_id',
       summary: 'One model with its conditions and versions',
       tag: 'models',
+      scope: 'models:read',
       responses: { 200: { description: 'The model', schema: modelDetails } },
       handler: async ({ params }) => ({ body: toModelDetails(findModel(deps, params.model_id as string)) }),
     }),
@@ -64,6 +66,7 @@ export function modelRoutes(deps: AppDeps): AnyRoute[] {
       path: '/api/models/:model_id/versions',
       summary: "A model's versions (newest first) with status",
       tag: 'models',
+      scope: 'models:read',
       responses: { 200: { description: 'The versions', schema: versionList } },
       handler: async ({ params }) => {
         const model = findModel(deps, params.model_id as string);
@@ -83,6 +86,7 @@ export function modelRoutes(deps: AppDeps): AnyRoute[] {
       summary:
         "A model's performance metrics (requests, tokens, latency, error and fallback rates, cost) by period",
       tag: 'models',
+      scope: 'usage:own',
       query: reportQuery,
       responses: { 200: { description: 'PerformanceMetrics', schema: performanceMetrics } },
       handler: async ({ params, query }) => {
@@ -97,6 +101,7 @@ export function modelRoutes(deps: AppDeps): AnyRoute[] {
       summary:
         "Re-fetch and verify a version's artifact and reload it in its runtimes; answers with progress after at most wait_seconds",
       tag: 'models',
+      scope: 'models:admin',
       body: downloadRequest,
       responses: {
         200: {
@@ -123,6 +128,7 @@ export function modelRoutes(deps: AppDeps): AnyRoute[] {
       summary:
         "Progress of a version's artifact download in its runtimes, without starting one (the status URL of POST /api/models/download)",
       tag: 'models',
+      scope: 'models:admin',
       query: downloadQuery,
       responses: {
         200: {

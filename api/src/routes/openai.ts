@@ -81,6 +81,7 @@ export function openAIRoutes(deps: AppDeps): AnyRoute[] {
       path: '/v1/models',
       summary: 'The models, in the OpenAI list format',
       tag: 'openai',
+      scope: 'models:read',
       responses: { 200: { description: 'Every AIModel', schema: modelObjects } },
       handler: async () => ({ body: { object: 'list', data: deps.catalog.models().map(modelView) } }),
     }),
@@ -89,6 +90,7 @@ export function openAIRoutes(deps: AppDeps): AnyRoute[] {
       path: '/v1/models/:model_id',
       summary: 'One model, in the OpenAI format',
       tag: 'openai',
+      scope: 'models:read',
       responses: { 200: { description: 'The AIModel', schema: modelObject } },
       handler: async (ctx) => {
         const id = ctx.params.model_id as string;
@@ -104,6 +106,7 @@ export function openAIRoutes(deps: AppDeps): AnyRoute[] {
       hot: true,
       summary: 'OpenAI-compatible chat completions, streamed as server-sent events when `stream` is true',
       tag: 'openai',
+      scope: 'inference',
       body: chatCompletionRequest as never,
       responses: {
         200: { description: 'A chat.completion (or chat.completion.chunk events)', schema: chatCompletion },
@@ -116,6 +119,7 @@ export function openAIRoutes(deps: AppDeps): AnyRoute[] {
       hot: true,
       summary: 'OpenAI-compatible (legacy) text completions',
       tag: 'openai',
+      scope: 'inference',
       body: completionRequest as never,
       responses: { 200: { description: 'A text_completion', schema: textCompletion } },
       handler: openAIHandler(deps, 'completions'),
@@ -126,6 +130,7 @@ export function openAIRoutes(deps: AppDeps): AnyRoute[] {
       hot: true,
       summary: 'OpenAI-compatible embeddings (float or base64)',
       tag: 'openai',
+      scope: 'inference',
       body: embeddingRequest as never,
       responses: { 200: { description: 'An embedding list', schema: embeddingList } },
       handler: openAIHandler(deps, 'embeddings'),
@@ -136,6 +141,7 @@ export function openAIRoutes(deps: AppDeps): AnyRoute[] {
       hot: true,
       summary: 'The OpenAI Responses API (streamed when `stream` is true), for OpenAI-compatible providers',
       tag: 'openai',
+      scope: 'inference',
       body: responseRequest as never,
       responses: { 200: { description: 'A response object (or its events)', schema: responseObject } },
       handler: openAIHandler(deps, 'responses'),

@@ -15,9 +15,9 @@ describe('api/http/callers: router API keys', () => {
   );
 
   it('names the caller of a Bearer token or an x-api-key header; a caller may hold several keys', () => {
-    expect(identifyCaller(keys, { authorization: `Bearer ${KEY_A}` })).to.equal('search-team');
-    expect(identifyCaller(keys, { authorization: `bearer ${KEY_A2}` })).to.equal('search-team');
-    expect(identifyCaller(keys, { 'x-api-key': KEY_B })).to.equal('support-bot');
+    expect(identifyCaller(keys, { authorization: `Bearer ${KEY_A}` }).caller).to.equal('search-team');
+    expect(identifyCaller(keys, { authorization: `bearer ${KEY_A2}` }).caller).to.equal('search-team');
+    expect(identifyCaller(keys, { 'x-api-key': KEY_B }).caller).to.equal('support-bot');
   });
 
   it('refuses a missing or unknown key with a 401 that never repeats the key', () => {
@@ -34,8 +34,8 @@ describe('api/http/callers: router API keys', () => {
   });
 
   it('is open, and everyone anonymous, when no key is declared', () => {
-    expect(identifyCaller(new Map(), {})).to.equal('anonymous');
-    expect(identifyCaller(new Map(), { authorization: 'Bearer whatever' })).to.equal('anonymous');
+    expect(identifyCaller(new Map(), {}).caller).to.equal('anonymous');
+    expect(identifyCaller(new Map(), { authorization: 'Bearer whatever' }).caller).to.equal('anonymous');
   });
 
   it('keeps digests only, and rejects bad declarations naming the entry, not the key', () => {

@@ -20,6 +20,7 @@ async function startHot(): Promise<{ url: string; server: Server }> {
     hot: true,
     summary: 'echo',
     tag: 'test',
+    scope: 'inference',
     body: z.looseObject({}),
     responses: { 200: { description: 'the body' } },
     handler: async ({ body }) => ({ body }),
