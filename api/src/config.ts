@@ -80,6 +80,20 @@ export const configSchema = z.object({
   /** Requests per window per caller, `caller=N` pairs separated by commas (`*=N`: every other caller). */
   ROUTER_RATE_LIMITS: z.string().optional(),
   RATE_LIMIT_WINDOW_SECONDS: int(1, 3600).default(60),
+  /**
+   * Tokens (prompt + completion) per RATE_LIMIT_WINDOW_SECONDS per caller, `caller=N` pairs (`*=N` for every
+   * other caller); reserved before a call from the prompt and max_tokens, settled from real usage after it.
+   */
+  ROUTER_TOKEN_LIMITS: z.string().optional(),
+  /** Spend per caller in USD, `caller=USD/day` or `caller=USD/month` pairs (`*=...` for every other caller). */
+  ROUTER_SPEND_LIMITS: z.string().optional(),
+  /** Model operations (download, reload) per RATE_LIMIT_WINDOW_SECONDS per caller. */
+  ROUTER_MODEL_OPS_LIMIT: int(1, 100_000).default(10),
+  /** In-memory job store (no REDIS_URL): batch items and bytes held in all, and by one caller. */
+  JOBS_MEMORY_MAX_ITEMS: int(1, 10_000_000).default(100_000),
+  JOBS_MEMORY_MAX_ITEMS_PER_CALLER: int(1, 10_000_000).default(20_000),
+  JOBS_MEMORY_MAX_BYTES: int(1024 * 1024, 64 * 1024 * 1024 * 1024).default(256 * 1024 * 1024),
+  JOBS_MEMORY_MAX_BYTES_PER_CALLER: int(1024, 64 * 1024 * 1024 * 1024).default(64 * 1024 * 1024),
   /** How long hourly usage buckets are kept (the per-model metrics and cost reports read them). */
   USAGE_RETENTION_DAYS: int(1, 400).default(62),
 });

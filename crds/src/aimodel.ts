@@ -89,7 +89,16 @@ const specObject = z.object({
         .int()
         .min(0)
         .max(30 * 86_400)
-        .describe('How long the router keeps answers of deterministic requests; 0 turns caching off'),
+        .optional()
+        .describe(
+          "How long the router keeps answers of deterministic requests; 0 turns caching off; absent: the router's default",
+        ),
+      scope: z
+        .enum(['caller', 'shared'])
+        .default('caller')
+        .describe(
+          "caller: each API key's answers are cached apart (one caller never gets, or learns of, another's prompt); shared: one cache for every caller, for public, non-personal prompts only",
+        ),
     })
     .optional()
     .describe("Response caching of this model's answers (the router's default TTL when absent)"),

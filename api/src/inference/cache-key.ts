@@ -28,6 +28,11 @@ export interface CachePlanInput {
   readonly operation: string;
   /** Every request field that changes the output, beyond model and version. */
   readonly fields: unknown;
+  /**
+   * Whose answers these are: the caller, so one caller's cached answer never answers (or reveals) another's
+   * prompt; absent for a model whose AIModel shares its cache (spec.cache.scope: shared).
+   */
+  readonly partition?: string;
 }
 
 /**
@@ -43,8 +48,17 @@ export function cachePlan(input: CachePlanInput): CachePlan {
 }
 
 /** sha256 over a canonical JSON of the fields (key order does not matter; absent and undefined are equal). */
-export function cacheKey(input: Pick<CachePlanInput, 'model' | 'version' | 'operation' | 'fields'>): string {
-  const canonical = canonicalJson([input.model, input.version ?? '', input.operation, input.fields]);
+export function cacheKey(
+  input: Pick<CachePlanInput, 'model' | 'version' | 'operation' | 'fields' | 'partition'>,
+): string {
+  const scope = input.partition === undefined ? [] : [{ caller: input.partition }];
+  const canonical = canonicalJson([
+    input.model,
+    input.version ?? '',
+    input.operation,
+    input.fields,
+    ...scope,
+  ]);
   return createHash('sha256').update(canonical).digest('hex');
 }
 

@@ -16,6 +16,7 @@ import type { RetryPolicy } from '../routing/retry.js';
 import { type CacheMode, type CachePlan, type CacheStatus, cachePlan } from './cache-key.js';
 import type { Observer } from './observer.js';
 import type { GenerationResult, Operation, StreamingOperation } from './operations.js';
+import { enterGates, type GatePass, type RequestGate } from './request-gate.js';
 import { type Served, type StreamServed, servedFromCache, servedFromChain } from './served.js';
 
 export interface RoutingRequest {
@@ -49,6 +50,8 @@ export interface InferenceServiceOptions {
   readonly retry: RetryPolicy;
   /** TTL for models whose AIModel sets none. */
   readonly defaultCacheTtlSeconds: number;
+  /** Checks every request passes before the cache or a backend is asked (budgets, input guardrails). */
+  readonly gates?: readonly RequestGate[];
 }
 
 interface Prepared<T> {
@@ -100,6 +103,8 @@ export class InferenceService {
       version: first?.version?.version,
       operation: op.name,
       fields: op.fields,
+      // Answers are the caller's own unless the model opts in to sharing them (spec.cache.scope: shared).
+      ...(model.spec.cache?.scope === 'shared' ? {} : { partition: ctx.caller }),
     });
     const timeoutMs = Math.min(ctx.timeoutMs ?? this.#o.timeoutMs, this.#o.timeoutMs);
     return { op, model, chain, plan, deadline: ctx.deadline ?? Date.now() + timeoutMs, started };
@@ -136,11 +141,14 @@ export class InferenceService {
       requestedVersion: req.version,
       caller: ctx.caller,
     };
+    let pass: GatePass | undefined;
     try {
+      pass = await this.#enter(p, ctx);
       const cached = await this.#lookup(p.plan);
       if (cached.value) {
         const served = servedFromCache<T>(cached.value, p, ctx.requestId);
         this.#o.observer.served({ ...outcome, ...served.observed });
+        pass.settle({ target: served.observed.target, inputTokens: 0, outputTokens: 0, cacheHit: true });
         return served.served;
       }
       const compute = () =>
@@ -161,11 +169,28 @@ export class InferenceService {
       if (p.plan.key && result.stepIndex === 0 && keeps(op.sampled?.(result.value), ctx))
         this.#store(p.plan, result.step.target, result.value, op.tokens(result.value));
       this.#o.observer.served({ ...outcome, ...served.observed });
+      const tokens = op.tokens(result.value);
+      pass.settle({
+        target: result.step.target,
+        inputTokens: tokens.input,
+        outputTokens: tokens.output,
+        cacheHit: false,
+      });
       return served.served;
     } catch (err) {
+      pass?.settle(undefined);
       this.#o.observer.failed({ ...outcome, latencyMs: performance.now() - p.started }, err);
       throw err;
     }
+  }
+
+  #enter(p: Prepared<unknown>, ctx: RequestContext): Promise<GatePass> {
+    return enterGates(this.#o.gates ?? [], {
+      requestId: ctx.requestId,
+      caller: ctx.caller,
+      model: p.model,
+      op: p.op,
+    });
   }
 
   /** Identical concurrent misses share one computation. */
@@ -212,7 +237,9 @@ export class InferenceService {
       requestedVersion: req.version,
       caller: ctx.caller,
     };
+    let pass: GatePass | undefined;
     try {
+      pass = await this.#enter(p, ctx);
       const cached = await this.#lookup(p.plan);
       if (cached.value) {
         const { served, observed } = servedFromCache<StoredStream>(
@@ -221,6 +248,7 @@ export class InferenceService {
           ctx.requestId,
         );
         this.#o.observer.served({ ...outcome, ...observed });
+        pass.settle({ target: observed.target, inputTokens: 0, outputTokens: 0, cacheHit: true });
         return { ...served, events: replay(served.value) };
       }
       const result = await this.#walk(
@@ -239,9 +267,10 @@ export class InferenceService {
         ctx,
       );
       const { served } = servedFromChain(result, p, ctx.requestId, cached.status, this.#o.observer);
-      const events = this.#relay(result, p, outcome, cached.status, ctx);
+      const events = this.#relay(result, p, ctx, { outcome, cache: cached.status, pass });
       return { ...served, events };
     } catch (err) {
+      pass?.settle(undefined);
       this.#o.observer.failed({ ...outcome, latencyMs: performance.now() - p.started }, err);
       throw err;
     }
@@ -254,10 +283,14 @@ export class InferenceService {
       at: number;
     }>,
     p: Prepared<unknown>,
-    outcome: { operation: string; requestedModel: string; requestedVersion?: string; caller: string },
-    cache: CacheStatus,
     ctx: RequestContext,
+    relay: {
+      outcome: { operation: string; requestedModel: string; requestedVersion?: string; caller: string };
+      cache: CacheStatus;
+      pass: GatePass;
+    },
   ): AsyncIterable<StreamEvent> {
+    const { outcome, cache, pass } = relay;
     const { iterator, first, at } = result.value;
     const recorded = new StreamRecording();
     let next = first;
@@ -275,6 +308,13 @@ export class InferenceService {
       if (!next.done && broken === undefined) await iterator.return?.();
       const target = result.step.target;
       const latencyMs = performance.now() - p.started;
+      // A stream that broke or was abandoned still used what it produced; the backend's totals when it said.
+      pass.settle({
+        target,
+        inputTokens: recorded.done?.inputTokens ?? 0,
+        outputTokens: recorded.done?.outputTokens ?? recorded.textTokensEstimate(),
+        cacheHit: false,
+      });
       if (broken !== undefined) {
         // Broken after it committed: the request failed, and the attempt counts as its kind of failure.
         this.#o.observer.failed({ ...outcome, latencyMs }, midStreamFailure(broken, result));
@@ -316,6 +356,11 @@ class StreamRecording {
   #text = '';
   #frames: string[] | undefined = [];
   #chars = 0;
+
+  /** Without the backend's totals (a stream cut short): about four characters a token. */
+  textTokensEstimate(): number {
+    return Math.ceil(this.#text.length / 4);
+  }
 
   add(event: StreamEvent): void {
     if (event.type === 'text') this.#text += event.text;

@@ -125,6 +125,18 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
       labelNames: ['caller'] as const,
       registers,
     }),
+    budgetRefused: new Counter({
+      name: 'router_budget_refused_total',
+      help: 'Requests refused by a token or spend budget, by caller (a named caller, or * for the default) and budget (tokens, spend)',
+      labelNames: ['caller', 'budget'] as const,
+      registers,
+    }),
+    guardrailInterventions: new Counter({
+      name: 'router_guardrail_interventions_total',
+      help: 'Guardrail interventions by model, rule, direction (input, output) and action (block, redact)',
+      labelNames: ['model', 'rule', 'direction', 'action'] as const,
+      registers,
+    }),
     redisErrors: new Counter({
       name: 'router_redis_errors_total',
       help: 'Failed Redis operations (the request went on without the cache), by operation',
