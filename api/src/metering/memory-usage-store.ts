@@ -9,6 +9,7 @@ import {
   HOUR_MS,
   hourStart,
   incrementsOf,
+  matches,
   type UsageBucket,
   type UsageEvent,
   type UsageQuery,
@@ -45,7 +46,7 @@ export class MemoryUsageStore implements UsageStore {
     const result: UsageBucket[] = [];
     for (const bucket of this.#buckets.values()) {
       if (bucket.start < from || bucket.start >= to) continue;
-      if (query.model && bucket.model !== query.model) continue;
+      if (!matches(query, bucket.model, bucket.caller)) continue;
       result.push({ ...bucket, servedBy: { ...bucket.servedBy } });
     }
     return Promise.resolve(result.sort((a, b) => a.start - b.start));

@@ -19,6 +19,7 @@ import {
   HOUR_MS,
   hourStart,
   incrementsOf,
+  matches,
   type UsageBucket,
   type UsageEvent,
   type UsageQuery,
@@ -171,7 +172,7 @@ export class RedisUsageStore implements UsageStore {
     hours.forEach((start, i) => {
       for (const member of sets[i] as string[]) {
         const names = JSON.parse(member) as string[];
-        if (!query.model || names[0] === query.model) wanted.push({ start, member, names });
+        if (matches(query, names[0] ?? '', names[2] ?? '')) wanted.push({ start, member, names });
       }
     });
     if (wanted.length === 0) return [];

@@ -57,6 +57,13 @@ export interface UsageQuery {
   readonly from: Date;
   readonly to: Date;
   readonly model?: string;
+  /** Only this caller's buckets (a report without the scope usage:all); absent: every caller's. */
+  readonly caller?: string;
+}
+
+/** Whether a bucket falls in a query's model and caller (the time range is each store's own index). */
+export function matches(query: UsageQuery, model: string, caller: string): boolean {
+  return (!query.model || model === query.model) && (query.caller === undefined || caller === query.caller);
 }
 
 /** Where usage is kept. Every router replica must see the same figures, so a shared store backs clusters. */

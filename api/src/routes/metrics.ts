@@ -6,6 +6,8 @@ import type { AppDeps } from '../deps.js';
 import { type AnyRoute, route } from '../http/route.js';
 import { performanceFigures } from '../metering/reports.js';
 import {
+  type CallerQuery,
+  callerQuery,
   costReportSchema,
   modelMetricsBreakdown,
   type ReportQuery,
@@ -14,28 +16,26 @@ import {
   usageReportSchema,
 } from '../schemas/metrics.js';
 import { findModel } from './models.js';
-import { cost, modelPerformanceByVersion, readBuckets, usage } from './reports.js';
-
-const HOUR_MS = 3_600_000;
+import { cost, modelPerformanceByVersion, recentBuckets, reportView, usage } from './reports.js';
 
 export function metricsRoutes(deps: AppDeps): AnyRoute[] {
   return [
-    route({
+    route<undefined, CallerQuery>({
       method: 'get',
       path: '/api/metrics',
       summary: 'Service overview: catalog, last 24 hours of traffic, per-model figures',
       tag: 'metrics',
       scope: 'usage:own',
+      query: callerQuery,
       responses: { 200: { description: 'Service metrics', schema: serviceMetrics } },
-      handler: async () => {
+      handler: async ({ query, principal }) => {
         const now = Date.now();
-        const buckets = await readBuckets(deps, {
-          from: new Date(now - 24 * HOUR_MS),
-          to: new Date(now + HOUR_MS),
-        });
+        const view = reportView(principal, query.caller);
+        const buckets = await recentBuckets(deps, view, now);
         const models = deps.catalog.models();
         return {
           body: {
+            view,
             started_at: deps.startedAt.toISOString(),
             uptime_seconds: Math.round((now - deps.startedAt.getTime()) / 1000),
             catalog: {
@@ -60,11 +60,10 @@ export function metricsRoutes(deps: AppDeps): AnyRoute[] {
       scope: 'usage:own',
       query: reportQuery,
       responses: { 200: { description: 'Per-model metrics', schema: modelMetricsBreakdown } },
-      handler: async ({ params, query }) => {
+      handler: async ({ params, query, principal }) => {
         const model = findModel(deps, params.model_id as string);
-        return {
-          body: { model_id: model.name, ...(await modelPerformanceByVersion(deps, model.name, query)) },
-        };
+        const report = await modelPerformanceByVersion(deps, model.name, query, principal);
+        return { body: { model_id: model.name, ...report } };
       },
     }),
     route<undefined, ReportQuery>({
@@ -75,7 +74,7 @@ export function metricsRoutes(deps: AppDeps): AnyRoute[] {
       scope: 'usage:own',
       query: reportQuery,
       responses: { 200: { description: 'Usage report', schema: usageReportSchema } },
-      handler: async ({ query }) => ({ body: await usage(deps, query) }),
+      handler: async ({ query, principal }) => ({ body: await usage(deps, query, principal) }),
     }),
     route<undefined, ReportQuery>({
       method: 'get',
@@ -85,7 +84,7 @@ export function metricsRoutes(deps: AppDeps): AnyRoute[] {
       scope: 'usage:own',
       query: reportQuery,
       responses: { 200: { description: 'Cost report', schema: costReportSchema } },
-      handler: async ({ query }) => ({ body: await cost(deps, query) }),
+      handler: async ({ query, principal }) => ({ body: await cost(deps, query, principal) }),
     }),
   ];
 }

@@ -4,8 +4,15 @@
  */
 import { z } from 'zod';
 
+/** A caller's name, as router API keys declare it (http/callers.ts). */
+const callerName = z
+  .string()
+  .regex(/^[a-z0-9](?:[a-z0-9._-]{0,61}[a-z0-9])?$/, 'a caller name (lower-case letters, digits, . _ -)')
+  .describe("Only this caller's figures; another caller than your own needs the scope usage:all");
+
 export const reportQuery = z
   .strictObject({
+    caller: callerName.optional(),
     period: z.enum(['hourly', 'daily']).optional().describe('Bucket size (default hourly; daily for cost)'),
     from: z.iso.datetime({ offset: true }).optional().describe('Start (inclusive, RFC 3339)'),
     to: z.iso.datetime({ offset: true }).optional().describe('End (exclusive, RFC 3339)'),
@@ -15,6 +22,17 @@ export const reportQuery = z
     path: ['from'],
   });
 export type ReportQuery = z.infer<typeof reportQuery>;
+
+export const callerQuery = z.strictObject({ caller: callerName.optional() });
+export type CallerQuery = z.infer<typeof callerQuery>;
+
+/**
+ * Whose figures a report holds: `own` (the caller's, without usage:all) or `all` (every caller's, or the one
+ * named by `caller` for a usage:all holder).
+ */
+export const reportView = z
+  .object({ scope: z.enum(['own', 'all']), caller: z.string().optional() })
+  .describe("Whose figures these are: scope own (the key's caller) or all (every caller, or the one named)");
 
 /** What became of the requests for a model: they add up to its request count. */
 const outcomes = z
@@ -41,6 +59,7 @@ const figures = {
 
 export const performanceMetrics = z.object({
   model_id: z.string().optional(),
+  view: reportView,
   period: z.enum(['hourly', 'daily']),
   from: z.string(),
   to: z.string(),
@@ -55,6 +74,7 @@ const tokenCounts = {
 };
 
 export const usageReportSchema = z.object({
+  view: reportView,
   period: z.enum(['hourly', 'daily']),
   from: z.string(),
   to: z.string(),
@@ -81,6 +101,7 @@ export const usageReportSchema = z.object({
 const money = z.object({ currency: z.string(), amount: z.number() });
 
 export const costReportSchema = z.object({
+  view: reportView,
   period: z.enum(['hourly', 'daily']),
   from: z.string(),
   to: z.string(),
@@ -108,6 +129,7 @@ export const costReportSchema = z.object({
 });
 
 export const serviceMetrics = z.object({
+  view: reportView,
   started_at: z.string(),
   uptime_seconds: z.number(),
   catalog: z.object({

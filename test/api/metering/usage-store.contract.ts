@@ -210,5 +210,20 @@ export function usageStoreContract(make: () => Promise<UsageStore & { close?(): 
       expect(await of('z')).to.deep.equal([]);
       expect((await of()).sort()).to.deep.equal(['a@10', 'a@12', 'b@10', 'c@11']);
     });
+
+    it("the caller filter keeps that caller's buckets only, a fallback's served side included", async () => {
+      await store.record(
+        usageEvent({ caller: 'alice', requestedModel: 'a', servedModel: 'b', fallback: true }),
+      );
+      await store.record(usageEvent({ caller: 'bob' }));
+      await store.record(usageEvent({ caller: 'bob', requestedModel: 'c', servedModel: 'c' }));
+      const of = async (query: { caller?: string; model?: string }) =>
+        (await store.buckets({ ...HOUR, ...query })).map((b) => `${b.caller}:${b.model}`).sort();
+      expect(await of({ caller: 'alice' })).to.deep.equal(['alice:a', 'alice:b']);
+      expect(await of({ caller: 'bob' })).to.deep.equal(['bob:a', 'bob:c']);
+      expect(await of({ caller: 'bob', model: 'c' })).to.deep.equal(['bob:c']);
+      expect(await of({ caller: 'carol' })).to.deep.equal([]);
+      expect(await of({})).to.deep.equal(['alice:a', 'alice:b', 'bob:a', 'bob:c']);
+    });
   });
 }

@@ -100,14 +100,19 @@ describe('api/router: router API keys and per-caller metering', function () {
     }
   });
 
-  it('meters usage and cost per caller', async () => {
-    const headers = { authorization: `Bearer ${SEARCH_KEY}` };
-    const usage = (await (await fetch(`${router.url}/api/metrics/usage`, { headers })).json()) as any;
-    const callers = Object.fromEntries(usage.callers.map((c: any) => [c.caller, c.requests]));
-    expect(callers).to.deep.equal({ 'search-team': 1, 'support-bot': 1 });
-    const cost = (await (await fetch(`${router.url}/api/metrics/cost`, { headers })).json()) as any;
-    expect(cost.callers.map((c: any) => c.caller).sort()).to.deep.equal(['search-team', 'support-bot']);
-    expect(cost.callers[0].costs[0].amount).to.be.greaterThan(0);
+  it('meters usage and cost per caller (each key sees its own figures without usage:all)', async () => {
+    for (const [key, caller] of [
+      [SEARCH_KEY, 'search-team'],
+      [SUPPORT_KEY, 'support-bot'],
+    ] as const) {
+      const headers = { authorization: `Bearer ${key}` };
+      const usage = (await (await fetch(`${router.url}/api/metrics/usage`, { headers })).json()) as any;
+      const callers = Object.fromEntries(usage.callers.map((c: any) => [c.caller, c.requests]));
+      expect(callers).to.deep.equal({ [caller]: 1 });
+      const cost = (await (await fetch(`${router.url}/api/metrics/cost`, { headers })).json()) as any;
+      expect(cost.callers.map((c: any) => c.caller)).to.deep.equal([caller]);
+      expect(cost.callers[0].costs[0].amount).to.be.greaterThan(0);
+    }
   });
 
   it('follows the keys file: a rotated key works and the revoked one stops, a broken file changes nothing', async () => {
