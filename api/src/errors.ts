@@ -5,6 +5,7 @@
  * @module
  */
 import { BackendError, type UpstreamErrorAnswer } from './backends/backend.js';
+import { scrubText } from './backends/scrub.js';
 import { type OpenAIErrorType, openaiTypeOfStatus, policyOf } from './routing/failure-policy.js';
 
 export interface ErrorBody {
@@ -261,16 +262,18 @@ export function fromBackendError(err: BackendError, details?: unknown): ApiError
     ...(err.param === undefined ? {} : { param: err.param }),
     ...(err.upstream === undefined ? {} : { upstream: err.upstream }),
   };
-  if (err.kind === 'rejected') return new UpstreamRejectedError(err.message, details, options);
-  if (err.kind === 'unsupported') return new UnsupportedParameterError(err.message, details, options);
-  if (err.kind === 'cancelled') return new RequestCancelledError(err.message, details, options);
+  // Backends scrub what they know (their key, their address); this catches any credential shape they missed.
+  const message = scrubText(err.message);
+  if (err.kind === 'rejected') return new UpstreamRejectedError(message, details, options);
+  if (err.kind === 'unsupported') return new UnsupportedParameterError(message, details, options);
+  if (err.kind === 'cancelled') return new RequestCancelledError(message, details, options);
   switch (policyOf(err.kind).status) {
     case 503:
-      return new ModelUnavailableError(err.message, details, options);
+      return new ModelUnavailableError(message, details, options);
     case 504:
-      return new UpstreamTimeoutError(err.message, details, options);
+      return new UpstreamTimeoutError(message, details, options);
     default:
-      return new UpstreamError(err.message, details, options);
+      return new UpstreamError(message, details, options);
   }
 }
 

@@ -5,6 +5,7 @@
  * @module
  */
 import type { CatalogModel, CatalogVersion } from '../catalog/catalog.js';
+import type { ScrubbedUpstreamError } from './scrub.js';
 
 export interface RouteTarget {
   readonly model: CatalogModel;
@@ -258,8 +259,11 @@ export type FailureKind =
 /** An upstream's own error answer, kept so a client of a passthrough gets what the upstream said. */
 export interface UpstreamErrorAnswer {
   readonly status: number;
-  /** OpenAI's `error` object as the upstream sent it (message, type, param, code), when it sent one. */
-  readonly error?: Readonly<Record<string, unknown>>;
+  /**
+   * What is safe of OpenAI's `error` object the upstream sent, when it sent one: its message scrubbed, its
+   * type, param and code when they are short identifiers (./scrub.ts); nothing else it carried.
+   */
+  readonly error?: Readonly<ScrubbedUpstreamError>;
 }
 
 export class BackendError extends Error {

@@ -4,7 +4,8 @@
  * name) and, on streams, a request for the usage the router meters; the answer comes back byte for byte
  * (see ./upstream-client.ts). The REST API's requests are written as OpenAI bodies the same way. No SDK:
  * the router's retry loop and fallback chain are the only retries. API keys are read per call from the
- * configured source and never logged or echoed. Each endpoint has a circuit breaker, settled on every exit
+ * configured source and never logged or echoed: every failure's text is scrubbed of the key and of the base
+ * URL (named `upstream of model x` instead) before it leaves the backend (./scrub.ts). Each endpoint has a circuit breaker, settled on every exit
  * path (a stream abandoned by its client included).
  * @module
  */
@@ -29,6 +30,7 @@ import {
   type TokenizeOutput,
 } from './backend.js';
 import { dataOf, finishOf, textOf, usageOf, usageOfText } from './openai-answers.js';
+import { type ScrubContext, scrubText, scrubUpstreamError } from './scrub.js';
 import { eventsOf, serverSentEvents, UpstreamClient, type UpstreamResponse } from './upstream-client.js';
 
 /** Finds the API key of a model: an environment variable locally, a Secret in a cluster. */
@@ -77,6 +79,9 @@ interface Upstream {
   readonly model: string;
   readonly headers: Readonly<Record<string, string>>;
   readonly breaker: string;
+  /** Who this upstream is to a caller (`upstream of model x`), and what its failures must not say. */
+  readonly name: string;
+  readonly scrub: ScrubContext;
 }
 
 export class OpenAIBackend implements InferenceBackend {
@@ -106,17 +111,19 @@ export class OpenAIBackend implements InferenceBackend {
     const selfHosted = target.version?.status?.protocol === 'openai' ? target.version.endpoint : undefined;
     const baseURL = (selfHosted ?? endpoint?.baseURL)?.replace(/\/+$/, '');
     if (!baseURL) throw new BackendError('misconfigured', `Model ${target.model.name} has no endpoint`);
+    const name = `upstream of model ${target.model.name}`;
     const breaker = `openai:${baseURL}`;
     if (!this.#breakers.allow(breaker)) {
-      throw new BackendError('unavailable', `${baseURL} is failing (circuit open)`, { circuitOpen: true });
+      throw new BackendError('unavailable', `${name} is failing (circuit open)`, { circuitOpen: true });
     }
     const apiKey = this.#resolveKey(target);
+    const scrub: ScrubContext = { secrets: [apiKey], places: [{ address: baseURL, name }] };
     const headers: Record<string, string> = {
       'content-type': 'application/json',
       'x-request-id': ctx.requestId,
       ...(apiKey ? { authorization: `Bearer ${apiKey}` } : {}),
     };
-    return { baseURL, model: endpoint?.model ?? target.model.name, headers, breaker };
+    return { baseURL, model: endpoint?.model ?? target.model.name, headers, breaker, name, scrub };
   }
 
   #settle(upstream: Upstream, failure?: BackendError): void {
@@ -137,9 +144,12 @@ export class OpenAIBackend implements InferenceBackend {
     throw await this.#failure(u, res, ctx);
   }
 
-  /** An upstream's error answer as a BackendError that keeps its status and error object. */
+  /**
+   * An upstream's error answer as a BackendError that keeps its status and what is safe of its error object
+   * (an upstream may echo the key it was sent, or its own address: see ./scrub.ts).
+   */
   async #failure(u: Upstream, res: UpstreamResponse, ctx: CallContext): Promise<BackendError> {
-    let error: Record<string, unknown> | undefined;
+    let said: unknown;
     try {
       const bytes = await this.#client.readBody(res, {
         maxBytes: MAX_ERROR_BYTES,
@@ -147,17 +157,17 @@ export class OpenAIBackend implements InferenceBackend {
         ...(ctx.signal ? { signal: ctx.signal } : {}),
       });
       const parsed = JSON.parse(bytes.toString('utf8')) as { error?: unknown };
-      if (parsed && typeof parsed.error === 'object' && parsed.error !== null)
-        error = parsed.error as Record<string, unknown>;
-      else if (typeof parsed?.error === 'string') error = { message: parsed.error };
+      said = typeof parsed?.error === 'string' ? { message: parsed.error } : parsed?.error;
     } catch {
       // Not JSON, too long or cut off: the status says enough.
     }
-    const said = typeof error?.message === 'string' ? `: ${error.message}` : '';
-    return new BackendError(kindOfUpstreamStatus(res.status), `${u.baseURL} answered ${res.status}${said}`, {
+    const error = scrubUpstreamError(said, u.scrub);
+    const kept = Object.keys(error).length > 0;
+    const message = error.message === undefined ? '' : `: ${error.message}`;
+    return new BackendError(kindOfUpstreamStatus(res.status), `${u.name} answered ${res.status}${message}`, {
       retryAfterMs: retryAfterMs(res.headers),
-      upstream: { status: res.status, ...(error ? { error } : {}) },
-      ...(typeof error?.param === 'string' ? { param: error.param } : {}),
+      upstream: { status: res.status, ...(kept ? { error } : {}) },
+      ...(error.param === undefined ? {} : { param: error.param }),
     });
   }
 
@@ -169,7 +179,7 @@ export class OpenAIBackend implements InferenceBackend {
       this.#settle(u);
       return value;
     } catch (err) {
-      const failure = asBackendError(err, u.baseURL);
+      const failure = scrubbed(err, u);
       this.#settle(u, failure);
       throw failure;
     }
@@ -230,7 +240,7 @@ export class OpenAIBackend implements InferenceBackend {
       settled = true;
       this.#settle(u);
     } catch (err) {
-      const failure = asBackendError(err, u.baseURL);
+      const failure = scrubbed(err, u);
       settled = true;
       this.#settle(u, failure);
       throw failure;
@@ -394,9 +404,18 @@ export class OpenAIBackend implements InferenceBackend {
 /** A usage object (not `"usage": null`) somewhere in a block of events. */
 const USAGE_OBJECT = /"usage"\s*:\s*\{/;
 
-function asBackendError(err: unknown, baseURL: string): BackendError {
-  if (err instanceof BackendError) return err;
-  return new BackendError('upstream_error', `${baseURL}: ${(err as Error)?.message ?? String(err)}`, {
-    cause: err,
-  });
+/**
+ * Any failure of a call as a BackendError whose message is scrubbed. The transport's own errors (which may
+ * name the address or quote what the upstream sent) are not kept as the cause, so a log of it cannot
+ * quote them either; an error already scrubbed (the upstream's answer) is kept as it is.
+ */
+function scrubbed(err: unknown, u: Upstream): BackendError {
+  if (err instanceof BackendError && (err.upstream !== undefined || err.circuitOpen)) return err;
+  if (err instanceof BackendError)
+    return new BackendError(err.kind, scrubText(err.message, u.scrub), {
+      ...(err.retryAfterMs === undefined ? {} : { retryAfterMs: err.retryAfterMs }),
+      ...(err.param === undefined ? {} : { param: err.param }),
+    });
+  const message = (err as Error)?.message ?? String(err);
+  return new BackendError('upstream_error', `${u.name}: ${scrubText(message, u.scrub)}`);
 }

@@ -151,7 +151,7 @@ export class RuntimeBackend implements InferenceBackend, ModelRepository {
       this.#breakers.success(key);
       return value;
     } catch (err) {
-      const failure = runtimeFailure(err, address);
+      const failure = runtimeFailure(err, address, runtimeName(target));
       if (countsAgainstEndpoint(failure.kind)) this.#breakers.failure(key);
       else this.#breakers.success(key);
       throw failure;
@@ -221,7 +221,7 @@ export class RuntimeBackend implements InferenceBackend, ModelRepository {
       this.#breakers.success(key);
     } catch (err) {
       settled = true;
-      const failure = runtimeFailure(err, address);
+      const failure = runtimeFailure(err, address, runtimeName(target));
       if (countsAgainstEndpoint(failure.kind)) this.#breakers.failure(key);
       else this.#breakers.success(key);
       throw failure;
@@ -329,7 +329,7 @@ export class RuntimeBackend implements InferenceBackend, ModelRepository {
         (m) => m.name === model,
       );
     } catch (err) {
-      const failure = runtimeFailure(err, address);
+      const failure = runtimeFailure(err, address, `runtime of model ${model}`);
       return { address, state: 'UNREACHABLE', reason: failure.message, serving: false };
     }
     if (!entry) {
@@ -364,6 +364,10 @@ interface PendingLoad {
   readonly startedAt: number;
   readonly done: Promise<void>;
 }
+
+/** A runtime as callers see it: its model and version, never its (internal) address. */
+const runtimeName = (target: RouteTarget) =>
+  `runtime of model ${target.model.name}${target.version ? ` ${target.version.version}` : ''}`;
 
 const loadKey = (address: string, model: string) => `${address}\n${model}`;
 const inMs = (ms: number) => new Date(Date.now() + ms);

@@ -8,6 +8,7 @@ import type { GrpcStatusName } from '../../../runtime/src/errors.js';
 import { RuntimeCallError } from '../../../runtime/src/errors.js';
 import { MAX_GRPC_MESSAGE_BYTES } from '../../../runtime/src/protocol/limits.js';
 import { BackendError, type FailureKind } from './backend.js';
+import { scrubText } from './scrub.js';
 
 const KIND_OF_STATUS: Partial<Record<GrpcStatusName, FailureKind>> = {
   UNAVAILABLE: 'unavailable',
@@ -62,27 +63,30 @@ const MODEL_SPECIFIC_REFUSALS = [
 /** grpc-js's words for a message over the channel's bound (runtime/src/protocol/limits.ts), either way. */
 const MESSAGE_TOO_LARGE = /\bmessage\b.*\blarger than\b/i;
 
-export function runtimeFailure(err: unknown, address: string): BackendError {
+/**
+ * A runtime's failure as the router's. `address` (a pod's IP and port) is internal: the message names the
+ * runtime as `name` (`runtime of model m v1`) instead, and the rest of it is scrubbed (grpc-js quotes the
+ * addresses it tried); the raw error is not kept as the cause, so no log line quotes it either.
+ */
+export function runtimeFailure(err: unknown, address: string, name = 'the runtime'): BackendError {
   if (err instanceof BackendError) return err;
+  const scrub = (text: string) => scrubText(text, { places: [{ address, name }] });
   if (err instanceof RuntimeCallError) {
     // Over the gRPC bound: asking again computes it all again and fails again. The request asked too much.
     if (err.code === 'RESOURCE_EXHAUSTED' && MESSAGE_TOO_LARGE.test(err.message)) {
       const mib = MAX_GRPC_MESSAGE_BYTES / 1024 / 1024;
       return new BackendError(
         'rejected',
-        `the answer (or the request) is larger than the router accepts from a runtime (${mib} MiB): ask for fewer choices, logprobs, tokens or texts (${err.message})`,
-        { cause: err },
+        `the answer (or the request) is larger than the router accepts from a runtime (${mib} MiB): ask for fewer choices, logprobs, tokens or texts (${scrub(err.message)})`,
       );
     }
     let kind = KIND_OF_STATUS[err.code] ?? 'upstream_error';
     if (kind === 'rejected' && MODEL_SPECIFIC_REFUSALS.some((s) => err.message.includes(s)))
       kind = 'unsupported';
     const refused = kind === 'rejected' || kind === 'unsupported';
-    const message = refused ? err.message : `runtime ${address}: ${err.code}: ${err.message}`;
+    const message = refused ? scrub(err.message) : `${name}: ${err.code}: ${scrub(err.message)}`;
     const param = refused ? parameterOf(err.message) : undefined;
-    return new BackendError(kind, message, { cause: err, ...(param ? { param } : {}) });
+    return new BackendError(kind, message, param ? { param } : undefined);
   }
-  return new BackendError('upstream_error', `runtime ${address}: ${(err as Error)?.message ?? String(err)}`, {
-    cause: err,
-  });
+  return new BackendError('upstream_error', `${name}: ${scrub((err as Error)?.message ?? String(err))}`);
 }

@@ -5,6 +5,7 @@
  * @module
  */
 import { BackendError, type FailureKind, type RouteTarget, type UpstreamClock } from '../backends/backend.js';
+import { scrubText } from '../backends/scrub.js';
 import {
   fromBackendError,
   ModelUnavailableError,
@@ -140,7 +141,8 @@ class Walk<T> {
         ...where(step.target),
         outcome: failure.circuitOpen || failure.kind === 'unsupported' ? 'skipped' : 'failed',
         kind: failure.kind,
-        reason: failure.message,
+        // Shown to callers even when a later target serves: nothing credential-like, whatever the backend.
+        reason: scrubText(failure.message),
         duration_ms: Math.round(ms),
         ...retry,
       });
@@ -164,7 +166,7 @@ export async function executeChain<T>(
         ...where(step.target),
         outcome: 'skipped',
         kind: refused.kind,
-        reason: refused.message,
+        reason: scrubText(refused.message),
       });
       continue;
     }

@@ -99,6 +99,22 @@ describe('api/backends: OpenAIBackend (loopback OpenAI-compatible upstream)', ()
     });
   }
 
+  it('names an upstream it cannot reach, or that does not answer in time, by its model, never its address', async () => {
+    const failures = await Promise.all(
+      [`http://127.0.0.1:${dead}/v1`, `http://${silent.address}/v1`].map((url) =>
+        backend.generate({ model: model(url, 'gpt-x') }, chat, {}, ctx(300)).catch((e: BackendError) => e),
+      ),
+    );
+    expect(failures.map((f) => (f as BackendError).kind)).to.deep.equal(['unavailable', 'timeout']);
+    for (const failure of failures) {
+      expect((failure as BackendError).message).to.match(/upstream of model gpt-x/);
+      expect((failure as BackendError).message).to.not.include('127.0.0.1');
+      expect((failure as BackendError).cause, 'the transport error, which a log would quote').to.equal(
+        undefined,
+      );
+    }
+  });
+
   it('given 429 with Retry-After, carries the wait', async () => {
     upstream.fault = 'http429';
     upstream.retryAfter = '2';

@@ -126,6 +126,21 @@ describe('api/backends: runtimeFailure (a runtime status as a failure kind and O
     );
     expect(failure.message).to.include('4764590');
   });
+
+  it('names the runtime by its model and version, never by its (internal) address', () => {
+    const failure = runtimeFailure(
+      new RuntimeCallError(
+        status.UNAVAILABLE,
+        'No connection established. Last error: connect ECONNREFUSED 10.0.0.5:9000 (10.0.0.5:9000)',
+      ),
+      '10.0.0.5:9000',
+      'runtime of model m v1',
+    );
+    expect(failure.message).to.equal(
+      'runtime of model m v1: UNAVAILABLE: No connection established. Last error: connect ECONNREFUSED runtime of model m v1 (runtime of model m v1)',
+    );
+    expect(failure.cause, 'the raw error, which a log would quote').to.equal(undefined);
+  });
 });
 
 describe('api/backends: RuntimeBackend (real runtime processes over gRPC)', function () {
@@ -168,6 +183,17 @@ describe('api/backends: RuntimeBackend (real runtime processes over gRPC)', func
 
   const ctx = () => ({ deadline: Date.now() + 5000, requestId: 'r' });
   const chat = { kind: 'chat', messages: [{ role: 'user', content: 'Mia found a blue' }] } as const;
+
+  it('a runtime it cannot reach fails without its address in the message', async () => {
+    const t = target('story-writer', ['text-generation'], [`127.0.0.1:${dead}`]);
+    const failure = await backend.generate(t, chat, { maxTokens: 4 }, ctx()).then(
+      () => expect.fail('served by a dead runtime'),
+      (e: BackendError) => e,
+    );
+    expect(failure.kind).to.equal('unavailable');
+    expect(failure.message).to.match(/^runtime of model story-writer /);
+    expect(failure.message).to.not.include(String(dead)).and.not.include('127.0.0.1');
+  });
 
   it('streams token by token: text arrives in several events before the done event', async () => {
     const t = target('story-writer', ['text-generation'], [writer.address]);
