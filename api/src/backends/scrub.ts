@@ -59,7 +59,8 @@ const RULES: readonly [RegExp, string | ((...m: string[]) => string)][] = [
   [/([?&](?:key|sig|signature|x-amz-signature|x-amz-credential|code)=)[^&\s"'<>]+/gi, `$1${REDACTED}`],
   [/\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{4,}/gi, `$1 ${REDACTED}`],
   // Common key shapes: OpenAI/Anthropic, AWS, GitHub, Slack, Google, Hugging Face, JWTs.
-  [/\bsk-[A-Za-z0-9_-]{8,}/g, REDACTED],
+  // (with the masked form providers quote back, `sk-abc***wxyz`, which still gives away part of the key)
+  [/\bsk-[A-Za-z0-9_*-]{8,}/g, REDACTED],
   [/\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/g, REDACTED],
   [/\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})/g, REDACTED],
   [/\bxox[abposr]-[A-Za-z0-9-]{10,}/g, REDACTED],
