@@ -9,6 +9,7 @@ import type { Metrics } from '../metrics/registry.js';
 import { BullJobQueue } from './bullmq-job-queue.js';
 import type { ItemRunner, JobQueue, WorkerSettings } from './job-queue.js';
 import { MemoryJobQueue } from './memory-job-queue.js';
+import type { JobStoreCaps } from './memory-store-caps.js';
 
 export function workerSettings(config: Config, run: ItemRunner): WorkerSettings {
   return {
@@ -17,6 +18,16 @@ export function workerSettings(config: Config, run: ItemRunner): WorkerSettings 
     modelConcurrency: config.BATCH_MODEL_CONCURRENCY,
     attempts: config.BATCH_ITEM_ATTEMPTS,
     retryDelayMs: config.BATCH_RETRY_DELAY_MS,
+  };
+}
+
+/** The in-memory store's caps: without Redis every job's requests and results live in this process. */
+export function memoryCaps(config: Config): JobStoreCaps {
+  return {
+    maxItems: config.JOBS_MEMORY_MAX_ITEMS,
+    maxItemsPerCaller: config.JOBS_MEMORY_MAX_ITEMS_PER_CALLER,
+    maxBytes: config.JOBS_MEMORY_MAX_BYTES,
+    maxBytesPerCaller: config.JOBS_MEMORY_MAX_BYTES_PER_CALLER,
   };
 }
 
@@ -29,7 +40,8 @@ export function createJobQueue(options: {
   const { config, logger, metrics } = options;
   const settings = workerSettings(config, options.run);
   const ttlMs = config.JOB_TTL_SECONDS * 1000;
-  if (!config.REDIS_URL) return new MemoryJobQueue({ ...settings, ttlMs, logger, metrics });
+  if (!config.REDIS_URL)
+    return new MemoryJobQueue({ ...settings, ttlMs, caps: memoryCaps(config), logger, metrics });
   return new BullJobQueue({
     url: config.REDIS_URL,
     keyPrefix: config.REDIS_KEY_PREFIX,

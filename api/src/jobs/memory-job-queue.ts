@@ -2,7 +2,7 @@
  * The in-process job queue of local mode without Redis: jobs live in this process (and die with it),
  * items run with bounded concurrency, critical before standard before background, oldest job first, and
  * never more than the per-model bound at once (an item whose model is busy is skipped, not waited on).
- * Results expire after the TTL.
+ * Results expire after the TTL. What it holds is capped per caller and in all (memory-store-caps.ts).
  * @module
  */
 import { randomUUID } from 'node:crypto';
@@ -29,6 +29,7 @@ import {
   pageEnd,
   requestDigest,
 } from './job-view.js';
+import { type Holding, type JobStoreCaps, JobStoreRoom } from './memory-store-caps.js';
 import { ModelSlots } from './model-slots.js';
 
 interface Job extends JobSnapshot {
@@ -46,10 +47,12 @@ interface Job extends JobSnapshot {
   readonly digest: string;
   readonly idempotencyKey?: string;
   readonly caller: string;
+  readonly charge: Holding;
 }
 
 export interface MemoryJobQueueOptions extends WorkerSettings {
   readonly ttlMs: number;
+  readonly caps: JobStoreCaps;
   readonly logger: Logger;
   readonly metrics: Metrics;
 }
@@ -60,6 +63,7 @@ export class MemoryJobQueue implements JobQueue {
   readonly #o: MemoryJobQueueOptions;
   readonly #jobs = new Map<string, Job>();
   readonly #byKey = new Map<string, string>();
+  readonly #room: JobStoreRoom<Job>;
   /** Jobs with items not started, oldest first, per priority. */
   readonly #queued: Record<JobPriority, Job[]> = { critical: [], standard: [], background: [] };
   readonly #slots: ModelSlots;
@@ -71,7 +75,12 @@ export class MemoryJobQueue implements JobQueue {
   constructor(options: MemoryJobQueueOptions) {
     this.#o = options;
     this.#slots = new ModelSlots(Math.min(options.modelConcurrency, options.concurrency));
-    this.#sweeper = setInterval(() => this.#sweep(), Math.min(options.ttlMs, 60_000));
+    this.#room = new JobStoreRoom<Job>({
+      caps: options.caps,
+      ttlMs: options.ttlMs,
+      drop: (job) => this.#drop(job),
+    });
+    this.#sweeper = setInterval(() => this.#room.dropExpired(), Math.min(options.ttlMs, 60_000));
     this.#sweeper.unref();
     options.metrics.queueDepth.read = async () => ({
       waiting: [...this.#jobs.values()].reduce((n, job) => n + waitingCount(job), 0),
@@ -87,6 +96,8 @@ export class MemoryJobQueue implements JobQueue {
       if (existing.digest !== digest) throw conflict(idempotencyKey as string, existing.id);
       return { job: this.#view(existing, { offset: 0, limit: 0 }), created: false };
     }
+    const owner = caller ?? ANONYMOUS;
+    const charge = this.#room.admit(owner, items);
     const waiting = new Map<string, { indexes: number[]; head: number }>();
     items.forEach((item, index) => {
       const list = waiting.get(item.model_id) ?? { indexes: [], head: 0 };
@@ -108,8 +119,10 @@ export class MemoryJobQueue implements JobQueue {
       waiting,
       digest,
       ...(scoped ? { idempotencyKey: scoped } : {}),
-      caller: caller ?? ANONYMOUS,
+      caller: owner,
+      charge,
     };
+    this.#room.hold(job);
     this.#jobs.set(job.id, job);
     if (scoped) this.#byKey.set(scoped, job.id);
     this.#queued[priority].push(job);
@@ -212,8 +225,14 @@ export class MemoryJobQueue implements JobQueue {
     this.#timers.add(timer);
   }
 
-  #record(job: Job, index: number, result: StoredResult): void {
+  /** What the store holds: every caller's, or one caller's (items and JSON bytes). */
+  held(caller?: string): Holding {
+    return this.#room.held(caller);
+  }
+
+  #record(job: Job, index: number, given: StoredResult): void {
     if (job.results[index]) return;
+    const result = this.#room.keep(job, given);
     job.results[index] = result;
     job[result.status as 'succeeded' | 'failed' | 'cancelled'] += 1;
     this.#o.metrics.batchItems.inc({ outcome: result.status });
@@ -223,6 +242,7 @@ export class MemoryJobQueue implements JobQueue {
     if (isTerminal(job.state) || job.succeeded + job.failed + job.cancelled < job.total) return;
     job.state = finalState(job);
     job.completedAt = Date.now();
+    this.#room.finished(job);
     this.#o.metrics.batchJobsFinished.inc({ state: job.state });
   }
 
@@ -242,15 +262,14 @@ export class MemoryJobQueue implements JobQueue {
   /** The job unless it expired (the sweeper deletes expired jobs a little later). */
   #live(id: string): Job | undefined {
     const job = this.#jobs.get(id);
-    return job && !(job.completedAt && Date.now() - job.completedAt >= this.#o.ttlMs) ? job : undefined;
+    return job && !this.#room.expired(job) ? job : undefined;
   }
 
-  #sweep(): void {
-    for (const [id, job] of this.#jobs) {
-      if (this.#live(id)) continue;
-      this.#jobs.delete(id);
-      if (job.idempotencyKey) this.#byKey.delete(job.idempotencyKey);
-    }
+  /** Called by the room when a job expires or is evicted to make room. */
+  #drop(job: Job): void {
+    this.#jobs.delete(job.id);
+    if (job.idempotencyKey && this.#byKey.get(job.idempotencyKey) === job.id)
+      this.#byKey.delete(job.idempotencyKey);
   }
 }
 
