@@ -9,12 +9,15 @@ import type { RequestListener } from 'node:http';
 import express, { type Express, type Request, type Response } from 'express';
 import { findUp } from '../../runtime/src/find-up.js';
 import type { AppDeps } from './deps.js';
-import { MethodNotAllowedError } from './errors.js';
+import { MethodNotAllowedError, UnauthorizedError } from './errors.js';
+import { identifyCaller } from './http/callers.js';
 import { hotRoutes } from './http/hot-routes.js';
 import { accessLog, errorHandler, notFound, requestId } from './http/middleware.js';
 import { type PipelineDeps, runPipeline } from './http/pipeline.js';
 import type { AnyRoute } from './http/route.js';
+import { hasScope } from './http/scopes.js';
 import { openApiDocument } from './openapi.js';
+import { readinessSummary } from './readiness.js';
 import { inferenceRoutes } from './routes/inference.js';
 import { jobRoutes } from './routes/jobs.js';
 import { metricsRoutes } from './routes/metrics.js';
@@ -41,6 +44,7 @@ function pipelineDeps(deps: AppDeps): PipelineDeps {
     metrics: deps.metrics,
     maxBodyBytes: deps.config.MAX_BODY_BYTES,
     ...(deps.admit ? { admit: deps.admit } : {}),
+    ...(deps.admitModelOperation ? { admitModelOperation: deps.admitModelOperation } : {}),
   };
 }
 
@@ -59,14 +63,28 @@ function handlerFor(def: AnyRoute, pipeline: PipelineDeps) {
   };
 }
 
+/**
+ * Whether a /readyz request may see the checks (they name runtime addresses): a key holding models:admin,
+ * or anyone when no keys are configured. Any other request, an unknown key included, gets the short answer,
+ * never a 401: probes send no key.
+ */
+function mayReadChecks(deps: AppDeps, req: Request): boolean {
+  try {
+    return hasScope(identifyCaller(deps.callerKeys, req.headers), 'models:admin');
+  } catch (err) {
+    if (err instanceof UnauthorizedError) return false;
+    throw err;
+  }
+}
+
 function operationalRoutes(app: Express, deps: AppDeps, routes: readonly AnyRoute[]): void {
   const document = openApiDocument(routes, version);
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
-  app.get('/readyz', async (_req, res) => {
+  app.get('/readyz', async (req, res) => {
     const report = await deps.readiness();
-    res.status(report.ready ? 200 : 503).json(report);
+    res.status(report.ready ? 200 : 503).json(mayReadChecks(deps, req) ? report : readinessSummary(report));
   });
   app.get('/metrics', async (_req, res) => {
     res.set('content-type', deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());

@@ -19,7 +19,7 @@ import { followCallerKeys } from './http/caller-keys-file.js';
 import { InferenceService } from './inference/inference-service.js';
 import { Observer } from './inference/observer.js';
 import { createJobQueue } from './jobs/create-job-queue.js';
-import { rateLimitAdmission } from './limits/admission.js';
+import { modelOperationsAdmission, rateLimitAdmission } from './limits/admission.js';
 import { MemoryRateLimiter, type RateLimiter } from './limits/limiters.js';
 import { MemoryUsageStore } from './metering/memory-usage-store.js';
 import type { UsageStore } from './metering/usage.js';
@@ -47,6 +47,8 @@ export interface ComposeOptions {
   readonly usage?: UsageStore;
   /** Rate-limit counters shared by replicas (Redis); in this process when absent. */
   readonly limiter?: RateLimiter;
+  /** Model-operations counters shared by replicas (Redis); in this process when absent. */
+  readonly modelOpsLimiter?: RateLimiter;
   readonly metrics?: Metrics;
   readonly readiness: (runtimes: RuntimeBackend) => () => Promise<ReadinessReport>;
 }
@@ -108,6 +110,8 @@ export function composeRouter(options: ComposeOptions): RouterParts {
   const limiter =
     options.limiter ??
     (limits ? new MemoryRateLimiter({ windowMs: config.RATE_LIMIT_WINDOW_SECONDS * 1000 }) : undefined);
+  const windowMs = config.RATE_LIMIT_WINDOW_SECONDS * 1000;
+  const modelOpsLimiter = options.modelOpsLimiter ?? new MemoryRateLimiter({ windowMs });
   const jobs = createJobQueue({
     config,
     run: batchItemRunner(inference),
@@ -126,6 +130,12 @@ export function composeRouter(options: ComposeOptions): RouterParts {
       ...(limits && limiter
         ? { admit: rateLimitAdmission(limits, limiter, config.RATE_LIMIT_WINDOW_SECONDS, metrics) }
         : {}),
+      admitModelOperation: modelOperationsAdmission(
+        config.ROUTER_MODEL_OPS_LIMIT,
+        modelOpsLimiter,
+        config.RATE_LIMIT_WINDOW_SECONDS,
+        metrics,
+      ),
       logger,
       repository: runtimes,
       readiness: options.readiness(runtimes),
@@ -145,6 +155,7 @@ export function composeRouter(options: ComposeOptions): RouterParts {
       await cache.close();
       await usage.close?.();
       await limiter?.close();
+      await modelOpsLimiter.close();
       runtimes.close();
       upstreams.close();
     },

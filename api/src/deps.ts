@@ -73,6 +73,8 @@ export interface AppDeps {
   readonly callerKeys: CallerKeys;
   /** The caller's rate limit; absent when no limits are declared. */
   readonly admit?: Admission;
+  /** The model-operations limit (ROUTER_MODEL_OPS_LIMIT) of routes that change a model. */
+  readonly admitModelOperation?: Admission;
   readonly logger: Logger;
   readonly repository: ModelRepository;
   readonly readiness: () => Promise<ReadinessReport>;

@@ -18,6 +18,8 @@ const errorSchema = z.object({
 const ERROR_RESPONSES: Record<string, string> = {
   '400': 'Invalid request (validation problems in details.problems)',
   '401': 'An API key is required (ROUTER_API_KEYS) and none, or an unknown one, was sent',
+  '403':
+    'permission_denied: the API key lacks the scope this operation requires (details.scope), or may not use the model it names (details.model_id)',
   '404': 'Unknown model, version, job or route',
   '413': 'Body or batch too large',
   '429': "The caller's rate limit is reached (ROUTER_RATE_LIMITS); Retry-After says when to try again",
@@ -70,6 +72,12 @@ function operation(def: AnyRoute): Json {
   }
   return {
     summary: def.summary,
+    description: `Requires the scope \`${def.scope}\` when the router declares API keys (403 permission_denied without it).${
+      def.modelOperation
+        ? ' Counts against the model-operations limit (ROUTER_MODEL_OPS_LIMIT per caller).'
+        : ''
+    }`,
+    'x-required-scope': def.scope,
     tags: [def.tag],
     operationId: `${def.method}${def.path.replace(/[/:{}]+(\w)/g, (_, c: string) => c.toUpperCase())}`,
     parameters: [...pathParams, ...queryParameters(def.query)],
@@ -96,10 +104,12 @@ const OPERATIONAL: Record<string, Json> = {
   '/readyz': {
     get: {
       summary: 'Readiness: catalog loaded, no runtime still starting, ready runtimes answer',
+      description:
+        'Answers {ready, reason} to anyone (no key needed, never 401); the per-check report with runtime addresses only to a key holding models:admin, or to anyone when the router declares no keys.',
       tags: ['operations'],
       responses: {
         200: { description: 'Ready' },
-        503: { description: 'Not ready; the body says which check failed' },
+        503: { description: 'Not ready; reason says what is missing' },
       },
     },
   },

@@ -56,3 +56,20 @@ export function localReadiness(catalog: Catalog, runtimes: RuntimeBackend): () =
     return { ready: Object.values(checks).every((c) => c.ok), checks };
   };
 }
+
+/**
+ * The answer /readyz gives to anyone (kubelet probes send no key): ready or not, and a reason that names
+ * what is missing without saying where anything runs. The checks, with runtime addresses, go only to a key
+ * holding models:admin.
+ */
+export function readinessSummary(report: ReadinessReport): { ready: boolean; reason?: string } {
+  if (report.ready) return { ready: true };
+  const failing = Object.entries(report.checks).filter(([, check]) => !check.ok);
+  const runtimes = Object.keys(report.checks).filter((name) => name.startsWith('runtime:')).length;
+  const reasons: string[] = [];
+  const others = failing.filter(([name]) => !name.startsWith('runtime:'));
+  for (const [name] of others) reasons.push(`${name} not ready`);
+  const down = failing.length - others.length;
+  if (down > 0) reasons.push(`${down} of ${runtimes} runtimes not ready`);
+  return { ready: false, reason: reasons.join('; ') || 'not ready' };
+}

@@ -16,6 +16,8 @@ export interface SharedStores {
   readonly cache?: ResponseCache;
   readonly usage?: UsageStore;
   readonly limiter?: RateLimiter;
+  /** Counters of the model-operations limit (ROUTER_MODEL_OPS_LIMIT), always on. */
+  readonly modelOpsLimiter?: RateLimiter;
 }
 
 export function sharedStores(config: Config, logger: Logger, metrics: Metrics): SharedStores {
@@ -42,6 +44,14 @@ export function sharedStores(config: Config, logger: Logger, metrics: Metrics): 
           }),
         }
       : {}),
+    modelOpsLimiter: new RedisRateLimiter({
+      url: config.REDIS_URL,
+      keyPrefix: `${config.REDIS_KEY_PREFIX}ops:`,
+      windowMs: config.RATE_LIMIT_WINDOW_SECONDS * 1000,
+      commandTimeoutMs: config.REDIS_TIMEOUT_MS,
+      onError: (operation) => count(`modelops_${operation}`),
+      logger: logger.child({ component: 'model-ops-limit' }),
+    }),
     usage: new RedisUsageStore({
       url: config.REDIS_URL,
       keyPrefix: `${config.REDIS_KEY_PREFIX}usage:`,

@@ -9,6 +9,7 @@
 import { readFileSync, unwatchFile, watchFile } from 'node:fs';
 import type { Logger } from 'pino';
 import { type Config, ConfigError } from '../config.js';
+import { audit } from './audit.js';
 import { ApiKeysError, type CallerKeys, parseRouterApiKeys } from './callers.js';
 import type { Principal } from './scopes.js';
 
@@ -28,14 +29,25 @@ export function followCallerKeys(config: Config, logger: Logger): FollowedKeys {
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
       logger.error({ path, reason: err.message }, 'Router API keys file rejected; the keys in force stay');
+      audit(logger, {
+        caller: 'router',
+        action: 'keys.reload',
+        target: path,
+        outcome: 'rejected',
+        details: { reason: err.message },
+      });
       return;
     }
     keys.clear();
     for (const [hash, principal] of fresh) keys.set(hash, principal);
-    logger.info(
-      { path, keys: keys.size, callers: new Set([...keys.values()].map((p) => p.caller)).size },
-      'Router API keys reloaded',
-    );
+    // Counts only: the line must not help anyone guess a key or map callers to keys.
+    audit(logger, {
+      caller: 'router',
+      action: 'keys.reload',
+      target: path,
+      outcome: 'applied',
+      details: { keys: keys.size, callers: new Set([...keys.values()].map((p) => p.caller)).size },
+    });
   };
   const listener = (now: { mtimeMs: number; ino: number }, before: { mtimeMs: number; ino: number }) => {
     if (now.mtimeMs !== before.mtimeMs || now.ino !== before.ino) reload();

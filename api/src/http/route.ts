@@ -60,6 +60,11 @@ export interface RouteDef<B = undefined, Q = undefined> {
   readonly tag: string;
   /** The scope a caller needs (403 `permission_denied` without it); checked before the body is read. */
   readonly scope: Scope;
+  /**
+   * A route that changes a model names its audit action (e.g. `model.download`): it counts against the
+   * caller's model-operations limit (ROUTER_MODEL_OPS_LIMIT) and its refusals are audited.
+   */
+  readonly modelOperation?: string;
   readonly body?: z.ZodType<B>;
   /** A body limit of its own (e.g. batches); MAX_BODY_BYTES otherwise. */
   readonly maxBodyBytes?: number;

@@ -74,11 +74,24 @@ export function mayUseModel(principal: Principal, model: string): boolean {
   return principal.models === undefined || principal.models.some((glob) => globPattern(glob).test(model));
 }
 
-/** Throws PermissionDeniedError (403) when the model is outside the principal's allow-list. */
-export function requireModel(principal: Principal, model: string): void {
+/**
+ * Throws PermissionDeniedError (403) naming the model when it is outside the principal's allow-list; `param`
+ * is the OpenAI error's param (`model` on /v1), `item` the index of a batch item.
+ */
+export function requireModel(
+  principal: Principal,
+  model: string,
+  where: { readonly param?: string; readonly item?: number } = {},
+): void {
   if (mayUseModel(principal, model)) return;
-  throw new PermissionDeniedError(`This API key (${principal.caller}) may not use the model ${model}`, {
-    model_id: model,
-    caller: principal.caller,
-  });
+  const atItem = where.item === undefined ? '' : ` (batch item ${where.item})`;
+  throw new PermissionDeniedError(
+    `This API key (${principal.caller}) may not use the model ${model}${atItem}`,
+    {
+      model_id: model,
+      caller: principal.caller,
+      ...(where.item === undefined ? {} : { item: where.item }),
+    },
+    where.param === undefined ? undefined : { param: where.param },
+  );
 }

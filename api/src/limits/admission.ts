@@ -31,3 +31,28 @@ export function rateLimitAdmission(
     );
   };
 }
+
+/**
+ * The model-operations limit: `limit` operations that change a model (download, reload) per window per
+ * caller, on counters of their own (a reload storm cannot spend a caller's request limit, nor the reverse).
+ * Always on, whether or not ROUTER_RATE_LIMITS is set: a reload is expensive for every runtime of a version.
+ */
+export function modelOperationsAdmission(
+  limit: number,
+  limiter: RateLimiter,
+  windowSeconds: number,
+  metrics: Metrics,
+): Admission {
+  return async (caller) => {
+    const decision = await limiter.take(caller, limit);
+    if (decision.allowed) return;
+    // Only keys holding models:admin reach here: a short, declared list of callers.
+    metrics.rateLimited.inc({ caller });
+    const retryAfterSeconds = Math.max(1, Math.ceil(decision.retryAfterMs / 1000));
+    throw new RateLimitedError(
+      `Model-operations limit of ${limit} per ${windowSeconds} s reached for ${caller} (ROUTER_MODEL_OPS_LIMIT); retry in ${retryAfterSeconds} s`,
+      retryAfterSeconds,
+      { caller, limit, window_seconds: windowSeconds, limit_name: 'model_operations' },
+    );
+  };
+}

@@ -5,6 +5,7 @@
 import type { AppDeps } from '../deps.js';
 import { toApiError, ValidationError } from '../errors.js';
 import { type AnyRoute, type RouteContext, type RouteResult, route } from '../http/route.js';
+import { requireModel } from '../http/scopes.js';
 import type { RequestContext } from '../inference/inference-service.js';
 import {
   analyzeBody,
@@ -93,6 +94,7 @@ export function inferenceRoutes(deps: AppDeps): AnyRoute[] {
         202: { description: 'With "async": true, the job to poll', schema: batchAccepted },
       },
       handler: async (ctx) => {
+        requireModel(ctx.principal, ctx.body.model_id);
         if (ctx.body.async) return asyncText(deps, ctx);
         const op = textOperation(ctx.body);
         if (ctx.body.stream) {
@@ -115,6 +117,7 @@ export function inferenceRoutes(deps: AppDeps): AnyRoute[] {
       body: analyzeRequest,
       responses: { 200: { description: 'One result per input text, in order', schema: analyzeResponse } },
       handler: async (ctx) => {
+        requireModel(ctx.principal, ctx.body.model_id);
         const op = analyzeOperation(ctx.body);
         const served = await deps.inference.run(op, routing(ctx.body), requestContext(ctx));
         return servedResult(served, op.name, { body: analyzeBody(ctx.body.task, served) });

@@ -8,7 +8,7 @@ import type { z } from 'zod';
 import type { AppDeps } from '../deps.js';
 import { JobNotFoundError, PayloadTooLargeError, ValidationError } from '../errors.js';
 import { type AnyRoute, type RouteResult, route } from '../http/route.js';
-import { hasScope, type Principal } from '../http/scopes.js';
+import { hasScope, type Principal, requireModel } from '../http/scopes.js';
 import type { InferenceService } from '../inference/inference-service.js';
 import { chatCompletionBody } from '../inference/openai-format.js';
 import { generation } from '../inference/operations.js';
@@ -150,7 +150,7 @@ export function jobRoutes(deps: AppDeps): AnyRoute[] {
         202: { description: 'Accepted; poll status_url', schema: batchAccepted },
         200: { description: 'The job this idempotency key made earlier', schema: batchAccepted },
       },
-      handler: async ({ body, headers, caller }) => {
+      handler: async ({ body, headers, caller, principal }) => {
         const max = deps.config.BATCH_MAX_ITEMS;
         if (body.requests.length > max) {
           throw new PayloadTooLargeError(
@@ -158,6 +158,10 @@ export function jobRoutes(deps: AppDeps): AnyRoute[] {
             { max_items: max },
           );
         }
+        // Refused at submit, naming the item: an item the key may not ask for must not wait in the queue.
+        body.requests.forEach((item, index) => {
+          requireModel(principal, item.model_id, { item: index });
+        });
         return submitJob(deps, body.requests, {
           priority: body.priority,
           ...(body.idempotency_key ? { idempotencyKey: body.idempotency_key } : {}),

@@ -10,9 +10,13 @@ import {
   ModelNotFoundError,
   ModelUnavailableError,
   NoArtifactError,
+  PermissionDeniedError,
+  toApiError,
   UpstreamError,
 } from '../errors.js';
-import { type AnyRoute, type RouteResult, route } from '../http/route.js';
+import { audit } from '../http/audit.js';
+import { type AnyRoute, type RouteContext, type RouteResult, route } from '../http/route.js';
+import { mayUseModel, type Principal, requireModel } from '../http/scopes.js';
 import { selectVersion } from '../routing/select-version.js';
 import { performanceMetrics, type ReportQuery, reportQuery } from '../schemas/metrics.js';
 import {
@@ -32,10 +36,21 @@ import {
 } from '../schemas/models.js';
 import { modelPerformance } from './reports.js';
 
-export function findModel(deps: AppDeps, id: string): CatalogModel {
+/**
+ * The model named `id`. A model outside the principal's allow-list is answered as unknown, so a key cannot
+ * learn which models exist beyond the ones it may use.
+ */
+export function findModel(deps: AppDeps, id: string, principal?: Principal): CatalogModel {
   const model = deps.catalog.model(id);
-  if (!model) throw new ModelNotFoundError(`No model named ${id}`, { model_id: id });
+  if (!model || (principal && !mayUseModel(principal, model.name)))
+    throw new ModelNotFoundError(`No model named ${id}`, { model_id: id });
   return model;
+}
+
+/** The models the principal may see (every model without an allow-list). */
+export function visibleModels(deps: AppDeps, principal: Principal): readonly CatalogModel[] {
+  const models = deps.catalog.models();
+  return principal.models === undefined ? models : models.filter((m) => mayUseModel(principal, m.name));
 }
 
 export function modelRoutes(deps: AppDeps): AnyRoute[] {
@@ -47,8 +62,8 @@ export function modelRoutes(deps: AppDeps): AnyRoute[] {
       tag: 'models',
       scope: 'models:read',
       responses: { 200: { description: 'Every AIModel', schema: modelList } },
-      handler: async () => {
-        const models = deps.catalog.models().map(toModelView);
+      handler: async ({ principal }) => {
+        const models = visibleModels(deps, principal).map(toModelView);
         return { body: { models, total: models.length } };
       },
     }),
@@ -59,7 +74,9 @@ export function modelRoutes(deps: AppDeps): AnyRoute[] {
       tag: 'models',
       scope: 'models:read',
       responses: { 200: { description: 'The model', schema: modelDetails } },
-      handler: async ({ params }) => ({ body: toModelDetails(findModel(deps, params.model_id as string)) }),
+      handler: async ({ params, principal }) => ({
+        body: toModelDetails(findModel(deps, params.model_id as string, principal)),
+      }),
     }),
     route({
       method: 'get',
@@ -68,8 +85,8 @@ export function modelRoutes(deps: AppDeps): AnyRoute[] {
       tag: 'models',
       scope: 'models:read',
       responses: { 200: { description: 'The versions', schema: versionList } },
-      handler: async ({ params }) => {
-        const model = findModel(deps, params.model_id as string);
+      handler: async ({ params, principal }) => {
+        const model = findModel(deps, params.model_id as string, principal);
         const defaultVersion = toModelView(model).default_version;
         return {
           body: {
@@ -89,9 +106,9 @@ export function modelRoutes(deps: AppDeps): AnyRoute[] {
       scope: 'usage:own',
       query: reportQuery,
       responses: { 200: { description: 'PerformanceMetrics', schema: performanceMetrics } },
-      handler: async ({ params, query }) => {
-        const model = findModel(deps, params.model_id as string);
-        const report = await modelPerformance(deps, model.name, query);
+      handler: async ({ params, query, principal }) => {
+        const model = findModel(deps, params.model_id as string, principal);
+        const report = await modelPerformance(deps, model.name, query, principal);
         return { body: { model_id: model.name, ...report } };
       },
     }),
@@ -102,6 +119,7 @@ export function modelRoutes(deps: AppDeps): AnyRoute[] {
         "Re-fetch and verify a version's artifact and reload it in its runtimes; answers with progress after at most wait_seconds",
       tag: 'models',
       scope: 'models:admin',
+      modelOperation: 'model.download',
       body: downloadRequest,
       responses: {
         200: {
@@ -115,11 +133,14 @@ export function modelRoutes(deps: AppDeps): AnyRoute[] {
         },
       },
       handler: (ctx) =>
-        artifactAnswer(deps, ctx, {
-          modelId: ctx.body.model_id,
-          version: ctx.body.version,
-          waitSeconds: ctx.body.wait_seconds,
-          trigger: true,
+        audited(ctx, ctx.body.model_id, ctx.body.version, () => {
+          requireModel(ctx.principal, ctx.body.model_id);
+          return artifactAnswer(deps, ctx, {
+            modelId: ctx.body.model_id,
+            version: ctx.body.version,
+            waitSeconds: ctx.body.wait_seconds,
+            trigger: true,
+          });
         }),
     }),
     route<undefined, DownloadQuery>({
@@ -137,15 +158,51 @@ export function modelRoutes(deps: AppDeps): AnyRoute[] {
         },
         202: { description: 'Still downloading or loading: progress per runtime', schema: downloadResponse },
       },
-      handler: (ctx) =>
-        artifactAnswer(deps, ctx, {
+      handler: (ctx) => {
+        requireModel(ctx.principal, ctx.params.model_id as string);
+        return artifactAnswer(deps, ctx, {
           modelId: ctx.params.model_id as string,
           version: ctx.query.version,
           waitSeconds: ctx.query.wait_seconds,
           trigger: false,
-        }),
+        });
+      },
     }),
   ];
+}
+
+/**
+ * Runs a model operation and leaves one audit line with its outcome: the state it reached (READY, or
+ * DOWNLOADING/LOADING when answered 202), `refused` for a model outside the key's allow-list, else FAILED
+ * with the error's code.
+ */
+async function audited(
+  ctx: RouteContext<unknown, unknown>,
+  modelId: string,
+  version: string | undefined,
+  operation: () => Promise<RouteResult>,
+): Promise<RouteResult> {
+  const event = { caller: ctx.principal.caller, action: 'model.download' };
+  try {
+    const result = await operation();
+    const body = result.body as DownloadResponse;
+    audit(ctx.log, {
+      ...event,
+      target: `${body.model_id}/${body.version}`,
+      outcome: body.state,
+      details: { status: result.status ?? 200 },
+    });
+    return result;
+  } catch (err) {
+    const apiError = toApiError(err);
+    audit(ctx.log, {
+      ...event,
+      target: version === undefined ? modelId : `${modelId}/${version}`,
+      outcome: err instanceof PermissionDeniedError ? 'refused' : 'FAILED',
+      details: { status: apiError.status, code: apiError.code },
+    });
+    throw err;
+  }
 }
 
 /**

@@ -11,6 +11,7 @@ import type { CatalogModel } from '../catalog/catalog.js';
 import type { AppDeps } from '../deps.js';
 import { ModelNotFoundError, toApiError } from '../errors.js';
 import { type AnyRoute, type RouteContext, type RouteResult, route } from '../http/route.js';
+import { mayUseModel, requireModel } from '../http/scopes.js';
 import { type OpenAIAnswer, openAIOperation } from '../inference/openai-operation.js';
 import type { OpenAIEndpoint } from '../inference/openai-runtime.js';
 import { servedResult } from '../inference/rest.js';
@@ -62,6 +63,7 @@ async function* sseOf(served: StreamServed): AsyncIterable<string> {
 
 function openAIHandler(deps: AppDeps, endpoint: OpenAIEndpoint) {
   return async (ctx: RouteContext<Body, unknown>): Promise<RouteResult> => {
+    requireModel(ctx.principal, ctx.body.model, { param: 'model' });
     const op = openAIOperation(endpoint, ctx.body);
     if (ctx.body.stream === true && endpoint !== 'embeddings') {
       const served = await deps.inference.stream(op, routingOf(ctx), requestContext(ctx));
@@ -83,7 +85,15 @@ export function openAIRoutes(deps: AppDeps): AnyRoute[] {
       tag: 'openai',
       scope: 'models:read',
       responses: { 200: { description: 'Every AIModel', schema: modelObjects } },
-      handler: async () => ({ body: { object: 'list', data: deps.catalog.models().map(modelView) } }),
+      handler: async ({ principal }) => ({
+        body: {
+          object: 'list',
+          data: deps.catalog
+            .models()
+            .filter((m) => mayUseModel(principal, m.name))
+            .map(modelView),
+        },
+      }),
     }),
     route({
       method: 'get',
@@ -95,7 +105,8 @@ export function openAIRoutes(deps: AppDeps): AnyRoute[] {
       handler: async (ctx) => {
         const id = ctx.params.model_id as string;
         const model = deps.catalog.model(id);
-        if (!model)
+        // Outside the key's allow-list reads as unknown: a key learns nothing of the models it may not use.
+        if (!model || !mayUseModel(ctx.principal, model.name))
           throw new ModelNotFoundError(`No model named ${id}`, { model_id: id }, { param: 'model' });
         return { body: modelView(model) };
       },

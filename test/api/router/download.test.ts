@@ -82,6 +82,8 @@ describe('POST /api/models/download: a re-fetch that answers with progress (real
       MODEL_CACHE_DIR: cacheDir,
       // A held response must not count as a stall: the tests decide when it goes on.
       DOWNLOAD_STALL_SECONDS: '600',
+      // These tests send more downloads than the default model-operations limit (10 per window) allows.
+      ROUTER_MODEL_OPS_LIMIT: '100',
     });
     // Both runtimes loaded: the status URL answers READY for two of them.
     await eventually(
