@@ -15,7 +15,7 @@ import {
   serviceMetrics,
   usageReportSchema,
 } from '../schemas/metrics.js';
-import { findModel } from './models.js';
+import { findModel, visibleModels } from './models.js';
 import { cost, modelPerformanceByVersion, recentBuckets, reportView, usage } from './reports.js';
 
 export function metricsRoutes(deps: AppDeps): AnyRoute[] {
@@ -32,7 +32,8 @@ export function metricsRoutes(deps: AppDeps): AnyRoute[] {
         const now = Date.now();
         const view = reportView(principal, query.caller);
         const buckets = await recentBuckets(deps, view, now);
-        const models = deps.catalog.models();
+        // A key with a model allow-list sees only its models here too, as in GET /api/models.
+        const models = visibleModels(deps, principal);
         return {
           body: {
             view,
@@ -61,7 +62,7 @@ export function metricsRoutes(deps: AppDeps): AnyRoute[] {
       query: reportQuery,
       responses: { 200: { description: 'Per-model metrics', schema: modelMetricsBreakdown } },
       handler: async ({ params, query, principal }) => {
-        const model = findModel(deps, params.model_id as string);
+        const model = findModel(deps, params.model_id as string, principal);
         const report = await modelPerformanceByVersion(deps, model.name, query, principal);
         return { body: { model_id: model.name, ...report } };
       },

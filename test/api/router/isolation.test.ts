@@ -14,7 +14,13 @@ import { openaiModel, startRouter } from './harness.js';
 const ALICE = 'sk-router-alice-0123456789';
 const BOB = 'sk-router-bob-00123456789';
 const OPS = 'sk-router-ops-00123456789';
-const KEYS = `alice:${ALICE},bob:${BOB},ops:${OPS}:inference,batch,usage:own,usage:all,jobs:all`;
+const CAROL = 'sk-router-carol-0123456789';
+const KEYS = [
+  `alice:${ALICE}`,
+  `bob:${BOB}`,
+  `ops:${OPS}:inference,batch,usage:own,usage:all,jobs:all`,
+  `carol:${CAROL}:inference,usage:own,models=alpha`,
+].join(',');
 
 type Reply = { status: number; headers: Headers; body: any };
 
@@ -167,6 +173,16 @@ function isolationSuite(store: 'redis' | 'memory'): void {
       const bad = await call(OPS, '/api/metrics/usage?caller=Not%20A%20Caller');
       expect(bad.status).to.equal(400);
       expect(bad.body.error.code).to.equal('invalid_request');
+    });
+
+    it('shows a key with a model allow-list the metrics of its models only', async () => {
+      const overview = await call(CAROL, '/api/metrics');
+      expect(overview.status).to.equal(200);
+      expect(overview.body.models.map((m: any) => m.model_id)).to.deep.equal(['alpha']);
+      expect((await call(CAROL, '/api/metrics/models/alpha')).status).to.equal(200);
+      const hidden = await call(CAROL, '/api/metrics/models/public');
+      expect(hidden.status).to.equal(404);
+      expect(hidden.body.error.code).to.equal('model_not_found');
     });
 
     it("answers bob's read and cancel of alice's job as unknown; jobs:all reads and cancels it", async () => {
