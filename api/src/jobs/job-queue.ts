@@ -62,10 +62,10 @@ export interface WorkerSettings {
   readonly retryDelayMs: number;
 }
 
-/** BullMQ priorities: lower runs first. */
 /** Where an idempotency key is kept: per caller, so callers never see each other's jobs through one. */
 export const scopedKey = (key: string, caller: string | undefined): string => `${caller ?? ANONYMOUS}/${key}`;
 
+/** BullMQ priorities: lower runs first. */
 export const PRIORITY_RANK: Readonly<Record<JobPriority, number>> = {
   critical: 1,
   standard: 2,
