@@ -20,6 +20,8 @@ import { InferenceService } from './inference/inference-service.js';
 import { Observer } from './inference/observer.js';
 import { createJobQueue } from './jobs/create-job-queue.js';
 import { modelOperationsAdmission, rateLimitAdmission } from './limits/admission.js';
+import { budgetGate, loadBudgets } from './limits/budget-gate.js';
+import type { BudgetStore } from './limits/budget-store.js';
 import { MemoryRateLimiter, type RateLimiter } from './limits/limiters.js';
 import { MemoryUsageStore } from './metering/memory-usage-store.js';
 import type { UsageStore } from './metering/usage.js';
@@ -47,6 +49,8 @@ export interface ComposeOptions {
   readonly usage?: UsageStore;
   /** Rate-limit counters shared by replicas (Redis); in this process when absent. */
   readonly limiter?: RateLimiter;
+  /** Token and spend budget counters shared by replicas (Redis); in this process when absent. */
+  readonly budgets?: BudgetStore;
   /** Model-operations counters shared by replicas (Redis); in this process when absent. */
   readonly modelOpsLimiter?: RateLimiter;
   readonly metrics?: Metrics;
@@ -75,9 +79,11 @@ export function composeRouter(options: ComposeOptions): RouterParts {
   const { config, catalog, logger } = options;
   // Settings that can still be refused (keys, limits) are read before anything starts.
   const limits = loadRateLimits(config);
+  const budgetLimits = loadBudgets(config);
   const callerKeys = followCallerKeys(config, logger.child({ component: 'api-keys' }));
   const metrics = options.metrics ?? createMetrics();
   const breakers = circuitBreakers(config, metrics);
+  const budgets = budgetGate(budgetLimits, options.budgets, config, metrics);
   const runtimes = new RuntimeBackend(breakers);
   const unsubscribe = catalog.onChange(() => {
     runtimes.retain(new Set(catalog.models().flatMap((m) => m.versions.flatMap((v) => v.addresses))));
@@ -106,15 +112,21 @@ export function composeRouter(options: ComposeOptions): RouterParts {
       maxRetryAfterMs: config.RETRY_MAX_AFTER_MS,
     },
     defaultCacheTtlSeconds: config.CACHE_TTL_SECONDS,
+    gates: budgets ? [budgets.gate] : [],
   });
   const limiter =
     options.limiter ??
     (limits ? new MemoryRateLimiter({ windowMs: config.RATE_LIMIT_WINDOW_SECONDS * 1000 }) : undefined);
   const windowMs = config.RATE_LIMIT_WINDOW_SECONDS * 1000;
   const modelOpsLimiter = options.modelOpsLimiter ?? new MemoryRateLimiter({ windowMs });
+  const admit =
+    limits && limiter
+      ? rateLimitAdmission(limits, limiter, config.RATE_LIMIT_WINDOW_SECONDS, metrics)
+      : undefined;
   const jobs = createJobQueue({
     config,
-    run: batchItemRunner(inference),
+    // Batch items take from the caller's request limit as they run, like the requests they stand for.
+    run: batchItemRunner(inference, admit),
     logger: logger.child({ component: 'jobs' }),
     metrics,
   });
@@ -127,9 +139,7 @@ export function composeRouter(options: ComposeOptions): RouterParts {
       usage,
       metrics,
       callerKeys: callerKeys.keys,
-      ...(limits && limiter
-        ? { admit: rateLimitAdmission(limits, limiter, config.RATE_LIMIT_WINDOW_SECONDS, metrics) }
-        : {}),
+      ...(admit ? { admit } : {}),
       admitModelOperation: modelOperationsAdmission(
         config.ROUTER_MODEL_OPS_LIMIT,
         modelOpsLimiter,
@@ -155,6 +165,7 @@ export function composeRouter(options: ComposeOptions): RouterParts {
       await cache.close();
       await usage.close?.();
       await limiter?.close();
+      await budgets?.store.close();
       await modelOpsLimiter.close();
       runtimes.close();
       upstreams.close();

@@ -32,6 +32,8 @@ export abstract class ApiError extends Error {
   readonly retryAfterSeconds?: number;
   /** The request parameter at fault, as OpenAI's `param` names it (`tools`, `messages[1].content`). */
   readonly param?: string;
+  /** Response headers that go with the error (a budget's x-ratelimit-*). */
+  readonly headers?: Readonly<Record<string, string>>;
 
   constructor(message: string, details?: unknown, options?: { cause?: unknown; param?: string }) {
     super(message, options);
@@ -123,6 +125,31 @@ export class RateLimitedError extends ApiError {
   constructor(message: string, retryAfterSeconds: number, details?: unknown) {
     super(message, details);
     this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
+/**
+ * A caller's token or spend budget has no room for the request's reservation (code `token_limit_exceeded` or
+ * `spend_limit_exceeded`). Retry-After says when it fits; without it the request alone is larger than the
+ * whole budget and waiting cannot help.
+ */
+export class BudgetExceededError extends ApiError {
+  readonly status = 429;
+  readonly code: 'token_limit_exceeded' | 'spend_limit_exceeded';
+  override readonly retryable: boolean;
+  override readonly retryAfterSeconds?: number = undefined;
+  override readonly headers?: Readonly<Record<string, string>> = undefined;
+
+  constructor(
+    budget: 'tokens' | 'spend',
+    message: string,
+    options: { retryAfterSeconds?: number; headers?: Record<string, string>; details?: unknown },
+  ) {
+    super(message, options.details);
+    this.code = budget === 'tokens' ? 'token_limit_exceeded' : 'spend_limit_exceeded';
+    this.retryable = options.retryAfterSeconds !== undefined;
+    this.retryAfterSeconds = options.retryAfterSeconds;
+    this.headers = options.headers;
   }
 }
 

@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { RedisResponseCache } from './cache/redis-cache.js';
 import type { ResponseCache } from './cache/response-cache.js';
 import type { Config } from './config.js';
+import { type BudgetStore, RedisBudgetStore } from './limits/budget-store.js';
 import { type RateLimiter, RedisRateLimiter } from './limits/limiters.js';
 import { RedisUsageStore } from './metering/redis-usage-store.js';
 import type { UsageStore } from './metering/usage.js';
@@ -16,6 +17,8 @@ export interface SharedStores {
   readonly cache?: ResponseCache;
   readonly usage?: UsageStore;
   readonly limiter?: RateLimiter;
+  /** Token and spend budget counters (ROUTER_TOKEN_LIMITS, ROUTER_SPEND_LIMITS). */
+  readonly budgets?: BudgetStore;
   /** Counters of the model-operations limit (ROUTER_MODEL_OPS_LIMIT), always on. */
   readonly modelOpsLimiter?: RateLimiter;
 }
@@ -52,6 +55,17 @@ export function sharedStores(config: Config, logger: Logger, metrics: Metrics): 
       onError: (operation) => count(`modelops_${operation}`),
       logger: logger.child({ component: 'model-ops-limit' }),
     }),
+    ...(config.ROUTER_TOKEN_LIMITS || config.ROUTER_SPEND_LIMITS
+      ? {
+          budgets: new RedisBudgetStore({
+            url: config.REDIS_URL,
+            keyPrefix: `${config.REDIS_KEY_PREFIX}budget:`,
+            commandTimeoutMs: config.REDIS_TIMEOUT_MS,
+            onError: (operation) => count(`budget_${operation}`),
+            logger: logger.child({ component: 'budgets' }),
+          }),
+        }
+      : {}),
     usage: new RedisUsageStore({
       url: config.REDIS_URL,
       keyPrefix: `${config.REDIS_KEY_PREFIX}usage:`,

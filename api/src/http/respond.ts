@@ -41,6 +41,8 @@ export function sendError(
   if (apiError.retryAfterSeconds !== undefined)
     res.setHeader('retry-after', String(apiError.retryAfterSeconds));
   if (apiError.status === 401) res.setHeader('www-authenticate', 'Bearer');
+  if (apiError.headers)
+    for (const name in apiError.headers) res.setHeader(name, apiError.headers[name] as string);
   // The OpenAI-compatible API answers in OpenAI's error shape, which its SDKs read (type, param, code).
   const openai = res.req?.url?.startsWith('/v1/') ?? false;
   sendJson(res, apiError.status, openai ? apiError.toOpenAIBody() : apiError.toBody());

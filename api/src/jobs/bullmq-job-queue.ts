@@ -205,6 +205,12 @@ export class BullJobQueue implements JobQueue {
           job: id,
           index,
         });
+        // A limit's refusal waits in the delayed set: moving it there does not use one of its attempts.
+        if (failure.retry && failure.deferred) {
+          this.#o.metrics.batchItemsDeferred.inc();
+          await job.moveToDelayed(Date.now() + failure.delayMs, token);
+          throw new DelayedError();
+        }
         if (failure.retry) {
           this.#o.metrics.batchItemRetries.inc();
           throw err instanceof Error ? err : new Error(String(err));

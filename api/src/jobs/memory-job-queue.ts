@@ -195,8 +195,8 @@ export class MemoryJobQueue implements JobQueue {
     } catch (err) {
       const failure = onItemFailure(err, attempt, this.#o, { logger: this.#o.logger, job: job.id, index });
       if (failure.retry) {
-        this.#o.metrics.batchItemRetries.inc();
-        this.#retryLater(job, index, attempt + 1, failure.delayMs);
+        (failure.deferred ? this.#o.metrics.batchItemsDeferred : this.#o.metrics.batchItemRetries).inc();
+        this.#retryLater(job, index, failure.deferred ? attempt : attempt + 1, failure.delayMs);
       } else result = failure.result;
     } finally {
       this.#o.metrics.batchItemsRunning.dec();

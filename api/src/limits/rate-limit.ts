@@ -18,8 +18,11 @@ export interface RateLimits {
 
 const ENTRY = /^([a-z0-9](?:[a-z0-9._-]{0,61}[a-z0-9])?|\*)\s*=\s*(\d{1,9})$/;
 
-/** Parses `caller=N` entries separated by commas (`*=N` for everyone else). Throws naming the entry. */
-export function parseRateLimits(text: string, source: string): RateLimits {
+/**
+ * Parses `caller=N` entries separated by commas (`*=N` for everyone else). Throws naming the entry. `unit`
+ * names what N counts in the error (token limits share the format).
+ */
+export function parseRateLimits(text: string, source: string, unit = 'requests'): RateLimits {
   const byCaller = new Map<string, number>();
   let fallback: number | undefined;
   const entries = text
@@ -31,7 +34,7 @@ export function parseRateLimits(text: string, source: string): RateLimits {
     const limit = Number(match?.[2]);
     if (!match || !(limit >= 1)) {
       throw new RateLimitsError(
-        `${source} entry ${index + 1} (${entry}): expected caller=N or *=N with N a whole number of requests from 1`,
+        `${source} entry ${index + 1} (${entry}): expected caller=N or *=N with N a whole number of ${unit} from 1`,
       );
     }
     const caller = match[1] as string;

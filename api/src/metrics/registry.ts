@@ -168,7 +168,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
     }),
     batchItemsDeferred: new Counter({
       name: 'router_batch_items_deferred_total',
-      help: 'Batch items put back because their model had BATCH_MODEL_CONCURRENCY items in flight here',
+      help: "Batch items put back because their model had BATCH_MODEL_CONCURRENCY items in flight here, or their caller's request limit or budget had no room yet",
       registers,
     }),
     batchItemsRunning: new Gauge({

@@ -21,6 +21,7 @@ import {
   textOperation,
 } from '../inference/rest.js';
 import type { ItemRunner, SubmitRequest } from '../jobs/job-queue.js';
+import type { Admission } from '../limits/admission.js';
 import {
   type BatchItem,
   type BatchRequest,
@@ -31,9 +32,13 @@ import {
   jobView,
 } from '../schemas/jobs.js';
 
-/** Runs a batch item through the same routing, fallbacks, cache and metering as a live request. */
-export function batchItemRunner(inference: InferenceService): ItemRunner {
+/**
+ * Runs a batch item through the same routing, fallbacks, cache and metering as a live request; with `admit`,
+ * each item first takes from its caller's request limit (a refusal defers the item: jobs/item-policy.ts).
+ */
+export function batchItemRunner(inference: InferenceService, admit?: Admission): ItemRunner {
   return async (item, ctx) => {
+    await admit?.(ctx.caller);
     if (item.type === 'text') {
       const op = textOperation({ ...item, stream: false, async: false });
       return textBody(await inference.run(op, routing(item), ctx));
