@@ -15,6 +15,7 @@ import type { ResponseCache } from './cache/response-cache.js';
 import type { Catalog } from './catalog/catalog.js';
 import { type Config, loadRateLimits } from './config.js';
 import type { ReadinessReport } from './deps.js';
+import { routerGuardrails } from './guardrails/wiring.js';
 import { followCallerKeys } from './http/caller-keys-file.js';
 import { InferenceService } from './inference/inference-service.js';
 import { Observer } from './inference/observer.js';
@@ -97,7 +98,9 @@ export function composeRouter(options: ComposeOptions): RouterParts {
     streamIdleMs: config.STREAM_IDLE_TIMEOUT_MS,
     streamTimeoutMs: config.STREAM_TIMEOUT_MS,
   });
-  const inference = new InferenceService({
+  // Guard models are asked through the service the guardrails are part of.
+  const guardrails = routerGuardrails(metrics, logger, () => (op, req, ctx) => inference.run(op, req, ctx));
+  const inference: InferenceService = new InferenceService({
     catalog,
     backends: new BackendRegistry({ onnx: runtimes, openai: upstreams }),
     cache,
@@ -112,7 +115,8 @@ export function composeRouter(options: ComposeOptions): RouterParts {
       maxRetryAfterMs: config.RETRY_MAX_AFTER_MS,
     },
     defaultCacheTtlSeconds: config.CACHE_TTL_SECONDS,
-    gates: budgets ? [budgets.gate] : [],
+    gates: [...(budgets ? [budgets.gate] : []), guardrails.input],
+    output: guardrails.output,
   });
   const limiter =
     options.limiter ??

@@ -275,6 +275,28 @@ export class UpstreamError extends ApiError {
   override readonly retryable = true;
 }
 
+/**
+ * A guardrail of the model refused the request (400, direction input) or its answer (422, direction output);
+ * `details` names the direction and the rule, never the text that matched.
+ */
+export class GuardrailBlockedError extends ApiError {
+  readonly status: number;
+  readonly code = 'guardrail_blocked';
+
+  constructor(message: string, details: { direction: 'input' | 'output'; rule: string; model: string }) {
+    super(message, details);
+    this.status = details.direction === 'input' ? 400 : 422;
+  }
+}
+
+/** The model's guard model could not answer and its guardrails say to block then (onError: block). */
+export class GuardrailUnavailableError extends ApiError {
+  readonly status = 503;
+  readonly code = 'guardrail_unavailable';
+  override readonly retryable = true;
+  override readonly retryAfterSeconds = 1;
+}
+
 /** Wraps anything thrown into an ApiError (unknown errors become InternalError). */
 export function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;

@@ -4,6 +4,7 @@
  * @module
  */
 import { z } from 'zod';
+import { guardrails } from './guardrails.js';
 import { API_VERSION, conditions, dnsLabel, objectMeta, withInvariants } from './meta.js';
 
 export const AIMODEL_KIND = 'AIModel';
@@ -102,6 +103,7 @@ const specObject = z.object({
     })
     .optional()
     .describe("Response caching of this model's answers (the router's default TTL when absent)"),
+  guardrails: guardrails.optional(),
 });
 
 export const aiModelSpec = withInvariants(specObject, [
@@ -143,6 +145,12 @@ export const aiModel = withInvariants(resourceObject, [
     message: 'a model cannot be its own fallback',
     fieldPath: '.spec.fallbacks',
     check: (m) => !(m.spec.fallbacks ?? []).includes(m.metadata.name),
+  },
+  {
+    rule: '!has(self.spec.guardrails) || !has(self.spec.guardrails.input) || !has(self.spec.guardrails.input.guardModel) || self.spec.guardrails.input.guardModel.model != self.metadata.name',
+    message: 'a model cannot be its own guard model',
+    fieldPath: '.spec.guardrails.input.guardModel.model',
+    check: (m) => m.spec.guardrails?.input?.guardModel?.model !== m.metadata.name,
   },
 ]);
 export type AIModel = z.infer<typeof aiModel>;

@@ -10,6 +10,7 @@ import type { BackendRegistry } from '../backends/registry.js';
 import type { CachedResponse, ResponseCache } from '../cache/response-cache.js';
 import type { Catalog, CatalogModel } from '../catalog/catalog.js';
 import { ModelNotFoundError, UnsupportedTaskError, UpstreamError } from '../errors.js';
+import type { OutputGuardrails } from '../guardrails/output-guard.js';
 import { type Attempt, type ChainResult, executeChain } from '../routing/execute-chain.js';
 import { buildFallbackChain, type FallbackChain } from '../routing/fallback-chain.js';
 import type { RetryPolicy } from '../routing/retry.js';
@@ -52,6 +53,8 @@ export interface InferenceServiceOptions {
   readonly defaultCacheTtlSeconds: number;
   /** Checks every request passes before the cache or a backend is asked (budgets, input guardrails). */
   readonly gates?: readonly RequestGate[];
+  /** Output guardrails, applied to every answer as it is served (cached ones too). */
+  readonly output?: OutputGuardrails;
 }
 
 interface Prepared<T> {
@@ -134,6 +137,19 @@ export class InferenceService {
 
   /** Runs a non-streamed operation. */
   async run<T>(op: Operation<T>, req: RoutingRequest, ctx: RequestContext): Promise<Served<T>> {
+    const { served, model } = await this.#run(op, req, ctx);
+    // After metering: a blocked answer was still computed (and is cached as the model gave it).
+    const output = this.#o.output;
+    if (!output) return served;
+    const value = output.value(op, model, served.value, ctx.requestId);
+    return value === served.value ? served : { ...served, value };
+  }
+
+  async #run<T>(
+    op: Operation<T>,
+    req: RoutingRequest,
+    ctx: RequestContext,
+  ): Promise<{ served: Served<T>; model: CatalogModel }> {
     const p = this.#prepare(op, req, ctx);
     const outcome = {
       operation: op.name,
@@ -149,7 +165,7 @@ export class InferenceService {
         const served = servedFromCache<T>(cached.value, p, ctx.requestId);
         this.#o.observer.served({ ...outcome, ...served.observed });
         pass.settle({ target: served.observed.target, inputTokens: 0, outputTokens: 0, cacheHit: true });
-        return served.served;
+        return { served: served.served, model: p.model };
       }
       const compute = () =>
         this.#walk<T>(
@@ -176,7 +192,7 @@ export class InferenceService {
         outputTokens: tokens.output,
         cacheHit: false,
       });
-      return served.served;
+      return { served: served.served, model: p.model };
     } catch (err) {
       pass?.settle(undefined);
       this.#o.observer.failed({ ...outcome, latencyMs: performance.now() - p.started }, err);
@@ -249,7 +265,7 @@ export class InferenceService {
         );
         this.#o.observer.served({ ...outcome, ...observed });
         pass.settle({ target: observed.target, inputTokens: 0, outputTokens: 0, cacheHit: true });
-        return { ...served, events: replay(served.value) };
+        return { ...served, events: this.#guard(p.model, replay(served.value), ctx) };
       }
       const result = await this.#walk(
         p,
@@ -268,12 +284,21 @@ export class InferenceService {
       );
       const { served } = servedFromChain(result, p, ctx.requestId, cached.status, this.#o.observer);
       const events = this.#relay(result, p, ctx, { outcome, cache: cached.status, pass });
-      return { ...served, events };
+      return { ...served, events: this.#guard(p.model, events, ctx) };
     } catch (err) {
       pass?.settle(undefined);
       this.#o.observer.failed({ ...outcome, latencyMs: performance.now() - p.started }, err);
       throw err;
     }
+  }
+
+  /** Outside the relay, so the cache records the stream as the model gave it. */
+  #guard(
+    model: CatalogModel,
+    events: AsyncIterable<StreamEvent>,
+    ctx: RequestContext,
+  ): AsyncIterable<StreamEvent> {
+    return this.#o.output ? this.#o.output.events(model, events, ctx.requestId) : events;
   }
 
   async *#relay(

@@ -15,6 +15,7 @@ import {
   type StreamEvent,
 } from '../backends/backend.js';
 import type { CatalogModel } from '../catalog/catalog.js';
+import { openAIAsksLogprobs, openAIRequestTexts, rewriteAnswerBody } from '../guardrails/openai-bodies.js';
 import { chatCompletion, embeddingList, openAIChunks, textCompletion } from './openai-format.js';
 import {
   type OpenAIEndpoint,
@@ -182,5 +183,12 @@ export function openAIOperation(endpoint: OpenAIEndpoint, body: Body): Streaming
         : runtimeStream({ endpoint, body, backend, target }, forRuntime(), ctx),
     tokens: (r) => ({ input: r.inputTokens, output: r.outputTokens }),
     sampled: (r) => r.sampled === true,
+    inputs: () => openAIRequestTexts(body),
+    asksLogprobs: () => openAIAsksLogprobs(body),
+    rewrite: (r, fix) => {
+      if (embeddings) return r;
+      const body = rewriteAnswerBody(r.body, fix);
+      return body === r.body ? r : { ...r, body };
+    },
   };
 }

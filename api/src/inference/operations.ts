@@ -47,6 +47,12 @@ export interface Operation<T> {
    * the request looked greedy): such a result is not cached unless the caller forces it.
    */
   sampled?(result: T): boolean;
+  /** The request's texts, as input guardrails read them (absent: nothing to check). */
+  inputs?(): readonly string[];
+  /** Whether the request asks for token log-probabilities (their token texts would bypass redaction). */
+  asksLogprobs?(): boolean;
+  /** The result with each answer text passed through `fix` (output guardrails); absent: no answer text. */
+  rewrite?(result: T, fix: (text: string) => string): T;
 }
 
 export interface GenerationResult {
@@ -90,6 +96,12 @@ export function generation(input: GenerationInput, params: GenerateParams): Gene
     refusal: (backend) => (backend.forward ? undefined : runtimeRefusal(params)),
     tokens: (r) => ({ input: r.inputTokens, output: r.outputTokens }),
     sampled: (r) => r.sampled === true,
+    inputs: () => (input.kind === 'chat' ? input.messages.map((m) => m.content) : [input.prompt]),
+    asksLogprobs: () => params.logprobs === true || (params.topLogprobs ?? 0) > 0,
+    rewrite: (r, fix) => {
+      const choices = r.choices?.map((c) => ({ ...c, text: fix(c.text) }));
+      return { ...r, text: choices?.[0]?.text ?? fix(r.text), ...(choices ? { choices } : {}) };
+    },
   };
 }
 
@@ -121,6 +133,7 @@ export function classification(
     deterministic: () => true,
     call: (backend, target, ctx) => backend.classify(target, texts, options, ctx),
     tokens: (r) => ({ input: r.inputTokens, output: 0 }),
+    inputs: () => texts,
   };
 }
 
@@ -139,6 +152,7 @@ export function embedding(texts: readonly string[], options: EmbedOptions): Oper
     deterministic: () => true,
     call: (backend, target, ctx) => backend.embed(target, texts, options, ctx),
     tokens: (r) => ({ input: r.inputTokens, output: 0 }),
+    inputs: () => texts,
   };
 }
 
@@ -159,5 +173,6 @@ export function tokenization(texts: readonly string[]): Operation<TokensResult> 
     }),
     // Tokenizing is not inference: it is neither metered nor priced.
     tokens: () => ({ input: 0, output: 0 }),
+    inputs: () => texts,
   };
 }

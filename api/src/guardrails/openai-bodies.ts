@@ -1,0 +1,94 @@
+/**
+ * What guardrails read and rewrite in OpenAI-shaped bodies, and nothing else: the request's text (messages'
+ * content, prompt, input, instructions) and the answer's text (choices[].message.content, choices[].text,
+ * the Responses API's output[].content[].text). An answer nothing was redacted in is kept byte for byte.
+ * @module
+ */
+
+type Json = Record<string, unknown>;
+
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Text of a content value: a string, or an array of parts whose `text` strings count. */
+function contentTexts(content: unknown): string[] {
+  if (typeof content === 'string') return [content];
+  if (!Array.isArray(content)) return [];
+  return content.flatMap((part) => (isObject(part) && typeof part.text === 'string' ? [part.text] : []));
+}
+
+/** Texts of a prompt or input field: a string, or a list of strings and message-like items. */
+function fieldTexts(field: unknown): string[] {
+  if (typeof field === 'string') return [field];
+  if (!Array.isArray(field)) return [];
+  return field.flatMap((item) =>
+    typeof item === 'string' ? [item] : isObject(item) ? contentTexts(item.content) : [],
+  );
+}
+
+/** Every text a request to an OpenAI endpoint carries (the input guardrails read these). */
+export function openAIRequestTexts(body: Readonly<Record<string, unknown>>): string[] {
+  const messages = Array.isArray(body.messages) ? body.messages : [];
+  return [
+    ...(typeof body.instructions === 'string' ? [body.instructions] : []),
+    ...messages.flatMap((m) => (isObject(m) ? contentTexts(m.content) : [])),
+    ...fieldTexts(body.prompt),
+    ...fieldTexts(body.input),
+  ];
+}
+
+/** Whether the request asks for token log-probabilities, whose token texts would carry what is redacted. */
+export function openAIAsksLogprobs(body: Readonly<Record<string, unknown>>): boolean {
+  const lp = body.logprobs;
+  if (lp !== undefined && lp !== null && lp !== false) return true;
+  if (typeof body.top_logprobs === 'number' && body.top_logprobs > 0) return true;
+  return (
+    Array.isArray(body.include) && body.include.some((i) => typeof i === 'string' && i.includes('logprobs'))
+  );
+}
+
+/** The objects of an answer whose `text` or `content` string is answer text. */
+function textHolders(body: Json): { holder: Json; key: string }[] {
+  const out: { holder: Json; key: string }[] = [];
+  const parts = (content: unknown) => {
+    if (Array.isArray(content))
+      for (const part of content) if (isObject(part)) out.push({ holder: part, key: 'text' });
+  };
+  for (const c of Array.isArray(body.choices) ? body.choices : []) {
+    if (!isObject(c)) continue;
+    out.push({ holder: c, key: 'text' });
+    if (isObject(c.message)) {
+      out.push({ holder: c.message, key: 'content' });
+      parts(c.message.content);
+    }
+  }
+  for (const item of Array.isArray(body.output) ? body.output : []) if (isObject(item)) parts(item.content);
+  out.push({ holder: body, key: 'output_text' });
+  return out;
+}
+
+/** Applies `fix` to each answer text of a parsed body, in place; true when any changed. */
+export function rewriteAnswerTexts(body: unknown, fix: (text: string) => string): boolean {
+  if (!isObject(body)) return false;
+  let changed = false;
+  for (const { holder, key } of textHolders(body)) {
+    const value = holder[key];
+    if (typeof value !== 'string') continue;
+    const next = fix(value);
+    if (next !== value) {
+      holder[key] = next;
+      changed = true;
+    }
+  }
+  return changed;
+}
+
+/** A JSON answer body with its texts fixed; the same string when nothing changed or it is not JSON. */
+export function rewriteAnswerBody(raw: string, fix: (text: string) => string): string {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    return raw;
+  }
+  return rewriteAnswerTexts(parsed, fix) ? JSON.stringify(parsed) : raw;
+}

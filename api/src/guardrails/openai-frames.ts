@@ -1,0 +1,188 @@
+/**
+ * Output guardrails inside OpenAI server-sent events, as passed through from an upstream (or rendered for
+ * a runtime): the text deltas (chat choices[i].delta.content, completions choices[i].text, the Responses
+ * API's response.output_text.delta) go through one stream redactor per choice; an event whose text changed
+ * is written again with only that text changed, every other event and field stays as it came. Held text
+ * is released at the choice's finish_reason (or at [DONE], or the Responses API's output_text.done).
+ * @module
+ */
+
+import { rewriteAnswerTexts } from './openai-bodies.js';
+import type { OutputPolicy } from './policy.js';
+import { scanOutput } from './scan.js';
+import { type Released, StreamRedactor } from './stream-redactor.js';
+
+type Json = Record<string, unknown>;
+
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** An event as written: Responses API events name their type on an `event:` line too. */
+const sse = (event: Json) =>
+  `${typeof event.type === 'string' ? `event: ${event.type}\n` : ''}data: ${JSON.stringify(event)}\n\n`;
+
+/** Reports a release's hits (and remembers a block); the text to send. */
+export type Take = (released: Released) => string;
+
+export class FrameGuard {
+  readonly #policy: OutputPolicy;
+  readonly #take: Take;
+  /** Whether a block rule fired: the events after the one it fired in are not written. */
+  readonly #stopped: () => boolean;
+  readonly #redactors = new Map<string, StreamRedactor>();
+  /** The last chunk of each key, the shape a chunk carrying released text is written in. */
+  readonly #last = new Map<string, { event: Json; set: (event: Json, text: string) => void }>();
+  /** Events to write before the one being guarded (a Responses stream's held tail). */
+  #before = '';
+
+  constructor(policy: OutputPolicy, take: Take, stopped: () => boolean) {
+    this.#policy = policy;
+    this.#take = take;
+    this.#stopped = stopped;
+  }
+
+  /** One network read of events, with its texts guarded. */
+  frame(frame: string): string {
+    const parts = frame.split(/(\r?\n\r?\n)/);
+    let out = '';
+    for (let i = 0; i < parts.length; i += 2) {
+      const part = parts[i] as string;
+      out += (part === '' ? part : this.#event(part)) + (parts[i + 1] ?? '');
+      if (this.#stopped()) break;
+    }
+    return out;
+  }
+
+  /** The end of the stream without [DONE]: every held text, as events. */
+  end(): string {
+    return this.#flushAll();
+  }
+
+  #redactor(key: string): StreamRedactor {
+    let r = this.#redactors.get(key);
+    if (!r) {
+      r = new StreamRedactor(this.#policy);
+      this.#redactors.set(key, r);
+    }
+    return r;
+  }
+
+  #push(key: string, text: string): string {
+    return this.#take(this.#redactor(key).push(text));
+  }
+
+  #flush(key: string): string {
+    const r = this.#redactors.get(key);
+    if (!r) return '';
+    this.#redactors.delete(key);
+    return this.#take(r.flush());
+  }
+
+  #flushAll(): string {
+    let out = '';
+    for (const key of [...this.#redactors.keys()]) {
+      const text = this.#flush(key);
+      const last = this.#last.get(key);
+      if (!text || !last) continue;
+      const event = structuredClone(last.event);
+      last.set(event, text);
+      out += sse(event);
+    }
+    return out;
+  }
+
+  #event(raw: string): string {
+    const lines = raw.split(/\r?\n/);
+    const dataAt = lines.findIndex((l) => l.startsWith('data:'));
+    if (dataAt < 0 || lines.filter((l) => l.startsWith('data:')).length > 1) return raw;
+    const data = lines[dataAt]!.slice(5).trim();
+    if (data === '[DONE]') return this.#flushAll() + raw;
+    let event: unknown;
+    try {
+      event = JSON.parse(data);
+    } catch {
+      return raw;
+    }
+    if (!isObject(event)) return raw;
+    this.#before = '';
+    const changed = this.#guard(event);
+    const before = this.#before;
+    if (!changed) return before + raw;
+    lines[dataAt] = `data: ${JSON.stringify(event)}`;
+    return before + lines.join('\n');
+  }
+
+  /** Guards the texts of one event in place; true when any changed. */
+  #guard(event: Json): boolean {
+    if (Array.isArray(event.choices)) return this.#choices(event, event.choices);
+    if (event.type === 'response.output_text.delta' && typeof event.delta === 'string') {
+      const key = `r${String(event.output_index)}:${String(event.content_index)}`;
+      const text = this.#push(key, event.delta);
+      this.#last.set(key, { event: { ...event }, set: (e, t) => (e.delta = t) });
+      const changed = text !== event.delta;
+      event.delta = text;
+      return changed;
+    }
+    if (event.type === 'response.output_text.done') {
+      // The held tail goes out as one more delta, before the text is said to be done.
+      const key = `r${String(event.output_index)}:${String(event.content_index)}`;
+      const tail = this.#flush(key);
+      const last = this.#last.get(key);
+      if (tail && last) {
+        const more = structuredClone(last.event);
+        last.set(more, tail);
+        this.#before = sse(more);
+      }
+    }
+    // Whole texts repeated at the end of a Responses stream: already counted in their deltas.
+    const fix = (t: string) => scanOutput(this.#policy, t).text;
+    let changed = false;
+    for (const holder of [event, event.part, event.item, event.response]) {
+      if (!isObject(holder)) continue;
+      if (typeof holder.text === 'string') {
+        const next = fix(holder.text);
+        changed ||= next !== holder.text;
+        holder.text = next;
+      }
+      changed = rewriteAnswerTexts(holder, fix) || changed;
+      if (Array.isArray(holder.content)) changed = rewriteAnswerTexts({ output: [holder] }, fix) || changed;
+    }
+    return changed;
+  }
+
+  #choices(event: Json, choices: unknown[]): boolean {
+    let changed = false;
+    for (const c of choices) if (isObject(c) && this.#choice(event, c)) changed = true;
+    return changed;
+  }
+
+  /** One choice of a chat or completions chunk: its delta text through its redactor, in place. */
+  #choice(event: Json, c: Json): boolean {
+    const key = `c${typeof c.index === 'number' ? c.index : 0}`;
+    const delta = isObject(c.delta) ? c.delta : undefined;
+    const before = delta ? delta.content : c.text;
+    let text = '';
+    if (typeof before === 'string') {
+      text = this.#push(key, before);
+      this.#remember(key, event, c, delta !== undefined);
+    }
+    if (c.finish_reason !== null && c.finish_reason !== undefined) text += this.#flush(key);
+    if (text === (typeof before === 'string' ? before : '')) return false;
+    if (delta) delta.content = text;
+    else c.text = text;
+    return true;
+  }
+
+  /** The shape a chunk carrying this choice's released text takes at the end: its last chunk's. */
+  #remember(key: string, event: Json, c: Json, chat: boolean): void {
+    const shape: Json = { ...event, choices: [{ ...c, finish_reason: null }] };
+    delete shape.usage;
+    const set = chat
+      ? (e: Json, t: string) => {
+          (e.choices as Json[])[0]!.delta = { content: t };
+        }
+      : (e: Json, t: string) => {
+          (e.choices as Json[])[0]!.text = t;
+        };
+    this.#last.set(key, { event: shape, set });
+  }
+}
