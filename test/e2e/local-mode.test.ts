@@ -61,6 +61,7 @@ describe('e2e: local mode (make run) serves every endpoint from real runtimes', 
     const byId = Object.fromEntries(body.models.map((m: { id: string }) => [m.id, m]));
     expect(Object.keys(byId).sort()).to.deep.equal([
       'gpt-4o-mini',
+      'gpt-4o-mini-guarded',
       'sentence-embedder',
       'sentiment',
       'story-writer',

@@ -173,3 +173,66 @@ describe('guardrails/output-guard', () => {
     expect(out.choices?.map((c) => c.text)).to.deep.equal([out.text, '[REDACTED:email]']);
   });
 });
+
+describe('guardrails/output-guard: completions and Responses API streams', () => {
+  const guard = new OutputGuardrails(() => undefined);
+  const redacting = model({ redact: { detectors: ['creditCard'] } });
+  const card = 'a 4111 1111 1111 1111 b';
+
+  it('redacts completions chunks (choices[i].text) per choice, split at every position', async () => {
+    const frame = (index: number, text: string, finish: string | null = null) =>
+      `data: ${JSON.stringify({ id: 'x', object: 'text_completion', choices: [{ index, text, finish_reason: finish, logprobs: null }] })}\n\n`;
+    for (let i = 1; i < card.length; i++) {
+      // Both choices in one network read, then each finishing in its own.
+      const frames = [
+        frame(0, card.slice(0, i)) + frame(1, card.slice(0, i)),
+        frame(0, card.slice(i), 'stop'),
+        frame(1, card.slice(i), 'length'),
+        'data: [DONE]\n\n',
+      ];
+      const { events } = await collect(
+        guard.events(redacting, of(...frames.map((f) => ({ type: 'frame' as const, frame: f }))), 'r'),
+      );
+      const texts = ['', ''];
+      for (const e of events)
+        if (e.type === 'frame')
+          for (const line of e.frame.split('\n').filter((l) => l.startsWith('data: {')))
+            for (const c of JSON.parse(line.slice(6)).choices) texts[c.index] += c.text;
+      expect(texts, `split at ${i}`).to.deep.equal([
+        'a [REDACTED:creditCard] b',
+        'a [REDACTED:creditCard] b',
+      ]);
+    }
+  });
+
+  it('redacts Responses API output_text deltas, releasing the held tail before output_text.done, and the whole texts after', async () => {
+    const ev = (type: string, fields: Record<string, unknown>) =>
+      `event: ${type}\ndata: ${JSON.stringify({ type, output_index: 0, content_index: 0, ...fields })}\n\n`;
+    const frames = [
+      ev('response.output_text.delta', { delta: card.slice(0, 8), sequence_number: 1 }),
+      ev('response.output_text.delta', { delta: card.slice(8), sequence_number: 2 }),
+      ev('response.output_text.done', { text: card, sequence_number: 3 }),
+      ev('response.completed', {
+        response: { output: [{ type: 'message', content: [{ type: 'output_text', text: card }] }] },
+        sequence_number: 4,
+      }),
+    ];
+    const { events } = await collect(
+      guard.events(redacting, of(...frames.map((f) => ({ type: 'frame' as const, frame: f }))), 'r'),
+    );
+    const parsed = events
+      .flatMap((e) => (e.type === 'frame' ? e.frame.split('\n') : []))
+      .filter((l) => l.startsWith('data: {'))
+      .map((l) => JSON.parse(l.slice(6)));
+    const deltas = parsed
+      .filter((p) => p.type === 'response.output_text.delta')
+      .map((p) => p.delta)
+      .join('');
+    expect(deltas).to.equal('a [REDACTED:creditCard] b');
+    expect(parsed.find((p) => p.type === 'response.output_text.done').text).to.equal(
+      'a [REDACTED:creditCard] b',
+    );
+    expect(parsed.at(-1).response.output[0].content[0].text).to.equal('a [REDACTED:creditCard] b');
+    expect(JSON.stringify(parsed)).to.not.include('1111');
+  });
+});
