@@ -240,7 +240,7 @@ describe('e2e: local mode (make run) serves every endpoint from real runtimes', 
     expect(gpt.error_rate).to.be.greaterThan(0);
 
     const service = (await call('/api/metrics')).body;
-    expect(service.catalog).to.deep.include({ models: 4 });
+    expect(service.catalog).to.deep.include({ models: 5 });
     expect(service.last_24h.requests_count).to.be.at.least(6);
 
     const usage = (await call('/api/metrics/usage')).body;

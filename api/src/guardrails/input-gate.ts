@@ -70,6 +70,11 @@ export class InputGuardrails implements RequestGate {
     if (this.#own.has(request.op)) return PASS;
     const { model, op } = request;
     const policy = compilePolicy(model.spec.guardrails);
+    if (policy?.invalid)
+      throw new GuardrailUnavailableError(
+        `The guardrails of model ${model.name} are invalid (${policy.invalid}); its requests are refused until they are fixed`,
+        { model: model.name, problem: policy.invalid },
+      );
     if (policy?.output && op.asksLogprobs?.())
       throw new UnsupportedParameterError(
         `Model ${model.name} has output guardrails: log-probabilities are refused, since their token texts would carry what is redacted`,

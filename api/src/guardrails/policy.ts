@@ -1,11 +1,14 @@
 /**
- * An AIModel's guardrails compiled once per spec: the input checks and the output detectors with their
+ * An AIModel's guardrails checked and compiled once per spec: the input checks and the output detectors with their
  * actions, ready to scan. Compiled lazily and kept per spec object, so a changed AIModel (a new spec object
  * from the catalog) is compiled again and an unchanged one never is.
  * @module
  */
-import type { Guardrails } from '../../../crds/src/guardrails.js';
-import { patternSource } from '../../../crds/src/guardrails.js';
+import {
+  type Guardrails,
+  guardrails as guardrailsSchema,
+  patternSource,
+} from '../../../crds/src/guardrails.js';
 import { BUILTIN, type Detector, regexDetector } from './detectors.js';
 
 export type Action = 'redact' | 'block';
@@ -41,6 +44,8 @@ export interface OutputPolicy {
 export interface Policy {
   readonly input?: InputPolicy;
   readonly output?: OutputPolicy;
+  /** Why the guardrails cannot be enforced (a pattern that does not compile): the model's requests are refused. */
+  readonly invalid?: string;
 }
 
 const compiled = new WeakMap<Guardrails, Policy>();
@@ -49,7 +54,13 @@ export function compilePolicy(g: Guardrails | undefined): Policy | undefined {
   if (!g) return undefined;
   let policy = compiled.get(g);
   if (!policy) {
-    policy = { ...inputPolicy(g), ...outputPolicy(g) };
+    // In a cluster the API server could only bound the patterns' length: check them here too.
+    const parsed = guardrailsSchema.safeParse(g);
+    if (parsed.success) policy = { ...inputPolicy(parsed.data), ...outputPolicy(parsed.data) };
+    else {
+      const issue = parsed.error.issues[0];
+      policy = { invalid: `${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}` };
+    }
     compiled.set(g, policy);
   }
   return policy;

@@ -149,3 +149,28 @@ describe('guardrails/input-gate', () => {
     );
   });
 });
+
+describe('guardrails/input-gate: guardrails the API server let through', () => {
+  it('refuses requests to a model whose pattern does not compile (a cluster checks only its length) with 503', async () => {
+    const broken = {
+      name: 'm',
+      spec: {
+        provider: 'openai',
+        capabilities: ['chat'],
+        guardrails: { input: { denyPatterns: [{ pattern: '(' }] } },
+      },
+      versions: [],
+    } as unknown as CatalogModel;
+    const gate = new InputGuardrails({
+      report: () => undefined,
+      logger: pino({ level: 'silent' }),
+      run: () => classifier({}).run,
+    });
+    const err = await gate
+      .enter({ requestId: 'r', caller: 'a', model: broken, op: chat('hi') as never })
+      .catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(GuardrailUnavailableError);
+    expect((err as GuardrailUnavailableError).details).to.deep.include({ model: 'm' });
+    expect((err as GuardrailUnavailableError).message).to.include('denyPatterns.0.pattern');
+  });
+});
