@@ -13,7 +13,15 @@
 import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { UnauthorizedError } from '../errors.js';
-import { DEFAULT_SCOPES, isScope, OPEN_PRINCIPAL, type Principal, SCOPES, type Scope } from './scopes.js';
+import {
+  DEFAULT_SCOPES,
+  isScope,
+  OPEN_PRINCIPAL,
+  type Principal,
+  SCOPES,
+  type Scope,
+  withImplied,
+} from './scopes.js';
 
 export const ANONYMOUS = 'anonymous';
 
@@ -71,7 +79,8 @@ function principalOf(caller: string, items: string | undefined, where: string): 
   }
   // `models=` alone narrows the default set rather than granting nothing.
   if (scopes.size === 0) for (const scope of DEFAULT_SCOPES) scopes.add(scope);
-  return models ? { caller, scopes, models } : { caller, scopes };
+  const held = withImplied(scopes);
+  return models ? { caller, scopes: held, models } : { caller, scopes: held };
 }
 
 /**

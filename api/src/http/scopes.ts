@@ -33,6 +33,25 @@ export interface Principal {
   readonly models?: readonly string[];
 }
 
+/**
+ * A wider scope holds the narrower one it extends: every caller's figures include one's own, and whoever may
+ * change models may read them. (jobs:all extends batch's job reads but does not grant submitting batches.)
+ */
+const IMPLIED: Readonly<Partial<Record<Scope, readonly Scope[]>>> = {
+  'usage:all': ['usage:own'],
+  'models:admin': ['models:read'],
+};
+
+/** The scopes declared plus the ones they imply. */
+export function withImplied(scopes: Iterable<Scope>): Set<Scope> {
+  const all = new Set<Scope>();
+  for (const scope of scopes) {
+    all.add(scope);
+    for (const implied of IMPLIED[scope] ?? []) all.add(implied);
+  }
+  return all;
+}
+
 export const isScope = (text: string): text is Scope => (SCOPES as readonly string[]).includes(text);
 
 /** The principal of an open router (no keys): anonymous, every scope, every model. */

@@ -4,7 +4,7 @@
  */
 import type { AppDeps } from '../deps.js';
 import { type AnyRoute, route } from '../http/route.js';
-import { requireModel } from '../http/scopes.js';
+import { hasScope, requireModel } from '../http/scopes.js';
 import { performanceMetrics, type ReportQuery, reportQuery } from '../schemas/metrics.js';
 import {
   type DownloadQuery,
@@ -36,7 +36,8 @@ export function modelRoutes(deps: AppDeps): AnyRoute[] {
       scope: 'models:read',
       responses: { 200: { description: 'Every AIModel', schema: modelList } },
       handler: async ({ principal }) => {
-        const models = visibleModels(deps, principal).map(toModelView);
+        const internal = hasScope(principal, 'models:admin');
+        const models = visibleModels(deps, principal).map((m) => toModelView(m, { internal }));
         return { body: { models, total: models.length } };
       },
     }),
@@ -48,7 +49,9 @@ export function modelRoutes(deps: AppDeps): AnyRoute[] {
       scope: 'models:read',
       responses: { 200: { description: 'The model', schema: modelDetails } },
       handler: async ({ params, principal }) => ({
-        body: toModelDetails(findModel(deps, params.model_id as string, principal)),
+        body: toModelDetails(findModel(deps, params.model_id as string, principal), {
+          internal: hasScope(principal, 'models:admin'),
+        }),
       }),
     }),
     route({
@@ -65,7 +68,9 @@ export function modelRoutes(deps: AppDeps): AnyRoute[] {
           body: {
             model_id: model.name,
             ...(defaultVersion ? { default_version: defaultVersion } : {}),
-            versions: model.versions.map((v) => toVersionView(v, defaultVersion)),
+            versions: model.versions.map((v) =>
+              toVersionView(v, defaultVersion, model, { internal: hasScope(principal, 'models:admin') }),
+            ),
           },
         };
       },

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { type Condition, resolveDefaultVersion } from '../../../crds/src/index.js';
+import { scrubText } from '../backends/scrub.js';
 import type { CatalogModel, CatalogVersion } from '../catalog/catalog.js';
 
 const condition = z.object({
@@ -43,7 +44,10 @@ export const modelView = z.object({
   pricing: z
     .object({ input_per_1k_tokens: z.number(), output_per_1k_tokens: z.number(), currency: z.string() })
     .optional(),
-  base_url: z.string().optional().describe('OpenAI-compatible endpoint (provider openai)'),
+  base_url: z
+    .string()
+    .optional()
+    .describe('OpenAI-compatible endpoint (provider openai); shown only to keys holding models:admin'),
   default_version: z.string().optional(),
   versions_total: z.number().int(),
   versions_ready: z.number().int(),
@@ -65,17 +69,32 @@ export const versionList = z.object({
   versions: z.array(versionView),
 });
 
-function conditionsView(conditions: readonly Condition[] | undefined) {
+/**
+ * A status message as a caller may read it: an operator (models:admin) reads it as written; anyone else reads
+ * it without the upstream's base URL or internal addresses (a runtime failure may quote a pod address).
+ */
+function messageFor(message: string, m: CatalogModel, view: ViewOptions): string {
+  if (view.internal) return message;
+  const base = m.spec.endpoint?.baseURL;
+  return scrubText(message, base ? { places: [{ address: base, name: 'its external endpoint' }] } : {});
+}
+
+function conditionsView(conditions: readonly Condition[] | undefined, m: CatalogModel, view: ViewOptions) {
   return (conditions ?? []).map((c) => ({
     type: c.type,
     status: c.status,
     reason: c.reason,
-    message: c.message,
+    message: messageFor(c.message, m, view),
     last_transition_time: c.lastTransitionTime,
   }));
 }
 
-export function toVersionView(v: CatalogVersion, defaultVersion: string | undefined): VersionView {
+export function toVersionView(
+  v: CatalogVersion,
+  defaultVersion: string | undefined,
+  m: CatalogModel,
+  view: ViewOptions = {},
+): VersionView {
   const ready = v.status?.conditions?.find((c) => c.type === 'Ready');
   return {
     name: v.name,
@@ -83,18 +102,23 @@ export function toVersionView(v: CatalogVersion, defaultVersion: string | undefi
     default: v.version === defaultVersion,
     deprecated: v.spec.deprecated,
     ready: v.ready,
-    ...(ready ? { reason: ready.reason, message: ready.message } : {}),
+    ...(ready ? { reason: ready.reason, message: messageFor(ready.message, m, view) } : {}),
     replicas: v.status?.replicas ?? v.spec.replicas,
     ready_replicas: v.status?.readyReplicas ?? 0,
     ...(v.spec.artifact ? { artifact: { ...v.spec.artifact } } : {}),
     ...(v.spec.resources ? { resources: { ...v.spec.resources } } : {}),
     ...(v.spec.configuration ? { configuration: { ...v.spec.configuration } } : {}),
-    conditions: conditionsView(v.status?.conditions),
+    conditions: conditionsView(v.status?.conditions, m, view),
     ...(v.createdAt ? { created_at: v.createdAt } : {}),
   };
 }
 
-export function toModelView(m: CatalogModel): ModelView {
+export interface ViewOptions {
+  /** Include what only operators should see (an upstream's base URL): the caller holds models:admin. */
+  readonly internal?: boolean;
+}
+
+export function toModelView(m: CatalogModel, view: ViewOptions = {}): ModelView {
   const ready = m.status?.conditions?.find((c) => c.type === 'Ready');
   const pricing = m.spec.pricing;
   const defaultVersion = m.status?.defaultVersion ?? resolveDefaultVersion(m.versions).version?.version;
@@ -115,22 +139,23 @@ export function toModelView(m: CatalogModel): ModelView {
           },
         }
       : {}),
-    ...(m.spec.endpoint ? { base_url: m.spec.endpoint.baseURL } : {}),
+    // An upstream's address is internal: only a key that may administer models sees it.
+    ...(m.spec.endpoint && view.internal ? { base_url: m.spec.endpoint.baseURL } : {}),
     ...(defaultVersion ? { default_version: defaultVersion } : {}),
     versions_total: m.versions.length,
     versions_ready: m.versions.filter((v) => v.ready).length,
     ready: ready?.status === 'True',
-    ...(ready ? { reason: ready.reason, message: ready.message } : {}),
+    ...(ready ? { reason: ready.reason, message: messageFor(ready.message, m, view) } : {}),
     ...(m.createdAt ? { created_at: m.createdAt } : {}),
   };
 }
 
-export function toModelDetails(m: CatalogModel) {
-  const view = toModelView(m);
+export function toModelDetails(m: CatalogModel, options: ViewOptions = {}) {
+  const view = toModelView(m, options);
   return {
     ...view,
-    conditions: conditionsView(m.status?.conditions),
-    versions: m.versions.map((v) => toVersionView(v, view.default_version)),
+    conditions: conditionsView(m.status?.conditions, m, options),
+    versions: m.versions.map((v) => toVersionView(v, view.default_version, m, options)),
   };
 }
 

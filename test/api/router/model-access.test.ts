@@ -214,7 +214,15 @@ describe('api/router: model allow-lists, the model-operations limit and audit li
     expect((await call(one, 'POST', '/api/models/download', ALICE, { model_id: 'remote' })).status).to.equal(
       409,
     );
-    expect((await call(two, 'GET', '/api/models', OPS)).status).to.equal(403);
+    // models:admin holds models:read, and only it sees an upstream's base URL.
+    const asOps = await call(two, 'GET', '/api/models/remote', OPS);
+    expect(asOps.status).to.equal(200);
+    expect(asOps.body.base_url).to.be.a('string');
+    const asBob = await call(one, 'GET', '/api/models/remote', BOB);
+    expect(asBob.status).to.equal(200);
+    expect(asBob.body).to.not.have.property('base_url');
+    const listed = await call(one, 'GET', '/api/models', BOB);
+    expect(JSON.stringify(listed.body)).to.not.include('127.0.0.1');
     const limited = audits().filter((l) => l.action === 'model.download' && l.code === 'rate_limited');
     expect(limited.length).to.be.greaterThan(0);
   });

@@ -10,7 +10,7 @@ import { pino } from 'pino';
 import { apiRoutes } from '../../../api/src/app.js';
 import { loadConfig } from '../../../api/src/config.js';
 import type { AppDeps } from '../../../api/src/deps.js';
-import { DEFAULT_SCOPES, hasScope, SCOPES, type Scope } from '../../../api/src/http/scopes.js';
+import { DEFAULT_SCOPES, hasScope, SCOPES, type Scope, withImplied } from '../../../api/src/http/scopes.js';
 import { deleteKeys, REDIS_URL, requireRedis, uniquePrefix } from '../../support/redis.js';
 import { type FakeOpenAI, startFakeOpenAI } from '../support/fake-openai.js';
 import { openaiModel, startRouter, type TestRouter } from './harness.js';
@@ -151,7 +151,7 @@ describe('api/router: every route x every key, on two replicas sharing Redis', f
       }
       for (const key of KEYS) {
         const res = await call(route, row, { authorization: `Bearer ${key.key}` });
-        const holds = hasScope({ caller: key.name, scopes: new Set(key.scopes) }, row.scope);
+        const holds = hasScope({ caller: key.name, scopes: withImplied(key.scopes) }, row.scope);
         const where = `${route} with ${key.name}`;
         if (holds) {
           if (res.status === 401 || res.status === 403)
