@@ -158,7 +158,8 @@ export class FrameGuard {
   /** One choice of a chat or completions chunk: its delta text through its redactor, in place. */
   #choice(event: Json, c: Json): boolean {
     const key = `c${typeof c.index === 'number' ? c.index : 0}`;
-    const delta = isObject(c.delta) ? c.delta : undefined;
+    // Completions chunks carry `text` (some servers add an empty delta too); chat chunks carry delta.content.
+    const delta = event.object !== 'text_completion' && isObject(c.delta) ? c.delta : undefined;
     const before = delta ? delta.content : c.text;
     let text = '';
     if (typeof before === 'string') {
