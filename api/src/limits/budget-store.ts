@@ -7,10 +7,8 @@
  * @module
  */
 import type { Redis } from 'ioredis';
-import type { Logger } from 'pino';
-import { ThrottledErrorLog } from '../cache/error-log.js';
-import { storeError } from '../cache/errors.js';
-import { createRedisClient, firstConnection, withTimeout } from '../cache/redis-client.js';
+import { firstConnection, withTimeout } from '../cache/redis-client.js';
+import { FailOpenRedis, type FailOpenRedisOptions } from './fail-open-redis.js';
 
 export interface BudgetCounter {
   /** The counter's key, without the store's prefix. */
@@ -136,34 +134,29 @@ type BudgetRedis = Redis & {
   budgetAdjust(key: string, delta: number): Promise<number>;
 };
 
-export interface RedisBudgetStoreOptions {
-  readonly client?: Redis;
-  readonly url?: string;
+export interface RedisBudgetStoreOptions extends FailOpenRedisOptions {
   /** Namespace of the counters; `<prefix>budget:` by the router. */
   readonly keyPrefix: string;
   /** Budget of one call (ms); past it the request is let through. */
   readonly commandTimeoutMs: number;
-  readonly onError?: (operation: string) => void;
-  readonly logger?: Logger;
 }
 
 export class RedisBudgetStore implements BudgetStore {
   readonly #o: RedisBudgetStoreOptions;
+  readonly #redis: FailOpenRedis<BudgetRedis>;
   readonly #client: BudgetRedis;
-  readonly #owns: boolean;
-  readonly #log: ThrottledErrorLog;
-  readonly #onError = (err: Error) => this.#fail('connect', err);
 
   constructor(options: RedisBudgetStoreOptions) {
     this.#o = options;
-    this.#owns = !options.client;
-    const client =
-      options.client ?? createRedisClient({ url: options.url, connectionName: 'paissive-router-budgets' });
-    client.defineCommand('budgetReserve', { lua: RESERVE });
-    client.defineCommand('budgetAdjust', { numberOfKeys: 1, lua: ADJUST });
-    this.#client = client as BudgetRedis;
-    this.#log = new ThrottledErrorLog(options.logger, 30_000);
-    this.#client.on('error', this.#onError);
+    this.#redis = new FailOpenRedis(
+      options,
+      { store: 'budgets', connectionName: 'paissive-router-budgets' },
+      {
+        budgetReserve: { lua: RESERVE },
+        budgetAdjust: { numberOfKeys: 1, lua: ADJUST },
+      },
+    );
+    this.#client = this.#redis.client;
   }
 
   async reserve(counters: readonly BudgetCounter[]): Promise<Reservation | undefined> {
@@ -180,10 +173,10 @@ export class RedisBudgetStore implements BudgetStore {
         'EVALSHA',
       );
     } catch (err) {
-      this.#fail('reserve', err);
+      this.#redis.fail('reserve', err);
       return undefined;
     }
-    this.#log.recovered({ store: 'budgets' });
+    this.#redis.recovered();
     const states = counters.map((_, i) => ({
       current: Number(reply[1 + 2 * i]),
       previous: Number(reply[2 + 2 * i]),
@@ -201,18 +194,11 @@ export class RedisBudgetStore implements BudgetStore {
         'EVALSHA',
       );
     } catch (err) {
-      this.#fail('settle', err);
+      this.#redis.fail('settle', err);
     }
   }
 
-  async close(): Promise<void> {
-    if (this.#owns) this.#client.disconnect();
-    else this.#client.off('error', this.#onError);
-  }
-
-  #fail(operation: string, err: unknown): void {
-    const error = storeError(operation.toUpperCase(), err);
-    this.#o.onError?.(operation);
-    this.#log.error(operation, error, { store: 'budgets', code: error.code });
+  close(): Promise<void> {
+    return this.#redis.close();
   }
 }

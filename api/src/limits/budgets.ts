@@ -5,7 +5,7 @@
  * to wait, OpenAI's x-ratelimit-* headers). Pure; the counters live in budget-store.ts.
  * @module
  */
-import { parseRateLimits, type RateLimits, RateLimitsError } from './rate-limit.js';
+import { entriesOf, parseRateLimits, type RateLimits, RateLimitsError } from './rate-limit.js';
 
 export type SpendPeriod = 'day' | 'month';
 
@@ -39,11 +39,7 @@ const SPEND =
 /** Parses `caller=USD/day` and `caller=USD/month` entries (`*=` for every caller not named). */
 export function parseSpendLimits(text: string, source: string): SpendLimits {
   const byCaller = new Map<string, SpendLimit[]>();
-  const entries = text
-    .split(',')
-    .map((e) => e.trim())
-    .filter(Boolean);
-  entries.forEach((entry, index) => {
+  entriesOf(text).forEach((entry, index) => {
     const match = SPEND.exec(entry);
     const amount = Number(match?.[2]);
     if (!match || !(amount > 0)) {

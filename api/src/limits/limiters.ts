@@ -6,10 +6,8 @@
  * @module
  */
 import type { Redis } from 'ioredis';
-import type { Logger } from 'pino';
-import { ThrottledErrorLog } from '../cache/error-log.js';
-import { storeError } from '../cache/errors.js';
-import { createRedisClient, firstConnection, withTimeout } from '../cache/redis-client.js';
+import { firstConnection, withTimeout } from '../cache/redis-client.js';
+import { FailOpenRedis, type FailOpenRedisOptions } from './fail-open-redis.js';
 import { type RateDecision, slidingWindow } from './rate-limit.js';
 
 export interface RateLimiter {
@@ -59,15 +57,11 @@ export class MemoryRateLimiter implements RateLimiter {
   async close(): Promise<void> {}
 }
 
-export interface RedisLimiterOptions extends LimiterOptions {
-  readonly client?: Redis;
-  readonly url?: string;
+export interface RedisLimiterOptions extends LimiterOptions, FailOpenRedisOptions {
   /** Namespace of the counters; `<prefix>rl:` by the router. */
   readonly keyPrefix: string;
   /** Budget of one call (ms); past it the request is let through. */
   readonly commandTimeoutMs: number;
-  readonly onError?: (operation: string) => void;
-  readonly logger?: Logger;
 }
 
 // KEYS: current window, previous window. ARGV: window ms. Returns {current, previous}.
@@ -82,22 +76,19 @@ type CountingRedis = Redis & {
 
 export class RedisRateLimiter implements RateLimiter {
   readonly #o: RedisLimiterOptions;
+  readonly #redis: FailOpenRedis<CountingRedis>;
   readonly #client: CountingRedis;
-  readonly #owns: boolean;
   readonly #now: () => number;
-  readonly #log: ThrottledErrorLog;
-  readonly #onError = (err: Error) => this.#fail('connect', err);
 
   constructor(options: RedisLimiterOptions) {
     this.#o = options;
-    this.#owns = !options.client;
-    const client =
-      options.client ?? createRedisClient({ url: options.url, connectionName: 'paissive-router-limits' });
-    client.defineCommand('rateCount', { numberOfKeys: 2, lua: COUNT });
-    this.#client = client as CountingRedis;
+    this.#redis = new FailOpenRedis(
+      options,
+      { store: 'rate-limits', connectionName: 'paissive-router-limits' },
+      { rateCount: { numberOfKeys: 2, lua: COUNT } },
+    );
+    this.#client = this.#redis.client;
     this.#now = options.now ?? Date.now;
-    this.#log = new ThrottledErrorLog(options.logger, 30_000);
-    this.#client.on('error', this.#onError);
   }
 
   async take(caller: string, limit: number): Promise<RateDecision> {
@@ -115,25 +106,18 @@ export class RedisRateLimiter implements RateLimiter {
         'EVALSHA',
       );
     } catch (err) {
-      this.#fail('count', err);
+      this.#redis.fail('count', err);
       return { allowed: true, remaining: limit };
     }
-    this.#log.recovered({ store: 'rate-limits' });
+    this.#redis.recovered();
     const [current, previous] = counts;
     const decision = slidingWindow({ previous, current, elapsedMs: now - index * windowMs, windowMs }, limit);
-    if (!decision.allowed) this.#client.decr(key(index)).catch((err: unknown) => this.#fail('count', err));
+    if (!decision.allowed)
+      this.#client.decr(key(index)).catch((err: unknown) => this.#redis.fail('count', err));
     return decision;
   }
 
-  async close(): Promise<void> {
-    // An owned client keeps its listener: a reconnect attempt in flight may still report an error.
-    if (this.#owns) this.#client.disconnect();
-    else this.#client.off('error', this.#onError);
-  }
-
-  #fail(operation: string, err: unknown): void {
-    const error = storeError(operation.toUpperCase(), err);
-    this.#o.onError?.(operation);
-    this.#log.error(operation, error, { store: 'rate-limits', code: error.code });
+  close(): Promise<void> {
+    return this.#redis.close();
   }
 }

@@ -25,11 +25,7 @@ const ENTRY = /^([a-z0-9](?:[a-z0-9._-]{0,61}[a-z0-9])?|\*)\s*=\s*(\d{1,9})$/;
 export function parseRateLimits(text: string, source: string, unit = 'requests'): RateLimits {
   const byCaller = new Map<string, number>();
   let fallback: number | undefined;
-  const entries = text
-    .split(',')
-    .map((e) => e.trim())
-    .filter(Boolean);
-  entries.forEach((entry, index) => {
+  entriesOf(text).forEach((entry, index) => {
     const match = ENTRY.exec(entry);
     const limit = Number(match?.[2]);
     if (!match || !(limit >= 1)) {
@@ -45,6 +41,13 @@ export function parseRateLimits(text: string, source: string, unit = 'requests')
   });
   return fallback === undefined ? { byCaller } : { byCaller, fallback };
 }
+
+/** The non-empty, trimmed entries of a comma-separated limits variable. */
+export const entriesOf = (text: string): string[] =>
+  text
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean);
 
 export function limitFor(limits: RateLimits, caller: string): number | undefined {
   return limits.byCaller.get(caller) ?? limits.fallback;
