@@ -4,10 +4,16 @@
  * counters) a batch bigger than the token budget finishes at the budget's pace with every item succeeded.
  */
 import { expect } from 'chai';
+import { pino } from 'pino';
 import { BudgetExceededError, RateLimitedError, UpstreamError } from '../../../api/src/errors.js';
+import { BullJobQueue } from '../../../api/src/jobs/bullmq-job-queue.js';
 import { MAX_DEFER_MS, onItemFailure } from '../../../api/src/jobs/item-policy.js';
+import type { ItemRunner } from '../../../api/src/jobs/job-queue.js';
+import { createMetrics } from '../../../api/src/metrics/registry.js';
+import { deleteKeys, requireRedis, uniquePrefix } from '../../support/redis.js';
 import { openaiModel, startRouter, type TestRouter } from '../router/harness.js';
 import { type FakeOpenAI, startFakeOpenAI } from '../support/fake-openai.js';
+import { finished, item } from './job-queue.contract.js';
 import { untilFinished } from './poll.js';
 
 describe('api/jobs: batch items paced by the caller limits', () => {
@@ -52,6 +58,49 @@ describe('api/jobs: batch items paced by the caller limits', () => {
         expect(onItemFailure(err, attempt, policy, undefined, none)).to.deep.equal(expected);
       });
     }
+  });
+
+  describe('BullMQ (real Redis)', () => {
+    let url: string;
+    const prefix = uniquePrefix('pacing');
+    before(async function () {
+      url = await requireRedis(this);
+    });
+    after(() => url && deleteKeys(url, prefix));
+
+    it('a deferred item keeps its attempts: refused first, every item still succeeds with one attempt', async () => {
+      const refused = new Set<string>();
+      const run: ItemRunner = async (it) => {
+        const input = it.type === 'text' ? it.input : '';
+        if (!refused.has(input)) {
+          refused.add(input);
+          throw new BudgetExceededError('tokens', 'over', { retryAfterSeconds: 1 });
+        }
+        return { output: input };
+      };
+      const metrics = createMetrics({ defaultMetrics: false });
+      const queue = new BullJobQueue({
+        url,
+        keyPrefix: prefix,
+        ttlMs: 60_000,
+        timeoutMs: 5000,
+        worker: { run, concurrency: 4, modelConcurrency: 4, attempts: 1, retryDelayMs: 10, lockMs: 30_000 },
+        logger: pino({ level: 'silent' }),
+        metrics,
+      });
+      try {
+        const { job } = await queue.submit({
+          items: [item('a'), item('b'), item('c')],
+          priority: 'standard',
+        });
+        const done = await finished(queue, job.job_id);
+        expect(done.progress).to.include({ succeeded: 3, failed: 0 });
+        expect((await metrics.batchItemsDeferred.get()).values[0]?.value).to.equal(3);
+        expect((await metrics.batchItemRetries.get()).values[0]?.value ?? 0).to.equal(0);
+      } finally {
+        await queue.close();
+      }
+    });
   });
 
   describe('local mode: in-process queue and budget counters', function () {
