@@ -15,6 +15,7 @@ const BOB = 'sk-budget-bob-0123456789';
 const CAROL = 'sk-budget-carol-0123456789';
 const DAVE = 'sk-budget-dave-0123456789';
 const OPS = 'sk-budget-ops-0123456789';
+const ERIN = 'sk-budget-erin-0123456789';
 
 describe('api/router: token and spend budgets per caller, shared by replicas on Redis', function () {
   this.timeout(120_000);
@@ -33,8 +34,8 @@ describe('api/router: token and spend budgets per caller, shared by replicas on 
       REDIS_URL,
       REDIS_KEY_PREFIX: prefix,
       REDIS_TIMEOUT_MS: '2000',
-      ROUTER_API_KEYS: `alice:${ALICE},bob:${BOB},carol:${CAROL},dave:${DAVE},ops:${OPS}:batch,jobs:all`,
-      ROUTER_TOKEN_LIMITS: 'alice=100,carol=1000,*=1000000',
+      ROUTER_API_KEYS: `alice:${ALICE},bob:${BOB},carol:${CAROL},dave:${DAVE},erin:${ERIN},ops:${OPS}:batch,jobs:all`,
+      ROUTER_TOKEN_LIMITS: 'alice=100,carol=1000,erin=100,*=1000000',
       ROUTER_SPEND_LIMITS: 'bob=0.03/day',
       ROUTER_RATE_LIMITS: 'dave=6,*=100000',
       // A window far longer than the test: nothing slides out while it runs.
@@ -92,6 +93,15 @@ describe('api/router: token and spend budgets per caller, shared by replicas on 
     // What fits still passes: 20 + 61 ≤ 100.
     expect((await text(two, ALICE, 60)).status).to.equal(200);
     expect(await metric('router_budget_refused_total{caller="alice",budget="tokens"}')).to.equal(3);
+  });
+
+  it('settles a stream from the usage it reported when it ended', async () => {
+    // Each reserves 81 or 82 of erin's 100; a stream of two words uses about 9.
+    for (let i = 0; i < 3; i++) {
+      const streamed = await chat(one, ERIN, 80, { stream: true, stream_options: { include_usage: true } });
+      expect(streamed.status).to.equal(200);
+      expect(String(streamed.body)).to.include('data: [DONE]');
+    }
   });
 
   it('counts spend per UTC day across replicas, priced with the model, settled on the real usage', async () => {
