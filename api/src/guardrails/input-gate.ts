@@ -1,7 +1,8 @@
 /**
  * Input guardrails as a request gate: they run for every request once its model is known, before the cache
  * is asked, so a refused request is never cached nor sent upstream. In order, cheapest first: the token cap
- * (estimated at four characters a token), the deny patterns, then the guard model, a text-classification
+ * (estimated at four characters a token, over every text), the deny patterns and the guard model (over the
+ * texts but the application's own instructions), the guard model being a text-classification
  * model the router asks through the inference service like any request (its own budgets, cache and
  * metrics apply), whose top label in blockLabels with at least `threshold` blocks.
  * @module
@@ -9,7 +10,12 @@
 import type { Logger } from 'pino';
 import { ApiError, GuardrailUnavailableError, UnsupportedParameterError } from '../errors.js';
 import type { RequestContext, RoutingRequest } from '../inference/inference-service.js';
-import { type ClassifyResult, classification, type Operation } from '../inference/operations.js';
+import {
+  type ClassifyResult,
+  classification,
+  type InputText,
+  type Operation,
+} from '../inference/operations.js';
 import type { GatePass, GateRequest, RequestGate } from '../inference/request-gate.js';
 import type { Served } from '../inference/served.js';
 import { blocked, type Report } from './output-guard.js';
@@ -17,8 +23,8 @@ import { compilePolicy, type GuardModelPolicy, type InputPolicy } from './policy
 import { chunked } from './scan.js';
 
 /** The router's usual estimate: about four characters a token. */
-export const estimateTokens = (texts: readonly string[]) =>
-  Math.ceil(texts.reduce((n, t) => n + t.length, 0) / 4);
+export const estimateTokens = (texts: readonly InputText[]) =>
+  Math.ceil(texts.reduce((n, t) => n + t.text.length, 0) / 4);
 
 /** Runs a classification (the inference service's run). */
 export type RunClassification = (
@@ -83,7 +89,9 @@ export class InputGuardrails implements RequestGate {
       );
     const input = policy?.input;
     if (!input) return PASS;
-    const texts = op.inputs?.() ?? [];
+    const inputs = op.inputs?.() ?? [];
+    // The application's own instructions count against the cap but are not screened (they say what to refuse).
+    const texts = inputs.filter((t) => !t.instructions).map((t) => t.text);
     const refuse = (rule: string) => {
       this.#o.report({
         requestId: request.requestId,
@@ -94,7 +102,7 @@ export class InputGuardrails implements RequestGate {
       });
       return blocked(model.name, 'input', rule);
     };
-    if (input.maxInputTokens !== undefined && estimateTokens(texts) > input.maxInputTokens)
+    if (input.maxInputTokens !== undefined && estimateTokens(inputs) > input.maxInputTokens)
       throw refuse('maxInputTokens');
     const denied = deniedBy(input, texts);
     if (denied) throw refuse(denied);

@@ -5,6 +5,8 @@
  * @module
  */
 
+import type { InputText } from '../inference/operations.js';
+
 type Json = Record<string, unknown>;
 
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -16,21 +18,28 @@ function contentTexts(content: unknown): string[] {
   return content.flatMap((part) => (isObject(part) && typeof part.text === 'string' ? [part.text] : []));
 }
 
+const INSTRUCTION_ROLES = new Set(['system', 'developer']);
+
+/** The texts of a message (or Responses input item), marked when its role is the application's. */
+function messageTexts(m: unknown): InputText[] {
+  if (!isObject(m)) return [];
+  const instructions = typeof m.role === 'string' && INSTRUCTION_ROLES.has(m.role);
+  return contentTexts(m.content).map((text) => ({ text, ...(instructions ? { instructions } : {}) }));
+}
+
 /** Texts of a prompt or input field: a string, or a list of strings and message-like items. */
-function fieldTexts(field: unknown): string[] {
-  if (typeof field === 'string') return [field];
+function fieldTexts(field: unknown): InputText[] {
+  if (typeof field === 'string') return [{ text: field }];
   if (!Array.isArray(field)) return [];
-  return field.flatMap((item) =>
-    typeof item === 'string' ? [item] : isObject(item) ? contentTexts(item.content) : [],
-  );
+  return field.flatMap((item) => (typeof item === 'string' ? [{ text: item }] : messageTexts(item)));
 }
 
 /** Every text a request to an OpenAI endpoint carries (the input guardrails read these). */
-export function openAIRequestTexts(body: Readonly<Record<string, unknown>>): string[] {
+export function openAIRequestTexts(body: Readonly<Record<string, unknown>>): InputText[] {
   const messages = Array.isArray(body.messages) ? body.messages : [];
   return [
-    ...(typeof body.instructions === 'string' ? [body.instructions] : []),
-    ...messages.flatMap((m) => (isObject(m) ? contentTexts(m.content) : [])),
+    ...(typeof body.instructions === 'string' ? [{ text: body.instructions, instructions: true }] : []),
+    ...messages.flatMap(messageTexts),
     ...fieldTexts(body.prompt),
     ...fieldTexts(body.input),
   ];

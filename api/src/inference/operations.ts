@@ -48,12 +48,24 @@ export interface Operation<T> {
    */
   sampled?(result: T): boolean;
   /** The request's texts, as input guardrails read them (absent: nothing to check). */
-  inputs?(): readonly string[];
+  inputs?(): readonly InputText[];
   /** Whether the request asks for token log-probabilities (their token texts would bypass redaction). */
   asksLogprobs?(): boolean;
   /** The result with each answer text passed through `fix` (output guardrails); absent: no answer text. */
   rewrite?(result: T, fix: (text: string) => string): T;
 }
+
+/**
+ * A text of the request. `instructions` marks the application's own (system and developer messages, the
+ * Responses API's `instructions`): counted against a token cap, not screened for injection, since they are
+ * where an application tells the model what not to follow.
+ */
+export interface InputText {
+  readonly text: string;
+  readonly instructions?: boolean;
+}
+
+const asInputs = (texts: readonly string[]): InputText[] => texts.map((text) => ({ text }));
 
 export interface GenerationResult {
   /** Choice 0's. */
@@ -96,7 +108,13 @@ export function generation(input: GenerationInput, params: GenerateParams): Gene
     refusal: (backend) => (backend.forward ? undefined : runtimeRefusal(params)),
     tokens: (r) => ({ input: r.inputTokens, output: r.outputTokens }),
     sampled: (r) => r.sampled === true,
-    inputs: () => (input.kind === 'chat' ? input.messages.map((m) => m.content) : [input.prompt]),
+    inputs: () =>
+      input.kind === 'chat'
+        ? input.messages.map((m) => ({
+            text: m.content,
+            instructions: m.role === 'system' || m.role === 'developer',
+          }))
+        : [{ text: input.prompt }],
     asksLogprobs: () => params.logprobs === true || (params.topLogprobs ?? 0) > 0,
     rewrite: (r, fix) => {
       const choices = r.choices?.map((c) => ({ ...c, text: fix(c.text) }));
@@ -133,7 +151,7 @@ export function classification(
     deterministic: () => true,
     call: (backend, target, ctx) => backend.classify(target, texts, options, ctx),
     tokens: (r) => ({ input: r.inputTokens, output: 0 }),
-    inputs: () => texts,
+    inputs: () => asInputs(texts),
   };
 }
 
@@ -152,7 +170,7 @@ export function embedding(texts: readonly string[], options: EmbedOptions): Oper
     deterministic: () => true,
     call: (backend, target, ctx) => backend.embed(target, texts, options, ctx),
     tokens: (r) => ({ input: r.inputTokens, output: 0 }),
-    inputs: () => texts,
+    inputs: () => asInputs(texts),
   };
 }
 
@@ -173,6 +191,6 @@ export function tokenization(texts: readonly string[]): Operation<TokensResult> 
     }),
     // Tokenizing is not inference: it is neither metered nor priced.
     tokens: () => ({ input: 0, output: 0 }),
-    inputs: () => texts,
+    inputs: () => asInputs(texts),
   };
 }
