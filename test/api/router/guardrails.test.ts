@@ -178,6 +178,29 @@ describe('api/router: guardrails', function () {
     expect(upstream.requests.length).to.equal(calls);
   });
 
+  it('/v1 streams answered from the cache are redacted too (the cache keeps the frames as the upstream sent them)', async () => {
+    const read = async () => {
+      const res = await fetch(`${router.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          model: 'safe',
+          stream: true,
+          temperature: 0,
+          messages: [{ role: 'user', content: `again ${CARD}` }],
+        }),
+      });
+      return { cache: res.headers.get('x-cache'), body: await res.text() };
+    };
+    const first = await read();
+    const second = await read();
+    expect([first.cache, second.cache]).to.deep.equal(['MISS', 'HIT']);
+    for (const { body } of [first, second]) {
+      expect(body).to.include('[REDACTED:creditCard]');
+      expect(body).to.not.include('4111');
+    }
+  });
+
   it('/v1 streams: a block rule ends the stream with an error event at the rule', async () => {
     const res = await fetch(`${router.url}/v1/chat/completions`, {
       method: 'POST',
