@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { aiModelCrd } from '../../crds/src/crd.js';
 import { patternProblem } from '../../crds/src/guardrails.js';
 import { parseManifests } from '../../crds/src/manifests.js';
 
@@ -55,6 +56,22 @@ describe('crds: AIModel spec.guardrails', () => {
     const g = result.aiModels[0]?.spec.guardrails;
     expect(g?.input?.guardModel).to.include({ threshold: 0.5, onError: 'block' });
     expect(g?.output?.holdBackChars).to.equal(128);
+  });
+
+  it('carries the own-guard-model rule as CEL and bounds every pattern, list and window in the CRD', () => {
+    const text = JSON.stringify(aiModelCrd());
+    expect(text).to.include('self.spec.guardrails.input.guardModel.model != self.metadata.name');
+    const spec = (aiModelCrd() as any).spec.versions[0].schema.openAPIV3Schema.properties.spec.properties
+      .guardrails;
+    const input = spec.properties.input.properties;
+    expect(input.denyPatterns.maxItems).to.equal(64);
+    expect(input.denyPatterns.items.properties.pattern.maxLength).to.equal(512);
+    expect(spec.properties.output.properties.redact.properties.patterns.maxItems).to.equal(32);
+    expect(spec.properties.output.properties.holdBackChars).to.include({
+      minimum: 32,
+      maximum: 4096,
+      default: 128,
+    });
   });
 
   const patterns: [string, boolean, string | undefined][] = [
