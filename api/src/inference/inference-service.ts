@@ -5,20 +5,21 @@
  * @module
  */
 import type { Logger } from 'pino';
-import { BackendError, type StreamEvent } from '../backends/backend.js';
+import type { StreamEvent } from '../backends/backend.js';
 import type { BackendRegistry } from '../backends/registry.js';
 import type { CachedResponse, ResponseCache } from '../cache/response-cache.js';
 import type { Catalog, CatalogModel } from '../catalog/catalog.js';
-import { ModelNotFoundError, UnsupportedTaskError, UpstreamError } from '../errors.js';
+import { ModelNotFoundError, UnsupportedTaskError } from '../errors.js';
 import type { OutputGuardrails } from '../guardrails/output-guard.js';
-import { type Attempt, type ChainResult, executeChain } from '../routing/execute-chain.js';
+import { type ChainResult, executeChain } from '../routing/execute-chain.js';
 import { buildFallbackChain, type FallbackChain } from '../routing/fallback-chain.js';
 import type { RetryPolicy } from '../routing/retry.js';
 import { type CacheMode, type CachePlan, type CacheStatus, cachePlan } from './cache-key.js';
 import type { Observer } from './observer.js';
-import type { GenerationResult, Operation, StreamingOperation } from './operations.js';
+import type { Operation, StreamingOperation } from './operations.js';
 import { enterGates, type GatePass, type RequestGate } from './request-gate.js';
 import { type Served, type StreamServed, servedFromCache, servedFromChain } from './served.js';
+import { midStreamFailure, replay, type StoredStream, StreamRecording } from './stream-recording.js';
 
 export interface RoutingRequest {
   readonly modelId: string;
@@ -370,72 +371,4 @@ export class InferenceService {
  */
 function keeps(sampled: boolean | undefined, ctx: RequestContext): boolean {
   return sampled !== true || ctx.cache === 'force';
-}
-
-/**
- * What a relayed stream said, kept for the cache: its text, or the events it passed through while they
- * stay small (a long stream is not cached), and its totals.
- */
-class StreamRecording {
-  done?: Extract<StreamEvent, { type: 'done' }>;
-  #text = '';
-  #frames: string[] | undefined = [];
-  #chars = 0;
-
-  /** Without the backend's totals (a stream cut short): about four characters a token. */
-  textTokensEstimate(): number {
-    return Math.ceil(this.#text.length / 4);
-  }
-
-  add(event: StreamEvent): void {
-    if (event.type === 'text') this.#text += event.text;
-    else if (event.type === 'done') this.done = event;
-    else {
-      this.#chars += event.frame.length;
-      if (this.#chars > MAX_CACHED_STREAM_CHARS) this.#frames = undefined;
-      this.#frames?.push(event.frame);
-    }
-  }
-
-  /** The stream as the cache keeps it, when it ended and was not too long. */
-  stored(): StoredStream | undefined {
-    if (!this.done || !this.#frames) return undefined;
-    return {
-      text: this.#text,
-      ...(this.#frames.length > 0 ? { frames: this.#frames } : {}),
-      finishReason: this.done.finishReason,
-      inputTokens: this.done.inputTokens,
-      outputTokens: this.done.outputTokens,
-    };
-  }
-}
-
-/** A stream's failure after its first event, with the attempt it ends (for metrics and usage). */
-function midStreamFailure(err: unknown, result: ChainResult<unknown>): UpstreamError {
-  const target = result.step.target;
-  const failed: Attempt = {
-    model: target.model.name,
-    ...(target.version ? { version: target.version.version } : {}),
-    outcome: 'failed',
-    kind: err instanceof BackendError ? err.kind : 'upstream_error',
-    reason: (err as Error)?.message ?? String(err),
-  };
-  return new UpstreamError('The stream broke after it started', { attempts: [...result.attempts, failed] });
-}
-
-/** Largest stream (in characters of its events) kept in the cache. */
-const MAX_CACHED_STREAM_CHARS = 1024 * 1024;
-
-/** A stream as cached: its text, or the events it passed through as they were. */
-type StoredStream = GenerationResult & { readonly frames?: readonly string[] };
-
-async function* replay(result: StoredStream): AsyncIterable<StreamEvent> {
-  if (result.frames) for (const frame of result.frames) yield { type: 'frame', frame };
-  else if (result.text) yield { type: 'text', text: result.text };
-  yield {
-    type: 'done',
-    finishReason: result.finishReason,
-    inputTokens: result.inputTokens,
-    outputTokens: result.outputTokens,
-  };
 }
