@@ -68,7 +68,7 @@ export function catalogContract(name: string, harness: () => CatalogHarness): vo
       expect(writer.spec).to.deep.include({
         provider: 'onnx',
         fallbacks: ['other'],
-        cache: { ttlSeconds: 60 },
+        cache: { ttlSeconds: 60, scope: 'caller' }, // the default, applied by zod and by the API server alike
       });
       expect(writer.versions.map((v) => v.version)).to.deep.equal(['v10', 'v2', 'v1']);
       expect(writer.versions.find((v) => v.version === 'v2')?.spec.default).to.equal(true);
