@@ -5,7 +5,7 @@
 import type { AppDeps } from '../deps.js';
 import { toApiError, ValidationError } from '../errors.js';
 import { type AnyRoute, type RouteContext, type RouteResult, route } from '../http/route.js';
-import { requireModel } from '../http/scopes.js';
+import { requireModel, requireScope } from '../http/scopes.js';
 import type { RequestContext } from '../inference/inference-service.js';
 import {
   analyzeBody,
@@ -61,8 +61,12 @@ export function requestContext(ctx: RouteContext<unknown, unknown>): RequestCont
   };
 }
 
-/** `"async": true`: a one-item job, answered like a batch (202 and the status URL). */
+/**
+ * `"async": true`: a one-item job, answered like a batch (202 and the status URL). A job is batch work: a key
+ * without `batch` could neither poll nor cancel it, so it is refused here rather than left in the queue.
+ */
 function asyncText(deps: AppDeps, ctx: RouteContext<TextRequest, unknown>): Promise<RouteResult> {
+  requireScope(ctx.principal, 'batch');
   const { stream, async: _async, ...item } = ctx.body;
   if (stream) {
     throw new ValidationError('async and stream cannot be combined: poll the job, or stream the answer', {

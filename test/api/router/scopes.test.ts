@@ -173,6 +173,30 @@ describe('api/router: every route x every key, on two replicas sharing Redis', f
     expect(turn).to.equal(Object.keys(TABLE).length * (KEYS.length + 2));
   });
 
+  it('needs batch as well as inference for "async": true, which makes a job only batch can poll', async () => {
+    const router = replicas[0] as TestRouter;
+    const submit = (name: string) =>
+      fetch(`${router.url}/api/inference/text`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${keyOf(name)}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model_id: 'remote', input: 'hello', async: true }),
+      });
+    const refused = await submit('inference');
+    const error = ((await refused.json()) as { error: { code: string; details: { scope: string } } }).error;
+    expect([refused.status, error.code, error.details.scope]).to.deep.equal([
+      403,
+      'permission_denied',
+      'batch',
+    ]);
+    const accepted = await submit('default');
+    expect(accepted.status).to.equal(202);
+    const { status_url } = (await accepted.json()) as { status_url: string };
+    const poll = await fetch(`${router.url}${status_url}`, {
+      headers: { authorization: `Bearer ${keyOf('default')}` },
+    });
+    expect(poll.status).to.equal(200);
+  });
+
   it('served the keys that hold inference from the upstream, and never with a caller key', () => {
     expect(upstream.requests.length).to.be.greaterThan(0);
     for (const request of upstream.requests)
