@@ -25,6 +25,35 @@ const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 /** Shortest secret replaced word for word: anything shorter would eat ordinary words. */
 const MIN_SECRET_CHARS = 4;
 
+/**
+ * Most characters of a message the rules read. Some rules are quadratic on adversarial text (64 KiB of
+ * `a-a-a-…` took 9 s, blocking the event loop) and only MAX_MESSAGE_CHARS are ever shown, so the rest need
+ * not be read; the margin covers what replacements and folded whitespace remove.
+ */
+export const MAX_SCRUBBED_CHARS = 8 * MAX_MESSAGE_CHARS;
+
+/**
+ * The start of a long text, cut where a word ends: a secret the cut would split is dropped whole, since its
+ * first half would no longer match the rule that finds it.
+ */
+export function scrubbable(text: string): string {
+  if (text.length <= MAX_SCRUBBED_CHARS) return text;
+  return text.slice(0, MAX_SCRUBBED_CHARS).replace(/\S*$/, '');
+}
+
+/** A secret as a message may quote it: as sent, URL-encoded, base64 (padded or not, standard or URL-safe). */
+function secretForms(secret: string): Set<string> {
+  const b64 = Buffer.from(secret, 'utf8').toString('base64');
+  const bare = b64.replace(/=+$/, '');
+  return new Set([
+    secret,
+    encodeURIComponent(secret),
+    b64,
+    bare,
+    bare.replace(/\+/g, '-').replace(/\//g, '_'),
+  ]);
+}
+
 /** Every spelling of a place a message may use: the URL as configured, without its path, its host. */
 function spellings(address: string): string[] {
   const found = new Set([address.replace(/\/+$/, '')]);
@@ -82,11 +111,10 @@ const RULES: readonly [RegExp, string | ((...m: string[]) => string)][] = [
  * address, its whitespace folded and its length capped at MAX_MESSAGE_CHARS.
  */
 export function scrubText(text: string, context: ScrubContext = {}): string {
-  let out = text;
+  let out = scrubbable(text);
   for (const secret of context.secrets ?? []) {
     if (!secret || secret.length < MIN_SECRET_CHARS) continue;
-    for (const form of new Set([secret, encodeURIComponent(secret)]))
-      out = out.replace(new RegExp(escapeRegExp(form), 'g'), REDACTED);
+    for (const form of secretForms(secret)) out = out.replace(new RegExp(escapeRegExp(form), 'g'), REDACTED);
   }
   for (const place of context.places ?? [])
     for (const spelling of spellings(place.address))

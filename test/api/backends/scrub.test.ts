@@ -1,7 +1,9 @@
 import { expect } from 'chai';
 import {
   MAX_MESSAGE_CHARS,
+  MAX_SCRUBBED_CHARS,
   type ScrubContext,
+  scrubbable,
   scrubText,
   scrubUpstreamError,
 } from '../../../api/src/backends/scrub.js';
@@ -17,6 +19,9 @@ describe('api/backends/scrub: scrubText (what an upstream said, safe to show)', 
   const cases: [string, string, string, ScrubContext?][] = [
     ['the exact key, anywhere', `bad key ${KEY} (was ${KEY})`, 'bad key [redacted] (was [redacted])', ctx],
     ['the exact key, URL-encoded', 'q=prov%2Fkey%2B1', 'q=[redacted]', { secrets: ['prov/key+1'] }],
+    // base64('prov-KEY-7f3a9c') = cHJvdi1LRVktN2YzYTlj: short enough to pass the long-run rule
+    ['the exact key, base64', 'echo cHJvdi1LRVktN2YzYTlj end', 'echo [redacted] end', ctx],
+    ['the exact key, base64 unpadded', 'k=cHJvdi1rZXk', 'k=[redacted]', { secrets: ['prov-key'] }],
     ['a key too short to replace word for word', 'an abc', 'an abc', { secrets: ['abc'] }],
     [
       'the base URL with a path',
@@ -85,6 +90,23 @@ describe('api/backends/scrub: scrubText (what an upstream said, safe to show)', 
     expect(out).to.have.length(MAX_MESSAGE_CHARS);
     expect(out.endsWith('…')).to.equal(true);
   });
+
+  it('reads only the start of a long message, cut where a word ends (a split secret is dropped whole)', () => {
+    const long = `${'x '.repeat(MAX_SCRUBBED_CHARS / 2 - 3)}${KEY} tail`;
+    const cut = scrubbable(long);
+    expect(cut.length).to.be.at.most(MAX_SCRUBBED_CHARS);
+    expect(cut).to.not.include(KEY.slice(0, 4));
+    expect(scrubbable('short text')).to.equal('short text');
+  });
+
+  // Before the cut, 64 KiB of `a-a-…` (the most an error body is read) took 9 s; 1 MiB, about 40 minutes.
+  for (const [what, text] of [
+    ['hyphenated', 'a-'.repeat(1 << 19)],
+    ['dotted', 'a.'.repeat(1 << 19)],
+  ] as const)
+    it(`scrubs 1 MiB of adversarial ${what} text (quadratic rules read a bounded prefix)`, () => {
+      expect(scrubText(text, ctx).length).to.be.at.most(MAX_MESSAGE_CHARS);
+    });
 
   it('is idempotent: scrubbed text scrubs to itself', () => {
     const once = scrubText(`Authorization: Bearer ${KEY} from ${BASE} at 10.0.0.5:9000`, ctx);
