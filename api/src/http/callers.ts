@@ -103,6 +103,12 @@ export function parseRouterApiKeys(text: string, source: string): CallerKeys {
       );
     }
     if (caller === ANONYMOUS) throw new ApiKeysError(`${where}: the caller name ${ANONYMOUS} is reserved`);
+    // `caller:key,models=x` would otherwise become a key that nobody sends, with no allow-list.
+    if (key.includes(',')) {
+      throw new ApiKeysError(
+        `${where} (${caller}): a key cannot contain ','; scopes and models= follow the key after a colon (caller:key:scope,... or caller:key:models=glob)`,
+      );
+    }
     if (key.length < MIN_KEY_LENGTH || /\s/.test(key)) {
       throw new ApiKeysError(
         `${where} (${caller}): a key needs at least ${MIN_KEY_LENGTH} characters and no spaces`,

@@ -47,6 +47,9 @@ describe('api/http/callers: router API keys', () => {
       ['team:short', /entry 1 \(team\): a key needs at least 16/],
       [`a:${KEY_A},b:${KEY_A}`, /entry 2 \(b\): this key is already declared/],
       [`anonymous:${KEY_A}`, /reserved/],
+      // Scopes and models= follow the key after a colon; after a comma they would be read as part of the key.
+      [`team:${KEY_A},models=gpt-*`, /entry 1 \(team\): a key cannot contain ','.*caller:key:models=/],
+      [`team:${KEY_A},inference`, /entry 1 \(team\): a key cannot contain ','.*caller:key:scope/],
     ];
     for (const [text, message] of bad) {
       expect(() => parseRouterApiKeys(text, 'ROUTER_API_KEYS'), text).to.throw(message);
