@@ -89,6 +89,13 @@ export class InputGuardrails implements RequestGate {
       );
     const input = policy?.input;
     if (!input) return PASS;
+    const unreadable = op.unreadableInput?.();
+    if (unreadable)
+      throw new UnsupportedParameterError(
+        `Model ${model.name} has input guardrails: ${unreadable} must be text, not token ids, so that it can be checked`,
+        { model_id: model.name },
+        { param: unreadable },
+      );
     const inputs = op.inputs?.() ?? [];
     // The application's own instructions count against the cap but are not screened (they say what to refuse).
     const texts = inputs.filter((t) => !t.instructions).map((t) => t.text);

@@ -20,11 +20,15 @@ function contentTexts(content: unknown): string[] {
 
 const INSTRUCTION_ROLES = new Set(['system', 'developer']);
 
-/** The texts of a message (or Responses input item), marked when its role is the application's. */
+/**
+ * The texts of a message (or Responses input item), marked when its role is the application's. A tool's
+ * result (the Responses API's function_call_output) is text from outside, where injections hide.
+ */
 function messageTexts(m: unknown): InputText[] {
   if (!isObject(m)) return [];
   const instructions = typeof m.role === 'string' && INSTRUCTION_ROLES.has(m.role);
-  return contentTexts(m.content).map((text) => ({ text, ...(instructions ? { instructions } : {}) }));
+  const texts = [...contentTexts(m.content), ...contentTexts(m.output)];
+  return texts.map((text) => ({ text, ...(instructions ? { instructions } : {}) }));
 }
 
 /** Texts of a prompt or input field: a string, or a list of strings and message-like items. */
@@ -43,6 +47,20 @@ export function openAIRequestTexts(body: Readonly<Record<string, unknown>>): Inp
     ...fieldTexts(body.prompt),
     ...fieldTexts(body.input),
   ];
+}
+
+const isTokenIds = (v: unknown) => Array.isArray(v) && v.length > 0 && v.every((n) => typeof n === 'number');
+
+/**
+ * The field that carries token ids instead of text (`prompt` or `input` as [1, 2] or [[1, 2]]): text the
+ * input guardrails cannot read, so a model with them refuses it rather than let it through unscreened.
+ */
+export function openAITokenInput(body: Readonly<Record<string, unknown>>): string | undefined {
+  for (const field of ['prompt', 'input'] as const) {
+    const v = body[field];
+    if (isTokenIds(v) || (Array.isArray(v) && v.some(isTokenIds))) return field;
+  }
+  return undefined;
 }
 
 /** Whether the request asks for token log-probabilities, whose token texts would carry what is redacted. */

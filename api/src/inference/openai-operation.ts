@@ -15,7 +15,12 @@ import {
   type StreamEvent,
 } from '../backends/backend.js';
 import type { CatalogModel } from '../catalog/catalog.js';
-import { openAIAsksLogprobs, openAIRequestTexts, rewriteAnswerBody } from '../guardrails/openai-bodies.js';
+import {
+  openAIAsksLogprobs,
+  openAIRequestTexts,
+  openAITokenInput,
+  rewriteAnswerBody,
+} from '../guardrails/openai-bodies.js';
 import { chatCompletion, embeddingList, openAIChunks, textCompletion } from './openai-format.js';
 import {
   type OpenAIEndpoint,
@@ -184,6 +189,7 @@ export function openAIOperation(endpoint: OpenAIEndpoint, body: Body): Streaming
     tokens: (r) => ({ input: r.inputTokens, output: r.outputTokens }),
     sampled: (r) => r.sampled === true,
     inputs: () => openAIRequestTexts(body),
+    unreadableInput: () => openAITokenInput(body),
     asksLogprobs: () => openAIAsksLogprobs(body),
     rewrite: (r, fix) => {
       if (embeddings) return r;

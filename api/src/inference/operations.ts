@@ -49,6 +49,8 @@ export interface Operation<T> {
   sampled?(result: T): boolean;
   /** The request's texts, as input guardrails read them (absent: nothing to check). */
   inputs?(): readonly InputText[];
+  /** The request field whose input is not text (token ids), which input guardrails cannot read. */
+  unreadableInput?(): string | undefined;
   /** Whether the request asks for token log-probabilities (their token texts would bypass redaction). */
   asksLogprobs?(): boolean;
   /** The result with each answer text passed through `fix` (output guardrails); absent: no answer text. */
