@@ -21,11 +21,23 @@ const ERROR_RESPONSES: Record<string, string> = {
   '403':
     'permission_denied: the API key lacks the scope this operation requires (details.scope), or may not use the model it names (details.model_id)',
   '404': 'Unknown model, version, job or route',
-  '413': 'Body or batch too large',
-  '429': "The caller's rate limit is reached (ROUTER_RATE_LIMITS); Retry-After says when to try again",
+  '413':
+    'payload_too_large: body or batch too large; job_too_large: a batch larger than one caller may hold in the in-memory job store (no Redis)',
+  '429':
+    "rate_limited: the caller's request limit (ROUTER_RATE_LIMITS) or model-operations limit (ROUTER_MODEL_OPS_LIMIT) is reached; token_limit_exceeded or spend_limit_exceeded: its token or spend budget (ROUTER_TOKEN_LIMITS, ROUTER_SPEND_LIMITS) has no room, with x-ratelimit-*-tokens headers; job_store_full: the in-memory job store has no room. Retry-After says when to try again",
   '415': 'Body is not JSON',
   '503': 'No model of the fallback chain could serve (details.attempts)',
   '504': 'Timed out before any model answered',
+};
+
+/** What an inference route adds: the model's guardrails can refuse the request or its answer. */
+const INFERENCE_RESPONSES: Record<string, string> = {
+  '400':
+    'Invalid request (validation problems in details.problems), or guardrail_blocked: an input guardrail of the model refused it (details.rule, never the text)',
+  '422':
+    'guardrail_blocked: an output guardrail of the model refused the answer (details.rule, never the text)',
+  '503':
+    'No model of the fallback chain could serve (details.attempts), or guardrail_unavailable: the guard model could not answer or the guardrails are invalid',
 };
 
 function schemaOf(schema: z.ZodType, io: 'input' | 'output'): Json {
@@ -64,7 +76,8 @@ function operation(def: AnyRoute): Json {
       ...(doc.schema ? { content: { 'application/json': { schema: schemaOf(doc.schema, 'output') } } } : {}),
     };
   }
-  for (const [status, description] of Object.entries(ERROR_RESPONSES)) {
+  const errors = def.scope === 'inference' ? { ...ERROR_RESPONSES, ...INFERENCE_RESPONSES } : ERROR_RESPONSES;
+  for (const [status, description] of Object.entries(errors)) {
     responses[status] = {
       description,
       content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },

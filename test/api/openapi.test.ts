@@ -23,6 +23,22 @@ describe('api/openapi: every operation says the scope it requires', () => {
     }
   });
 
+  it('documents the security codes: 422 and guardrail_blocked on inference, budgets and job store caps', () => {
+    for (const route of routes) {
+      const op = doc.paths[route.path.replace(/:([a-z_]+)/g, '{$1}')]?.[route.method];
+      const where = `${route.method} ${route.path}`;
+      for (const code of ['token_limit_exceeded', 'spend_limit_exceeded', 'job_store_full'])
+        expect(op.responses['429'].description, where).to.include(code);
+      expect(op.responses['413'].description, where).to.include('job_too_large');
+      if (route.scope === 'inference') {
+        expect(op.responses['422'].description, where).to.include('guardrail_blocked');
+        expect(op.responses['400'].description, where).to.include('guardrail_blocked');
+        expect(op.responses['503'].description, where).to.include('guardrail_unavailable');
+      } else expect(op.responses['422'], where).to.equal(undefined);
+    }
+    expect(doc.paths['/v1/chat/completions']?.post.responses['422']).to.be.an('object');
+  });
+
   it('says which operations count against the model-operations limit, and what /readyz shows to whom', () => {
     expect(doc.paths['/api/models/download']?.post.description).to.include('ROUTER_MODEL_OPS_LIMIT');
     expect(doc.paths['/api/models']?.get.description).to.not.include('ROUTER_MODEL_OPS_LIMIT');
