@@ -24,7 +24,7 @@ const ERROR_RESPONSES: Record<string, string> = {
   '413':
     'payload_too_large: body or batch too large; job_too_large: a batch larger than one caller may hold in the in-memory job store (no Redis)',
   '429':
-    "rate_limited: the caller's request limit (ROUTER_RATE_LIMITS) or model-operations limit (ROUTER_MODEL_OPS_LIMIT) is reached; token_limit_exceeded or spend_limit_exceeded: its token or spend budget (ROUTER_TOKEN_LIMITS, ROUTER_SPEND_LIMITS) has no room, with x-ratelimit-*-tokens headers; job_store_full: the in-memory job store has no room. Retry-After says when to try again",
+    "rate_limited: the caller's request limit (ROUTER_RATE_LIMITS) or model-operations limit (ROUTER_MODEL_OPS_LIMIT) is reached; token_limit_exceeded or spend_limit_exceeded: its token or spend budget (ROUTER_TOKEN_LIMITS, ROUTER_SPEND_LIMITS) has no room (token refusals carry x-ratelimit-*-tokens headers); job_store_full: the in-memory job store has no room. Retry-After says when to try again",
   '415': 'Body is not JSON',
   '503': 'No model of the fallback chain could serve (details.attempts)',
   '504': 'Timed out before any model answered',
