@@ -65,6 +65,16 @@ function modelGlobs(item: string, where: string): string[] {
   return globs;
 }
 
+/**
+ * A key holding ':' splits into a key and "scopes" that are the rest of it, and this message reaches the log
+ * and the audit line of a rejected reload: only an item shaped like a scope name (a typo) is repeated.
+ */
+function unknownScope(item: string): string {
+  return /^[a-z][a-z:_-]{0,19}$/.test(item)
+    ? `unknown scope '${item}'`
+    : "an unknown scope (not shown: it may be part of a key, and a key cannot contain ':')";
+}
+
 function principalOf(caller: string, items: string | undefined, where: string): Principal {
   if (items === undefined) return { caller, scopes: new Set(DEFAULT_SCOPES) };
   const scopes = new Set<Scope>();
@@ -74,7 +84,7 @@ function principalOf(caller: string, items: string | undefined, where: string): 
     else if (isScope(item)) scopes.add(item);
     else
       throw new ApiKeysError(
-        `${where} (${caller}): unknown scope '${item}'; the scopes are ${SCOPES.join(', ')}`,
+        `${where} (${caller}): ${unknownScope(item)}; the scopes are ${SCOPES.join(', ')}`,
       );
   }
   // `models=` alone narrows the default set rather than granting nothing.
