@@ -1,7 +1,7 @@
 /**
  * What guardrails read and rewrite in OpenAI-shaped bodies, and nothing else: the request's text (messages'
  * content, prompt, input, instructions) and the answer's text (choices[].message.content, choices[].text,
- * the Responses API's output[].content[].text). An answer nothing was redacted in is kept byte for byte.
+ * tool calls' arguments, the Responses API's output[].content[].text and function calls' arguments). An answer nothing was redacted in is kept byte for byte.
  * @module
  */
 
@@ -80,15 +80,26 @@ function textHolders(body: Json): { holder: Json; key: string }[] {
     if (Array.isArray(content))
       for (const part of content) if (isObject(part)) out.push({ holder: part, key: 'text' });
   };
+  // A tool call's arguments are answer text too: the application may show them or act on them.
+  const calls = (list: unknown) => {
+    if (Array.isArray(list))
+      for (const call of list)
+        if (isObject(call) && isObject(call.function)) out.push({ holder: call.function, key: 'arguments' });
+  };
   for (const c of Array.isArray(body.choices) ? body.choices : []) {
     if (!isObject(c)) continue;
     out.push({ holder: c, key: 'text' });
     if (isObject(c.message)) {
       out.push({ holder: c.message, key: 'content' });
       parts(c.message.content);
+      calls(c.message.tool_calls);
     }
   }
-  for (const item of Array.isArray(body.output) ? body.output : []) if (isObject(item)) parts(item.content);
+  for (const item of Array.isArray(body.output) ? body.output : [])
+    if (isObject(item)) {
+      parts(item.content);
+      if (item.type === 'function_call') out.push({ holder: item, key: 'arguments' });
+    }
   out.push({ holder: body, key: 'output_text' });
   return out;
 }

@@ -1,7 +1,8 @@
 /**
  * Output guardrails inside OpenAI server-sent events, as passed through from an upstream (or rendered for
- * a runtime): the text deltas (chat choices[i].delta.content, completions choices[i].text, the Responses
- * API's response.output_text.delta) go through one stream redactor per choice; an event whose text changed
+ * a runtime): the text deltas (chat choices[i].delta.content and tool_calls[j].function.arguments,
+ * completions choices[i].text, the Responses API's response.output_text.delta and
+ * response.function_call_arguments.delta) go through one stream redactor per choice; an event whose text changed
  * is written again with only that text changed, every other event and field stays as it came. Held text
  * is released at the choice's finish_reason (or at [DONE], or the Responses API's output_text.done).
  * @module
@@ -19,6 +20,17 @@ const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null 
 /** An event as written: Responses API events name their type on an `event:` line too. */
 const sse = (event: Json) =>
   `${typeof event.type === 'string' ? `event: ${event.type}\n` : ''}data: ${JSON.stringify(event)}\n\n`;
+
+/** The Responses API's streamed texts: message text, and a function call's arguments. */
+const RESPONSES_DELTAS: Readonly<Record<string, { delta: string; done: string; key: string }>> = (() => {
+  const text = { delta: 'response.output_text.delta', done: 'response.output_text.done', key: 'r' };
+  const args = {
+    delta: 'response.function_call_arguments.delta',
+    done: 'response.function_call_arguments.done',
+    key: 'f',
+  };
+  return { [text.delta]: text, [text.done]: text, [args.delta]: args, [args.done]: args };
+})();
 
 /** Reports a release's hits (and remembers a block); the text to send. */
 export type Take = (released: Released) => string;
@@ -93,8 +105,13 @@ export class FrameGuard {
   #event(raw: string): string {
     const lines = raw.split(/\r?\n/);
     const dataAt = lines.findIndex((l) => l.startsWith('data:'));
-    if (dataAt < 0 || lines.filter((l) => l.startsWith('data:')).length > 1) return raw;
-    const data = lines[dataAt]!.slice(5).trim();
+    if (dataAt < 0) return raw;
+    // An event may spread its data over several lines (joined with newlines): read, and rewrite, them as one.
+    const data = lines
+      .filter((l) => l.startsWith('data:'))
+      .map((l) => l.slice(5))
+      .join('\n')
+      .trim();
     if (data === '[DONE]') return this.#flushAll() + raw;
     let event: unknown;
     try {
@@ -107,24 +124,26 @@ export class FrameGuard {
     const changed = this.#guard(event);
     const before = this.#before;
     if (!changed) return before + raw;
-    lines[dataAt] = `data: ${JSON.stringify(event)}`;
-    return before + lines.join('\n');
+    const rest = lines.filter((l, i) => i === dataAt || !l.startsWith('data:'));
+    rest[rest.indexOf(lines[dataAt]!)] = `data: ${JSON.stringify(event)}`;
+    return before + rest.join('\n');
   }
 
   /** Guards the texts of one event in place; true when any changed. */
   #guard(event: Json): boolean {
     if (Array.isArray(event.choices)) return this.#choices(event, event.choices);
-    if (event.type === 'response.output_text.delta' && typeof event.delta === 'string') {
-      const key = `r${String(event.output_index)}:${String(event.content_index)}`;
+    const kind = RESPONSES_DELTAS[String(event.type)];
+    if (kind && event.type === kind.delta && typeof event.delta === 'string') {
+      const key = `${kind.key}${String(event.output_index)}:${String(event.content_index)}`;
       const text = this.#push(key, event.delta);
       this.#last.set(key, { event: { ...event }, set: (e, t) => (e.delta = t) });
       const changed = text !== event.delta;
       event.delta = text;
       return changed;
     }
-    if (event.type === 'response.output_text.done') {
+    if (kind && event.type === kind.done) {
       // The held tail goes out as one more delta, before the text is said to be done.
-      const key = `r${String(event.output_index)}:${String(event.content_index)}`;
+      const key = `${kind.key}${String(event.output_index)}:${String(event.content_index)}`;
       const tail = this.#flush(key);
       const last = this.#last.get(key);
       if (tail && last) {
@@ -133,16 +152,21 @@ export class FrameGuard {
         this.#before = sse(more);
       }
     }
-    // Whole texts repeated at the end of a Responses stream: already counted in their deltas.
+    return this.#wholeTexts(event);
+  }
+
+  /** Whole texts repeated at the end of a Responses stream (already counted in their deltas), in place. */
+  #wholeTexts(event: Json): boolean {
     const fix = (t: string) => scanOutput(this.#policy, t).text;
     let changed = false;
     for (const holder of [event, event.part, event.item, event.response]) {
       if (!isObject(holder)) continue;
-      if (typeof holder.text === 'string') {
-        const next = fix(holder.text);
-        changed ||= next !== holder.text;
-        holder.text = next;
-      }
+      for (const field of ['text', 'arguments'])
+        if (typeof holder[field] === 'string') {
+          const next = fix(holder[field]);
+          changed ||= next !== holder[field];
+          holder[field] = next;
+        }
       changed = rewriteAnswerTexts(holder, fix) || changed;
       if (Array.isArray(holder.content)) changed = rewriteAnswerTexts({ output: [holder] }, fix) || changed;
     }
@@ -166,10 +190,48 @@ export class FrameGuard {
       text = this.#push(key, before);
       this.#remember(key, event, c, delta !== undefined);
     }
-    if (c.finish_reason !== null && c.finish_reason !== undefined) text += this.#flush(key);
-    if (text === (typeof before === 'string' ? before : '')) return false;
+    const finished = c.finish_reason !== null && c.finish_reason !== undefined;
+    if (finished) text += this.#flush(key);
+    const calls = delta ? this.#toolCalls(key, event, c, delta, finished) : false;
+    if (text === (typeof before === 'string' ? before : '')) return calls;
     if (delta) delta.content = text;
     else c.text = text;
+    return true;
+  }
+
+  /** A chat chunk's tool-call argument deltas, each call (by its index) through its own redactor, in place. */
+  #toolCalls(choiceKey: string, event: Json, c: Json, delta: Json, finished: boolean): boolean {
+    let changed = false;
+    const calls = Array.isArray(delta.tool_calls) ? delta.tool_calls : [];
+    for (const call of calls) {
+      if (!isObject(call) || !isObject(call.function) || typeof call.function.arguments !== 'string')
+        continue;
+      const index = typeof call.index === 'number' ? call.index : 0;
+      const key = `${choiceKey}t${index}`;
+      const before = call.function.arguments;
+      const text = this.#push(key, before);
+      const shape: Json = { ...event, choices: [{ ...c, delta: {}, finish_reason: null }] };
+      delete shape.usage;
+      this.#last.set(key, {
+        event: shape,
+        set: (e, t) => {
+          (e.choices as Json[])[0]!.delta = { tool_calls: [{ index, function: { arguments: t } }] };
+        },
+      });
+      if (text !== before) {
+        call.function.arguments = text;
+        changed = true;
+      }
+    }
+    if (!finished) return changed;
+    // The held tails of this choice's calls go out in its last chunk, as more argument deltas.
+    const tails: Json[] = [];
+    for (const key of [...this.#redactors.keys()].filter((k) => k.startsWith(`${choiceKey}t`))) {
+      const tail = this.#flush(key);
+      if (tail) tails.push({ index: Number(key.slice(choiceKey.length + 1)), function: { arguments: tail } });
+    }
+    if (tails.length === 0) return changed;
+    delta.tool_calls = [...calls, ...tails];
     return true;
   }
 

@@ -236,3 +236,112 @@ describe('guardrails/output-guard: completions and Responses API streams', () =>
     expect(JSON.stringify(parsed)).to.not.include('1111');
   });
 });
+
+describe('guardrails/output-guard: tool calls and unusual SSE framing', () => {
+  const guard = new OutputGuardrails(() => undefined);
+  const redacting = model({ redact: { detectors: ['creditCard'] } });
+  const args = '{"card":"4111 1111 1111 1111","note":"x"}';
+  const redactedArgs = '{"card":"[REDACTED:creditCard]","note":"x"}';
+  const frames = (...fs: string[]) => of(...fs.map((frame) => ({ type: 'frame' as const, frame })));
+  const dataOf = (events: StreamEvent[]) =>
+    events
+      .flatMap((e) => (e.type === 'frame' ? e.frame.split(/\r?\n/) : []))
+      .filter((l) => l.startsWith('data: {'))
+      .map((l) => JSON.parse(l.slice(6)));
+
+  // Before: only message text was read, so a card in a tool call's arguments went out as the model gave it.
+  it("redacts a tool call's arguments in a chat answer and a Responses function_call item", () => {
+    const op = openAIOperation('chat', { model: 'm', messages: [] });
+    const chat = {
+      choices: [
+        {
+          index: 0,
+          message: {
+            role: 'assistant',
+            content: null,
+            tool_calls: [{ id: 't', type: 'function', function: { name: 'pay', arguments: args } }],
+          },
+        },
+      ],
+    };
+    const responses = { output: [{ type: 'function_call', call_id: 't', name: 'pay', arguments: args }] };
+    for (const body of [chat, responses]) {
+      const out = guard.value(
+        op,
+        redacting,
+        { body: JSON.stringify(body), inputTokens: 1, outputTokens: 1 } as never,
+        'r',
+      );
+      expect((out as { body: string }).body)
+        .to.include(JSON.stringify(redactedArgs).slice(1, -1))
+        .and.not.include('1111');
+    }
+  });
+
+  it('redacts streamed tool-call argument deltas, per call, split at every position', async () => {
+    const tc = (calls: { index: number; arguments: string }[], finish: string | null = null) =>
+      `data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', choices: [{ index: 0, delta: { tool_calls: calls.map((c) => ({ index: c.index, function: { arguments: c.arguments } })) }, finish_reason: finish }] })}\n\n`;
+    for (let i = 1; i < args.length; i++) {
+      const { events } = await collect(
+        guard.events(
+          redacting,
+          frames(
+            tc([
+              { index: 0, arguments: args.slice(0, i) },
+              { index: 1, arguments: args.slice(0, i) },
+            ]),
+            tc([{ index: 0, arguments: args.slice(i) }]),
+            tc([{ index: 1, arguments: args.slice(i) }]),
+            tc([], 'tool_calls'),
+            'data: [DONE]\n\n',
+          ),
+          'r',
+        ),
+      );
+      const built = ['', ''];
+      for (const d of dataOf(events))
+        for (const call of d.choices[0].delta.tool_calls ?? []) built[call.index] += call.function.arguments;
+      expect(built, `split at ${i}`).to.deep.equal([redactedArgs, redactedArgs]);
+    }
+  });
+
+  it('redacts Responses function_call_arguments deltas and the whole arguments at .done', async () => {
+    const ev = (type: string, fields: Record<string, unknown>) =>
+      `event: ${type}\ndata: ${JSON.stringify({ type, output_index: 1, ...fields })}\n\n`;
+    const { events } = await collect(
+      guard.events(
+        redacting,
+        frames(
+          ev('response.function_call_arguments.delta', { delta: args.slice(0, 15) }),
+          ev('response.function_call_arguments.delta', { delta: args.slice(15) }),
+          ev('response.function_call_arguments.done', { arguments: args }),
+          ev('response.output_item.done', { item: { type: 'function_call', arguments: args } }),
+        ),
+        'r',
+      ),
+    );
+    const parsed = dataOf(events);
+    const deltas = parsed.filter((p) => p.type === 'response.function_call_arguments.delta');
+    expect(deltas.map((p) => p.delta).join('')).to.equal(redactedArgs);
+    expect(JSON.stringify(parsed)).to.not.include('1111');
+  });
+
+  // Before: an event whose JSON spread over two data: lines (valid SSE, joined with a newline) went out unread.
+  it('reads an event whose data spreads over several data: lines, with CRLF framing', async () => {
+    const json = JSON.stringify({
+      object: 'chat.completion.chunk',
+      choices: [{ index: 0, delta: { content: 'card 4111 1111 1111 1111' }, finish_reason: 'stop' }],
+    });
+    const at = json.indexOf('"delta"');
+    const { events } = await collect(
+      guard.events(
+        redacting,
+        frames(`data: ${json.slice(0, at)}\r\ndata: ${json.slice(at)}\r\n\r\n`, 'data: [DONE]\r\n\r\n'),
+        'r',
+      ),
+    );
+    const text = events.map((e) => (e.type === 'frame' ? e.frame : '')).join('');
+    expect(text).to.not.include('1111');
+    expect(dataOf(events)[0].choices[0].delta.content).to.equal('card [REDACTED:creditCard]');
+  });
+});
