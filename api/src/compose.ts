@@ -84,7 +84,7 @@ export function composeRouter(options: ComposeOptions): RouterParts {
   const callerKeys = followCallerKeys(config, logger.child({ component: 'api-keys' }));
   const metrics = options.metrics ?? createMetrics();
   const breakers = circuitBreakers(config, metrics);
-  const budgets = budgetGate(budgetLimits, options.budgets, config, metrics);
+  const budgets = budgetGate(budgetLimits, options.budgets, config, metrics, (name) => catalog.model(name));
   const runtimes = new RuntimeBackend(breakers);
   const unsubscribe = catalog.onChange(() => {
     runtimes.retain(new Set(catalog.models().flatMap((m) => m.versions.flatMap((v) => v.addresses))));

@@ -6,6 +6,7 @@
  * hit gives it all back. Counters are keyed `{caller}:tok:<window>` and `{caller}:spend:<day|month id>`.
  * @module
  */
+import type { CatalogModel } from '../catalog/catalog.js';
 import { type Config, ConfigError } from '../config.js';
 import { BudgetExceededError } from '../errors.js';
 import type { GatePass, GateRequest, GateUsage, RequestGate } from '../inference/request-gate.js';
@@ -56,7 +57,35 @@ export interface BudgetGateOptions {
   readonly store: BudgetStore;
   readonly windowMs: number;
   readonly metrics: Metrics;
+  /** The catalog's models by name, to price a request's fallbacks (none: only the model asked for). */
+  readonly lookup?: (name: string) => CatalogModel | undefined;
   readonly now?: () => number;
+}
+
+/**
+ * The estimate's cost on the priciest model that may serve it: the model asked for and its fallbacks, depth
+ * first, each once. Priced on the model asked for alone, a free model with a paid fallback reserved nothing,
+ * and nothing always fits: its requests went on spending through the fallback past the limit.
+ */
+export function costCeiling(
+  model: CatalogModel,
+  estimate: { readonly inputTokens: number; readonly outputTokens: number },
+  lookup: (name: string) => CatalogModel | undefined = () => undefined,
+): number {
+  const seen = new Set<string>();
+  let ceiling = 0;
+  const visit = (m: CatalogModel): void => {
+    if (seen.has(m.name)) return;
+    seen.add(m.name);
+    const cost = requestCost(m.spec.pricing, estimate.inputTokens, estimate.outputTokens)?.amount ?? 0;
+    ceiling = Math.max(ceiling, cost);
+    for (const name of m.spec.fallbacks ?? []) {
+      const next = lookup(name);
+      if (next) visit(next);
+    }
+  };
+  visit(model);
+  return ceiling;
 }
 
 interface Planned {
@@ -104,7 +133,7 @@ export class BudgetGate implements RequestGate {
         window: { elapsedMs: w.elapsedMs },
       });
     }
-    const cost = requestCost(model.spec.pricing, estimate.inputTokens, estimate.outputTokens)?.amount ?? 0;
+    const cost = spendLimits.length > 0 ? costCeiling(model, estimate, this.#o.lookup) : 0;
     for (const limit of spendLimits) {
       const period = spendPeriod(now, limit.period);
       planned.push({
@@ -218,9 +247,10 @@ export function budgetGate(
   store: BudgetStore | undefined,
   config: Config,
   metrics: Metrics,
+  lookup: (name: string) => CatalogModel | undefined,
 ): { gate: RequestGate; store: BudgetStore } | undefined {
   if (!budgets) return undefined;
   const counters = store ?? new MemoryBudgetStore();
   const windowMs = config.RATE_LIMIT_WINDOW_SECONDS * 1000;
-  return { gate: new BudgetGate({ budgets, store: counters, windowMs, metrics }), store: counters };
+  return { gate: new BudgetGate({ budgets, store: counters, windowMs, metrics, lookup }), store: counters };
 }

@@ -50,7 +50,7 @@ describe('api/limits/budget-gate', () => {
   let clock: number;
   let store: BudgetStore;
   let metrics: ReturnType<typeof createMetrics>;
-  const gate = (tokens?: string, spend?: string) =>
+  const gate = (tokens?: string, spend?: string, catalog: readonly CatalogModel[] = []) =>
     new BudgetGate({
       budgets: {
         ...(tokens ? { tokens: parseTokenLimits(tokens, 'T') } : {}),
@@ -60,6 +60,7 @@ describe('api/limits/budget-gate', () => {
       windowMs: 60_000,
       metrics,
       now: () => clock,
+      lookup: (name) => catalog.find((m) => m.name === name),
     });
   beforeEach(() => {
     clock = start;
@@ -158,6 +159,20 @@ describe('api/limits/budget-gate', () => {
   it('spend: models without pricing cost nothing', async () => {
     const g = gate(undefined, 'alice=0.01/month');
     for (let i = 0; i < 3; i++) await g.enter(ask(1000, 'alice', model('free')));
+  });
+
+  it('spend: a request is reserved at the priciest model that may serve it, its fallbacks included', async () => {
+    // A free model whose fallback is priced: reserved at 0, it passed however far the fallback had spent.
+    const free = model('local');
+    const local = { ...free, spec: { ...free.spec, fallbacks: ['gone', 'local', 'cheap'] } } as CatalogModel;
+    const middle = { ...cheap, spec: { ...cheap.spec, fallbacks: ['priced'] } } as CatalogModel;
+    const g = gate(undefined, 'alice=0.2/day', [local, middle, priced]);
+    const first = await g.enter(ask(40, 'alice', local)); // 0.09 reserved (priced, via cheap)
+    first.settle(used(10, 40, priced)); // the fallback served it
+    await settled();
+    await g.enter(ask(40, 'alice', local));
+    const err = await refusal(g.enter(ask(40, 'alice', local)));
+    expect(err.details).to.deep.include({ budget: 'spend', spent: 0.18, requested: 0.09 });
   });
 
   it('tokens and spend are reserved together or not at all', async () => {
