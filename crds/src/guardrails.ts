@@ -8,12 +8,10 @@
  */
 import { z } from 'zod';
 import { dnsLabel } from './meta.js';
+import { nestsQuantifiers } from './regex-shape.js';
 
 /** Longest pattern accepted: long patterns are where catastrophic backtracking hides. */
 export const MAX_PATTERN_LENGTH = 512;
-
-/** `(a+)+`, `(a*)*`, `(a|b+){2,}`: a quantified group whose body ends with a quantifier. */
-const NESTED_QUANTIFIER = /\((?:[^()\\]|\\.)*[+*}]\)(?:[+*]|\{\d+,\d*\})/;
 
 /** A pattern's source and flags as JavaScript builds it (a leading `(?i)` becomes the `i` flag). */
 export function patternSource(pattern: string, caseInsensitive = false): { source: string; flags: string } {
@@ -33,7 +31,7 @@ export function patternProblem(pattern: string, caseInsensitive = false): string
   } catch (err) {
     return `pattern does not compile: ${(err as Error).message}`;
   }
-  if (NESTED_QUANTIFIER.test(source))
+  if (nestsQuantifiers(source))
     return 'pattern nests quantifiers (such as (a+)+), which can take exponential time';
   return undefined;
 }

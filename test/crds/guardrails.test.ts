@@ -80,6 +80,15 @@ describe('crds: AIModel spec.guardrails', () => {
     ['(ab|cd)+x', false, undefined],
     ['(a*)*b', false, 'nests quantifiers'],
     ['(x+){2,}', false, 'nests quantifiers'],
+    // Before: only a group's last token was checked, and these took over a second on 27 characters.
+    ['(a+|b)+$', false, 'nests quantifiers'],
+    ['(\\w+\\s?)+$', false, 'nests quantifiers'],
+    ['((a+))+$', false, 'nests quantifiers'],
+    ['(?<w>\\d+-?)*x', false, 'nests quantifiers'],
+    ['(?<=x)(?:a+b){3}', false, 'nests quantifiers'],
+    ['(?i)\\b(ignore|disregard)\\s+(all\\s+|any\\s+)?previous', false, undefined],
+    ['(?<=id:)(ab){2}[+*]\\{1,\\}', false, undefined],
+    ['[(a+)]+', false, undefined],
     ['[', false, 'does not compile'],
   ];
   for (const [pattern, ci, problem] of patterns)
