@@ -30,7 +30,9 @@ export function hotRoutes(options: HotRouteOptions): (req: IncomingMessage, res:
     if (req.method !== 'POST') return false;
     const url = req.url ?? '/';
     const q = url.indexOf('?');
-    const def = byPath.get(q === -1 ? url : url.slice(0, q));
+    const path = q === -1 ? url : url.slice(0, q);
+    // One trailing slash is the same path, as on Express's routes (else its 405 table answers "use POST").
+    const def = byPath.get(path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path);
     if (!def) return false;
     void serve(def, req, res, options);
     return true;
