@@ -11,6 +11,8 @@ import { findAll, type Hit, redact } from './scan.js';
 /** Released text kept for look-behind (a match's start depends on the character before it). */
 const CONTEXT = 64;
 
+const isHighSurrogate = (code: number) => code >= 0xd800 && code <= 0xdbff;
+
 export interface Released {
   readonly text: string;
   readonly hits: readonly Hit[];
@@ -51,6 +53,8 @@ export class StreamRedactor {
     let cut = final ? held.length : Math.max(0, held.length - this.#policy.holdBackChars);
     if (!final) for (const f of found) if (f.end > cut) cut = Math.min(cut, f.start);
     if (cut === 0 && held.length > this.#maxHeld) cut = held.length - this.#policy.holdBackChars;
+    // Lengths count UTF-16 units: never release half a character (a lone surrogate no decoder accepts).
+    if (cut > 0 && cut < held.length && isHighSurrogate(held.charCodeAt(cut - 1))) cut--;
     const done = found.filter((f) => f.end <= cut);
     const block = done.find((f) => f.rule.action === 'block');
     if (block) {

@@ -90,4 +90,21 @@ describe('guardrails/stream-redactor', () => {
       expect(hits).to.include('block:creditCard');
     }
   });
+
+  // Before: the window's edge was counted in UTF-16 units and could split an emoji's surrogate pair, so each
+  // released piece (one SSE event) carried half a character, which non-JavaScript clients cannot decode.
+  it('never releases half of a surrogate pair (an emoji split at the window edge)', () => {
+    const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+    for (const prefix of ['', 'x']) {
+      const r = new StreamRedactor(redacting);
+      let out = '';
+      for (const piece of [prefix, ...Array(200).fill('😀 ')]) {
+        const text = r.push(piece).text;
+        expect(loneSurrogate.test(text), JSON.stringify(text)).to.equal(false);
+        out += text;
+      }
+      out += r.flush().text;
+      expect(out).to.equal(prefix + '😀 '.repeat(200));
+    }
+  });
 });
