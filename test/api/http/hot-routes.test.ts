@@ -57,17 +57,23 @@ function post(url: string, body: Buffer, encoding: string): Promise<{ status: nu
   });
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-describe('api/http/hot-routes: a compressed body is inflated only up to the limit', () => {
-  let router: { url: string; server: Server };
+/** Starts the lean-path router before a suite's tests and closes it after them. */
+function servedHot(): { url: string; server: Server } {
+  const router = {} as { url: string; server: Server };
   before(async () => {
-    router = await startHot();
+    Object.assign(router, await startHot());
   });
   after(() => {
     router.server.closeAllConnections();
     router.server.close();
   });
+  return router;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('api/http/hot-routes: a compressed body is inflated only up to the limit', () => {
+  const router = servedHot();
 
   // Bombs: a few hundred KB that inflate to 256 MiB of zeros (about 0.7 s of CPU to inflate in full). The
   // gzip one is 256 members of 1 MiB each, which gunzip reads as one body (and builds in milliseconds).
@@ -99,14 +105,7 @@ describe('api/http/hot-routes: a compressed body is inflated only up to the limi
 });
 
 describe('api/http/hot-routes: the path', () => {
-  let router: { url: string; server: Server };
-  before(async () => {
-    router = await startHot();
-  });
-  after(() => {
-    router.server.closeAllConnections();
-    router.server.close();
-  });
+  const router = servedHot();
 
   // Express routes ignore a trailing slash, so a hot path must too: Express knew the path only from the 405
   // table and answered "POST is not allowed on /v1/chat/completions/; use POST".
