@@ -42,10 +42,20 @@ export interface InputGuardrailsOptions {
 
 const PASS: GatePass = { settle: () => undefined };
 
+/** Soft hyphen, zero-width space/joiners, word joiner, BOM: invisible, and placed inside words to split them. */
+const INVISIBLE = /[\u00AD\u200B-\u200D\u2060\uFEFF]/g;
+
+/**
+ * A text as deny patterns read it: compatibility forms folded (fullwidth ｉｇｎｏｒｅ, ligatures) and invisible
+ * characters dropped, so a phrase the model reads as usual is not hidden from the patterns.
+ */
+export const screened = (text: string) => text.normalize('NFKC').replace(INVISIBLE, '');
+
 /** The first deny rule matching any text, by name. */
 export function deniedBy(policy: InputPolicy, texts: readonly string[]): string | undefined {
+  const forms = texts.map(screened);
   for (const rule of policy.deny)
-    for (const text of texts) {
+    for (const text of forms) {
       const hit = chunked(text, (part) => {
         rule.re.lastIndex = 0;
         const m = rule.re.exec(part);
