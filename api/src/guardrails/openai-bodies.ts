@@ -73,6 +73,9 @@ export function openAIAsksLogprobs(body: Readonly<Record<string, unknown>>): boo
   );
 }
 
+/** A chat message's (or delta's) fields that are answer text: its content, a refusal, and the reasoning some servers show. */
+export const MESSAGE_TEXT_FIELDS = ['content', 'refusal', 'reasoning_content', 'reasoning'] as const;
+
 /** The objects of an answer whose `text` or `content` string is answer text. */
 function textHolders(body: Json): { holder: Json; key: string }[] {
   const out: { holder: Json; key: string }[] = [];
@@ -90,7 +93,7 @@ function textHolders(body: Json): { holder: Json; key: string }[] {
     if (!isObject(c)) continue;
     out.push({ holder: c, key: 'text' });
     if (isObject(c.message)) {
-      out.push({ holder: c.message, key: 'content' });
+      for (const key of MESSAGE_TEXT_FIELDS) out.push({ holder: c.message, key });
       parts(c.message.content);
       calls(c.message.tool_calls);
     }

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { rewriteAnswerTexts } from './openai-bodies.js';
+import { MESSAGE_TEXT_FIELDS, rewriteAnswerTexts } from './openai-bodies.js';
 import type { OutputPolicy } from './policy.js';
 import { scanOutput } from './scan.js';
 import { type Released, StreamRedactor } from './stream-redactor.js';
@@ -31,6 +31,13 @@ const RESPONSES_DELTAS: Readonly<Record<string, { delta: string; done: string; k
   };
   return { [text.delta]: text, [text.done]: text, [args.delta]: args, [args.done]: args };
 })();
+
+/** A choice of a chunk being guarded, and whether this chunk finishes it. */
+interface ChoiceAt {
+  readonly event: Json;
+  readonly c: Json;
+  readonly finished: boolean;
+}
 
 /** Reports a release's hits (and remembers a block); the text to send. */
 export type Take = (released: Released) => string;
@@ -179,23 +186,31 @@ export class FrameGuard {
     return changed;
   }
 
-  /** One choice of a chat or completions chunk: its delta text through its redactor, in place. */
+  /** One choice of a chat or completions chunk: each of its delta texts through its own redactor, in place. */
   #choice(event: Json, c: Json): boolean {
     const key = `c${typeof c.index === 'number' ? c.index : 0}`;
     // Completions chunks carry `text` (some servers add an empty delta too); chat chunks carry delta.content.
     const delta = event.object !== 'text_completion' && isObject(c.delta) ? c.delta : undefined;
-    const before = delta ? delta.content : c.text;
+    const finished = c.finish_reason !== null && c.finish_reason !== undefined;
+    const at: ChoiceAt = { event, c, finished };
+    if (!delta) return this.#text(key, at, c, 'text');
+    let changed = false;
+    for (const field of MESSAGE_TEXT_FIELDS)
+      changed = this.#text(field === 'content' ? key : `${key}:${field}`, at, delta, field) || changed;
+    return this.#toolCalls(key, event, c, delta, finished) || changed;
+  }
+
+  /** One text field of a choice (`holder[field]`) through the redactor `key`; its tail at the choice's end. */
+  #text(key: string, { event, c, finished }: ChoiceAt, holder: Json, field: string): boolean {
+    const before = holder[field];
     let text = '';
     if (typeof before === 'string') {
       text = this.#push(key, before);
-      this.#remember(key, event, c, delta !== undefined);
+      this.#remember(key, event, c, holder === c ? undefined : field);
     }
-    const finished = c.finish_reason !== null && c.finish_reason !== undefined;
     if (finished) text += this.#flush(key);
-    const calls = delta ? this.#toolCalls(key, event, c, delta, finished) : false;
-    if (text === (typeof before === 'string' ? before : '')) return calls;
-    if (delta) delta.content = text;
-    else c.text = text;
+    if (text === (typeof before === 'string' ? before : '')) return false;
+    holder[field] = text;
     return true;
   }
 
@@ -236,12 +251,12 @@ export class FrameGuard {
   }
 
   /** The shape a chunk carrying this choice's released text takes at the end: its last chunk's. */
-  #remember(key: string, event: Json, c: Json, chat: boolean): void {
+  #remember(key: string, event: Json, c: Json, deltaField: string | undefined): void {
     const shape: Json = { ...event, choices: [{ ...c, finish_reason: null }] };
     delete shape.usage;
-    const set = chat
+    const set = deltaField
       ? (e: Json, t: string) => {
-          (e.choices as Json[])[0]!.delta = { content: t };
+          (e.choices as Json[])[0]!.delta = { [deltaField]: t };
         }
       : (e: Json, t: string) => {
           (e.choices as Json[])[0]!.text = t;

@@ -344,4 +344,40 @@ describe('guardrails/output-guard: tool calls and unusual SSE framing', () => {
     expect(text).to.not.include('1111');
     expect(dataOf(events)[0].choices[0].delta.content).to.equal('card [REDACTED:creditCard]');
   });
+
+  // Before: only delta.content and message.content were read; servers that show reasoning put it beside them.
+  it('redacts reasoning and refusal texts, streamed (split at every position) and whole', async () => {
+    const text = 'think 4111 1111 1111 1111 done';
+    const rc = (fields: Record<string, string>, finish: string | null = null) =>
+      `data: ${JSON.stringify({ object: 'chat.completion.chunk', choices: [{ index: 0, delta: fields, finish_reason: finish }] })}\n\n`;
+    for (let i = 1; i < text.length; i++) {
+      const { events } = await collect(
+        guard.events(
+          redacting,
+          frames(
+            rc({ reasoning_content: text.slice(0, i) }),
+            rc({ reasoning_content: text.slice(i), content: 'ok' }),
+            rc({}, 'stop'),
+            'data: [DONE]\n\n',
+          ),
+          'r',
+        ),
+      );
+      const reasoning = dataOf(events)
+        .map((d) => d.choices[0].delta.reasoning_content ?? '')
+        .join('');
+      expect(reasoning, `split at ${i}`).to.equal('think [REDACTED:creditCard] done');
+    }
+    const op = openAIOperation('chat', { model: 'm', messages: [] });
+    const body = {
+      choices: [{ index: 0, message: { role: 'assistant', content: 'a', reasoning: text, refusal: text } }],
+    };
+    const out = guard.value(
+      op,
+      redacting,
+      { body: JSON.stringify(body), inputTokens: 1, outputTokens: 1 } as never,
+      'r',
+    );
+    expect((out as { body: string }).body).to.not.include('1111');
+  });
 });
