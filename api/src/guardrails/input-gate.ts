@@ -8,7 +8,13 @@
  * @module
  */
 import type { Logger } from 'pino';
-import { ApiError, GuardrailUnavailableError, UnsupportedParameterError } from '../errors.js';
+import {
+  ApiError,
+  BudgetExceededError,
+  GuardrailUnavailableError,
+  RateLimitedError,
+  UnsupportedParameterError,
+} from '../errors.js';
 import type { RequestContext, RoutingRequest } from '../inference/inference-service.js';
 import {
   type ClassifyResult,
@@ -144,6 +150,9 @@ export class InputGuardrails implements RequestGate {
       );
       result = served.value;
     } catch (err) {
+      // The caller's own budget or rate limit refused the check: that is its answer. Allowing the request
+      // unchecked would let a caller skip the guard by leaving its budget just short of the guard's call.
+      if (err instanceof BudgetExceededError || err instanceof RateLimitedError) throw err;
       const code = err instanceof ApiError ? err.code : 'internal_error';
       const log = { requestId: request.requestId, model: request.model.name, guardModel: guard.model, code };
       if (guard.onError === 'allow') {

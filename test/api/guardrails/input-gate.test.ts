@@ -2,9 +2,11 @@ import { expect } from 'chai';
 import { pino } from 'pino';
 import type { CatalogModel } from '../../../api/src/catalog/catalog.js';
 import {
+  BudgetExceededError,
   GuardrailBlockedError,
   GuardrailUnavailableError,
   ModelUnavailableError,
+  RateLimitedError,
   UnsupportedParameterError,
 } from '../../../api/src/errors.js';
 import { InputGuardrails, type RunClassification } from '../../../api/src/guardrails/input-gate.js';
@@ -179,6 +181,29 @@ describe('guardrails/input-gate', () => {
     expect(err.details).to.deep.include({ guard_model: 'guard', reason: 'model_unavailable' });
     const open = model({ input: { guardModel: { model: 'guard', blockLabels: ['X'], onError: 'allow' } } });
     await enter(gate(down.run), open, chat('hi'));
+  });
+
+  // Before: a budget refusal of the guard's call read as 'guard model unavailable', so onError: allow let the
+  // request through unchecked (a caller could leave its budget just short of the guard's call).
+  it("passes on the caller's own budget or rate-limit refusal of the guard's call, whatever onError says", async () => {
+    for (const refusal of [
+      new BudgetExceededError('tokens', 'no room', { retryAfterSeconds: 3 }),
+      new RateLimitedError('too many', 2),
+    ]) {
+      const run: RunClassification = async () => {
+        throw refusal;
+      };
+      for (const onError of ['allow', 'block'])
+        expect(
+          await rejects(
+            enter(
+              gate(run),
+              model({ input: { guardModel: { model: 'guard', blockLabels: ['X'], onError } } }),
+              chat('hi'),
+            ),
+          ),
+        ).to.equal(refusal);
+    }
   });
 
   it('refuses log-probabilities on a model with output guardrails (token texts would bypass redaction)', async () => {
