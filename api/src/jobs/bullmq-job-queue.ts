@@ -17,7 +17,7 @@ import { ApiError, JobStoreUnavailableError } from '../errors.js';
 import { ANONYMOUS } from '../http/callers.js';
 import type { Metrics } from '../metrics/registry.js';
 import type { JobView } from '../schemas/jobs.js';
-import { onItemFailure, type StoredResult, succeeded } from './item-policy.js';
+import { CANCELLED, onItemFailure, type StoredResult, succeeded } from './item-policy.js';
 import {
   type JobQueue,
   type PageRequest,
@@ -194,6 +194,8 @@ export class BullJobQueue implements JobQueue {
     }
     try {
       const claim = await this.#store.claim(id, index);
+      if (claim.kind === 'cancelled')
+        this.#counted(CANCELLED, await this.#store.record(id, index, CANCELLED));
       if (claim.kind !== 'run') return;
       let result: StoredResult;
       this.#o.metrics.batchItemsRunning.inc();

@@ -11,7 +11,7 @@ import { IdempotencyConflictError } from '../errors.js';
 import { ANONYMOUS } from '../http/callers.js';
 import type { Metrics } from '../metrics/registry.js';
 import type { BatchItem, JobPriority, JobState, JobView } from '../schemas/jobs.js';
-import { onItemFailure, type StoredResult, succeeded } from './item-policy.js';
+import { CANCELLED, onItemFailure, type StoredResult, succeeded } from './item-policy.js';
 import {
   type JobQueue,
   type PageRequest,
@@ -48,6 +48,8 @@ interface Job extends JobSnapshot {
   readonly idempotencyKey?: string;
   readonly caller: string;
   readonly charge: Holding;
+  /** Items waiting to run again (a retry, or deferred by a limit), by index: cancel stops these too. */
+  readonly retrying: Map<number, NodeJS.Timeout>;
 }
 
 export interface MemoryJobQueueOptions extends WorkerSettings {
@@ -121,6 +123,7 @@ export class MemoryJobQueue implements JobQueue {
       ...(scoped ? { idempotencyKey: scoped } : {}),
       caller: owner,
       charge,
+      retrying: new Map(),
     };
     this.#room.hold(job);
     this.#jobs.set(job.id, job);
@@ -142,9 +145,16 @@ export class MemoryJobQueue implements JobQueue {
     if (!isTerminal(job.state)) {
       job.cancelRequested = true;
       for (const list of job.waiting.values()) {
-        for (const index of list.indexes.slice(list.head)) this.#record(job, index, { status: 'cancelled' });
+        for (const index of list.indexes.slice(list.head)) this.#record(job, index, CANCELLED);
         list.head = list.indexes.length;
       }
+      // Not running now: a deferred item would otherwise run when its budget allows, after the cancel.
+      for (const [index, timer] of job.retrying) {
+        clearTimeout(timer);
+        this.#timers.delete(timer);
+        this.#record(job, index, CANCELLED);
+      }
+      job.retrying.clear();
       this.#dequeue(job);
       this.#finishIfDone(job);
     }
@@ -194,7 +204,9 @@ export class MemoryJobQueue implements JobQueue {
       result = succeeded(await this.#o.run(item, { requestId: `${job.id}:${index}`, caller: job.caller }));
     } catch (err) {
       const failure = onItemFailure(err, attempt, this.#o, { logger: this.#o.logger, job: job.id, index });
-      if (failure.retry) {
+      // Cancelled while it ran: what it would retry has not started.
+      if (failure.retry && job.cancelRequested) result = CANCELLED;
+      else if (failure.retry) {
         (failure.deferred ? this.#o.metrics.batchItemsDeferred : this.#o.metrics.batchItemRetries).inc();
         this.#retryLater(job, index, failure.deferred ? attempt : attempt + 1, failure.delayMs);
       } else result = failure.result;
@@ -214,6 +226,7 @@ export class MemoryJobQueue implements JobQueue {
     const model = (job.items[index] as BatchItem).model_id;
     const timer = setTimeout(() => {
       this.#timers.delete(timer);
+      job.retrying.delete(index);
       if (this.#closed) return;
       if (this.#slots.inFlight >= this.#o.concurrency || !this.#slots.tryAcquire(model)) {
         this.#retryLater(job, index, attempt, 50);
@@ -223,6 +236,7 @@ export class MemoryJobQueue implements JobQueue {
       this.#running.add(running);
     }, delayMs);
     this.#timers.add(timer);
+    job.retrying.set(index, timer);
   }
 
   /** What the store holds: every caller's, or one caller's (items and JSON bytes). */

@@ -27,7 +27,15 @@ export interface StoredJob extends JobSnapshot {
   readonly digest: string;
 }
 
-export type Claim = { kind: 'run'; item: BatchItem } | { kind: 'done' } | { kind: 'gone' };
+/**
+ * `cancelled`: the job was cancelled after this item first started (it was waiting on a retry or its caller's
+ * budget); it is recorded as cancelled rather than run.
+ */
+export type Claim =
+  | { kind: 'run'; item: BatchItem }
+  | { kind: 'done' }
+  | { kind: 'gone' }
+  | { kind: 'cancelled' };
 
 /** 'recorded', 'duplicate', 'gone', or the state the job finished in. */
 export type RecordOutcome = 'recorded' | 'duplicate' | 'gone' | JobState;
@@ -89,6 +97,7 @@ return 1`,
     lua: `
 if redis.call('EXISTS', KEYS[1]) == 0 then return {'gone'} end
 if redis.call('HEXISTS', KEYS[3], ARGV[1]) == 1 then return {'done'} end
+if redis.call('HGET', KEYS[1], 'cancel') == '1' then return {'cancelled'} end
 redis.call('HSET', KEYS[4], ARGV[1], 1)
 ${FOLLOW_TTL('KEYS[4]')}
 if redis.call('HGET', KEYS[1], 'state') == 'queued' then
@@ -188,7 +197,7 @@ export class RedisJobStore {
       string?,
     ];
     if (kind === 'run' && item) return { kind, item: JSON.parse(item) as BatchItem };
-    return { kind: kind === 'done' ? 'done' : 'gone' };
+    return { kind: kind === 'done' || kind === 'cancelled' ? kind : 'gone' };
   }
 
   async record(id: string, index: number, result: StoredResult): Promise<RecordOutcome> {

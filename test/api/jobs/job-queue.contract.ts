@@ -2,10 +2,12 @@
  * The one contract every JobQueue passes (in-process, BullMQ on Redis). Each implementation's test file
  * calls `jobQueueContract` with a factory that returns a fresh, empty queue running items with the given
  * runner and settings. The runner acts out what an item's input says: `ok`, `fail` (not retryable),
- * `flaky:N` (retryable for the first N tries), `down` (always retryable), `hold` (waits for `release`).
+ * `flaky:N` (retryable for the first N tries), `down` (always retryable), `hold` (waits for `release`),
+ * `budget` (its caller's budget refuses it for a second, every time).
  */
 import { expect } from 'chai';
 import {
+  BudgetExceededError,
   IdempotencyConflictError,
   ModelUnavailableError,
   UpstreamRejectedError,
@@ -52,6 +54,7 @@ export class ScriptedRunner {
       if (input === 'hold') await this.#released;
       if (input === 'fail') throw new UpstreamRejectedError('the model refused it');
       if (input === 'down') throw new ModelUnavailableError('no target answered');
+      if (input === 'budget') throw new BudgetExceededError('tokens', 'over', { retryAfterSeconds: 1 });
       const flaky = /^flaky:(\d+)$/.exec(input);
       if (flaky && calls <= Number(flaky[1])) throw new ModelUnavailableError('not yet');
       return { echo: input, calls, caller };
@@ -227,6 +230,20 @@ export function jobQueueContract(make: QueueFactory): void {
       expect((await q.cancel(job.job_id))?.status).to.equal('cancelled');
       expect(await q.cancel('job_unknown')).to.equal(undefined);
       expect(await q.get('job_unknown', { offset: 0, limit: 10 })).to.equal(undefined);
+    });
+
+    it('cancel also stops an item waiting for its caller budget: it is cancelled, not run again', async () => {
+      const q = await start();
+      const { job } = await q.submit({ items: [item('budget'), item('ok')], priority: 'standard' });
+      await eventually(async () => {
+        const view = await q.get(job.job_id, { offset: 0, limit: 0 });
+        return view?.progress.succeeded && runner.started.includes('budget') ? true : undefined;
+      }, 'one item to finish and the other to be refused');
+      await q.cancel(job.job_id);
+      // Before, the refused item waited on (every second, for ever): the job never ended.
+      const done = await finished(q, job.job_id);
+      expect(done.status).to.equal('cancelled');
+      expect(done.results.map((r) => r.status)).to.deep.equal(['cancelled', 'succeeded']);
     });
 
     it('an idempotency key answers with the job it made; with other items it is refused', async () => {
