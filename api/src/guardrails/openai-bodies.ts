@@ -81,7 +81,8 @@ function textHolders(body: Json): { holder: Json; key: string }[] {
   const out: { holder: Json; key: string }[] = [];
   const parts = (content: unknown) => {
     if (Array.isArray(content))
-      for (const part of content) if (isObject(part)) out.push({ holder: part, key: 'text' });
+      for (const part of content)
+        if (isObject(part)) out.push({ holder: part, key: 'text' }, { holder: part, key: 'refusal' });
   };
   // A tool call's arguments are answer text too: the application may show them or act on them.
   const calls = (list: unknown) => {
@@ -101,6 +102,7 @@ function textHolders(body: Json): { holder: Json; key: string }[] {
   for (const item of Array.isArray(body.output) ? body.output : [])
     if (isObject(item)) {
       parts(item.content);
+      parts(item.summary);
       if (item.type === 'function_call') out.push({ holder: item, key: 'arguments' });
     }
   out.push({ holder: body, key: 'output_text' });

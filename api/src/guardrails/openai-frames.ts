@@ -21,16 +21,23 @@ const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null 
 const sse = (event: Json) =>
   `${typeof event.type === 'string' ? `event: ${event.type}\n` : ''}data: ${JSON.stringify(event)}\n\n`;
 
-/** The Responses API's streamed texts: message text, and a function call's arguments. */
-const RESPONSES_DELTAS: Readonly<Record<string, { delta: string; done: string; key: string }>> = (() => {
-  const text = { delta: 'response.output_text.delta', done: 'response.output_text.done', key: 'r' };
-  const args = {
-    delta: 'response.function_call_arguments.delta',
-    done: 'response.function_call_arguments.done',
-    key: 'f',
-  };
-  return { [text.delta]: text, [text.done]: text, [args.delta]: args, [args.done]: args };
-})();
+/** The Responses API's streamed texts: message text, a refusal, reasoning, and a function call's arguments. */
+const RESPONSES_DELTAS: Readonly<Record<string, { delta: string; done: string; key: string }>> =
+  Object.fromEntries(
+    [
+      ['output_text', 'r'],
+      ['refusal', 'n'],
+      ['reasoning_text', 't'],
+      ['reasoning_summary_text', 's'],
+      ['function_call_arguments', 'f'],
+    ].flatMap(([name, key]) => {
+      const kind = { delta: `response.${name}.delta`, done: `response.${name}.done`, key: key as string };
+      return [
+        [kind.delta, kind],
+        [kind.done, kind],
+      ];
+    }),
+  );
 
 /** A choice of a chunk being guarded, and whether this chunk finishes it. */
 interface ChoiceAt {
@@ -141,7 +148,7 @@ export class FrameGuard {
     if (Array.isArray(event.choices)) return this.#choices(event, event.choices);
     const kind = RESPONSES_DELTAS[String(event.type)];
     if (kind && event.type === kind.delta && typeof event.delta === 'string') {
-      const key = `${kind.key}${String(event.output_index)}:${String(event.content_index)}`;
+      const key = `${kind.key}${String(event.output_index)}:${String(event.content_index ?? event.summary_index)}`;
       const text = this.#push(key, event.delta);
       this.#last.set(key, { event: { ...event }, set: (e, t) => (e.delta = t) });
       const changed = text !== event.delta;
@@ -150,7 +157,7 @@ export class FrameGuard {
     }
     if (kind && event.type === kind.done) {
       // The held tail goes out as one more delta, before the text is said to be done.
-      const key = `${kind.key}${String(event.output_index)}:${String(event.content_index)}`;
+      const key = `${kind.key}${String(event.output_index)}:${String(event.content_index ?? event.summary_index)}`;
       const tail = this.#flush(key);
       const last = this.#last.get(key);
       if (tail && last) {
@@ -168,7 +175,7 @@ export class FrameGuard {
     let changed = false;
     for (const holder of [event, event.part, event.item, event.response]) {
       if (!isObject(holder)) continue;
-      for (const field of ['text', 'arguments'])
+      for (const field of ['text', 'arguments', 'refusal'])
         if (typeof holder[field] === 'string') {
           const next = fix(holder[field]);
           changed ||= next !== holder[field];

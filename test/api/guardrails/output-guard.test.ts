@@ -380,4 +380,48 @@ describe('guardrails/output-guard: tool calls and unusual SSE framing', () => {
     );
     expect((out as { body: string }).body).to.not.include('1111');
   });
+
+  // Before: only output_text and (now) function-call deltas were read in a Responses stream.
+  it('redacts Responses refusal and reasoning summary deltas, whole and streamed', async () => {
+    const text = 'I saw 4111 1111 1111 1111 there';
+    const ev = (type: string, fields: Record<string, unknown>) =>
+      `event: ${type}\ndata: ${JSON.stringify({ type, output_index: 0, ...fields })}\n\n`;
+    const { events } = await collect(
+      guard.events(
+        redacting,
+        frames(
+          ev('response.reasoning_summary_text.delta', { summary_index: 0, delta: text.slice(0, 12) }),
+          ev('response.reasoning_summary_text.delta', { summary_index: 0, delta: text.slice(12) }),
+          ev('response.reasoning_summary_text.done', { summary_index: 0, text }),
+          ev('response.refusal.delta', { content_index: 0, delta: text.slice(0, 9) }),
+          ev('response.refusal.delta', { content_index: 0, delta: text.slice(9) }),
+          ev('response.refusal.done', { content_index: 0, refusal: text }),
+        ),
+        'r',
+      ),
+    );
+    const parsed = dataOf(events);
+    for (const type of ['response.reasoning_summary_text.delta', 'response.refusal.delta'])
+      expect(
+        parsed
+          .filter((p) => p.type === type)
+          .map((p) => p.delta)
+          .join(''),
+      ).to.equal('I saw [REDACTED:creditCard] there');
+    expect(JSON.stringify(parsed)).to.not.include('1111');
+    const op = openAIOperation('responses', { model: 'm', input: 'x' });
+    const body = {
+      output: [
+        { type: 'reasoning', summary: [{ type: 'summary_text', text }] },
+        { type: 'message', content: [{ type: 'refusal', refusal: text }] },
+      ],
+    };
+    const out = guard.value(
+      op,
+      redacting,
+      { body: JSON.stringify(body), inputTokens: 1, outputTokens: 1 } as never,
+      'r',
+    );
+    expect((out as { body: string }).body).to.not.include('1111');
+  });
 });
