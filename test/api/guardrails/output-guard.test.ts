@@ -243,6 +243,18 @@ describe('guardrails/output-guard: tool calls and unusual SSE framing', () => {
   const args = '{"card":"4111 1111 1111 1111","note":"x"}';
   const redactedArgs = '{"card":"[REDACTED:creditCard]","note":"x"}';
   const frames = (...fs: string[]) => of(...fs.map((frame) => ({ type: 'frame' as const, frame })));
+  /** A whole OpenAI answer body through the output guard. */
+  const guardedBody = (op: ReturnType<typeof openAIOperation>, body: object) =>
+    (
+      guard.value(
+        op,
+        redacting,
+        { body: JSON.stringify(body), inputTokens: 1, outputTokens: 1 } as never,
+        'r',
+      ) as {
+        body: string;
+      }
+    ).body;
   const dataOf = (events: StreamEvent[]) =>
     events
       .flatMap((e) => (e.type === 'frame' ? e.frame.split(/\r?\n/) : []))
@@ -266,13 +278,7 @@ describe('guardrails/output-guard: tool calls and unusual SSE framing', () => {
     };
     const responses = { output: [{ type: 'function_call', call_id: 't', name: 'pay', arguments: args }] };
     for (const body of [chat, responses]) {
-      const out = guard.value(
-        op,
-        redacting,
-        { body: JSON.stringify(body), inputTokens: 1, outputTokens: 1 } as never,
-        'r',
-      );
-      expect((out as { body: string }).body)
+      expect(guardedBody(op, body))
         .to.include(JSON.stringify(redactedArgs).slice(1, -1))
         .and.not.include('1111');
     }
@@ -372,13 +378,7 @@ describe('guardrails/output-guard: tool calls and unusual SSE framing', () => {
     const body = {
       choices: [{ index: 0, message: { role: 'assistant', content: 'a', reasoning: text, refusal: text } }],
     };
-    const out = guard.value(
-      op,
-      redacting,
-      { body: JSON.stringify(body), inputTokens: 1, outputTokens: 1 } as never,
-      'r',
-    );
-    expect((out as { body: string }).body).to.not.include('1111');
+    expect(guardedBody(op, body)).to.not.include('1111');
   });
 
   // Before: only output_text and (now) function-call deltas were read in a Responses stream.
@@ -416,12 +416,6 @@ describe('guardrails/output-guard: tool calls and unusual SSE framing', () => {
         { type: 'message', content: [{ type: 'refusal', refusal: text }] },
       ],
     };
-    const out = guard.value(
-      op,
-      redacting,
-      { body: JSON.stringify(body), inputTokens: 1, outputTokens: 1 } as never,
-      'r',
-    );
-    expect((out as { body: string }).body).to.not.include('1111');
+    expect(guardedBody(op, body)).to.not.include('1111');
   });
 });
