@@ -45,6 +45,8 @@ export function openAIRequestTexts(body: Readonly<Record<string, unknown>>): Inp
     ...(typeof body.instructions === 'string' ? [{ text: body.instructions, instructions: true }] : []),
     ...messages.flatMap(messageTexts),
     ...fieldTexts(body.prompt),
+    // /v1/completions inserts between prompt and suffix: the suffix is prompt text too.
+    ...fieldTexts(body.suffix),
     ...fieldTexts(body.input),
   ];
 }
@@ -125,13 +127,16 @@ export function rewriteAnswerTexts(body: unknown, fix: (text: string) => string)
   return changed;
 }
 
-/** A JSON answer body with its texts fixed; the same string when nothing changed or it is not JSON. */
+/**
+ * A JSON answer body with its texts fixed; the same string when nothing changed. A body that is not JSON is
+ * fixed as one text: an upstream's odd answer is not a way around the guardrails.
+ */
 export function rewriteAnswerBody(raw: string, fix: (text: string) => string): string {
   let parsed: unknown;
   try {
     parsed = JSON.parse(raw);
   } catch {
-    return raw;
+    return fix(raw);
   }
   return rewriteAnswerTexts(parsed, fix) ? JSON.stringify(parsed) : raw;
 }

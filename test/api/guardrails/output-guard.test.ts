@@ -418,4 +418,12 @@ describe('guardrails/output-guard: tool calls and unusual SSE framing', () => {
     };
     expect(guardedBody(op, body)).to.not.include('1111');
   });
+
+  it('fixes a non-streamed answer that is not JSON as one text (an odd upstream is no way around)', () => {
+    const op = openAIOperation('chat', { model: 'm', messages: [] });
+    const r = { body: 'card 4111 1111 1111 1111', inputTokens: 1, outputTokens: 1 };
+    expect((guard.value(op, redacting, r as never, 'r') as { body: string }).body).to.equal(
+      'card [REDACTED:creditCard]',
+    );
+  });
 });
