@@ -91,7 +91,8 @@ const SECRET = new RegExp(
     String.raw`\bgithub_pat_[A-Za-z0-9_]{22,255}`,
     String.raw`\bxox[bpars]-[A-Za-z0-9-]{10,255}`,
     String.raw`(?<=\bBearer\s{1,4})[A-Za-z0-9._~+/=-]{16,512}`,
-    String.raw`(?<=\b(?:api[_-]?key|secret|token|password|passwd|access[_-]?key)["']?\s{0,4}[:=]\s{0,4}["']?)[A-Za-z0-9+/_.=-]{16,512}`,
+    // The whole value, and not a call: `password = getPasswordFromVault()` in code is not a secret.
+    String.raw`(?<=\b(?:api[_-]?key|secret|token|password|passwd|access[_-]?key)["']?\s{0,4}[:=]\s{0,4}["']?)[A-Za-z0-9+/_.=-]{16,512}(?![A-Za-z0-9+/_.=(-])`,
   ].join('|'),
   'gi',
 );
@@ -108,5 +109,6 @@ export const BUILTIN: Readonly<Record<BuiltinDetector, Detector>> = {
     return n >= 10 && n <= 15;
   }),
   iban: regexDetector('iban', IBAN, (m) => ibanValid(m.replace(/ /g, ''))),
-  secret: regexDetector('secret', SECRET),
+  // A dotted name without a digit is code (`process.env.GITHUB_TOKEN`, `settings.api_key_value`), not a key.
+  secret: regexDetector('secret', SECRET, (m) => /\d/.test(m) || !m.includes('.')),
 };

@@ -57,6 +57,17 @@ describe('guardrails/detectors', () => {
     ['secret', 'Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.abcdefgh', ['eyJhbGciOiJIUzI1NiJ9.abcdefgh']],
     ['secret', 'api_key="0123456789abcdef0123456789abcdef"', ['0123456789abcdef0123456789abcdef']],
     ['secret', 'a task-list, skeleton keys, token: short, AKIA123', []],
+    [
+      'secret',
+      'password: hunter2hunter2hunter2, token=abcdefghijklmnopqrst',
+      ['hunter2hunter2hunter2', 'abcdefghijklmnopqrst'],
+    ],
+    // Before: code in an answer lost its names (a call, or a dotted name without a digit, is not a key).
+    [
+      'secret',
+      'const password = getPasswordFromVault(); token: process.env.GITHUB_TOKEN_VALUE; secret=settings.signing_secret_key',
+      [],
+    ],
   ];
   for (const [name, text, expected] of cases)
     it(`${name} in ${JSON.stringify(text)} finds ${JSON.stringify(expected)}`, () => {
