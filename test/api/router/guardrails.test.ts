@@ -132,6 +132,20 @@ describe('api/router: guardrails', function () {
     expect(await interventions('safe', 'ignore-instructions', 'input', 'block')).to.be.at.least(2);
   });
 
+  // Before: token ids were no text to the guardrails, so they went upstream unscreened and uncounted.
+  it('/v1 token-id prompts and inputs are refused with 400 naming the field before the upstream is called', async () => {
+    const calls = upstream.requests.length;
+    for (const [path, body, param] of [
+      ['/v1/completions', { model: 'safe', prompt: [[40, 1303, 3293]] }, 'prompt'],
+      ['/v1/embeddings', { model: 'safe', input: [40, 1303] }, 'input'],
+    ] as const) {
+      const res = await router.post(path, body);
+      expect(res.status, path).to.equal(400);
+      expect(res.body.error, path).to.include({ code: 'unsupported_parameter', param });
+    }
+    expect(upstream.requests.length).to.equal(calls);
+  });
+
   it('/v1 chat completions with the openai SDK: redacted, other fields as the upstream sent them', async () => {
     const completion = await client.chat.completions.create({
       model: 'safe',
