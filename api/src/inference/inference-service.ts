@@ -20,6 +20,7 @@ import type { Operation, StreamingOperation } from './operations.js';
 import { enterGates, type GatePass, type RequestGate } from './request-gate.js';
 import { type Served, type StreamServed, servedFromCache, servedFromChain } from './served.js';
 import { midStreamFailure, replay, type StoredStream, StreamRecording } from './stream-recording.js';
+import { estimateUsage } from './usage-estimate.js';
 
 export interface RoutingRequest {
   readonly modelId: string;
@@ -334,11 +335,12 @@ export class InferenceService {
       if (!next.done && broken === undefined) await iterator.return?.();
       const target = result.step.target;
       const latencyMs = performance.now() - p.started;
-      // A stream that broke or was abandoned still used what it produced; the backend's totals when it said.
+      // A stream that broke or was abandoned still read its prompt and used what it produced: the backend's
+      // totals when it said them, else estimates (a client cannot make its prompts free by hanging up).
       pass.settle({
         target,
-        inputTokens: recorded.done?.inputTokens ?? 0,
-        outputTokens: recorded.done?.outputTokens ?? recorded.textTokensEstimate(),
+        inputTokens: recorded.done?.inputTokens ?? estimateUsage(p.op, p.model).inputTokens,
+        outputTokens: recorded.done?.outputTokens ?? recorded.outputTokensEstimate(),
         cacheHit: false,
       });
       if (broken !== undefined) {

@@ -17,10 +17,14 @@ export class StreamRecording {
   #text = '';
   #frames: string[] | undefined = [];
   #chars = 0;
+  #frameCount = 0;
 
-  /** Without the backend's totals (a stream cut short): about four characters a token. */
-  textTokensEstimate(): number {
-    return Math.ceil(this.#text.length / 4);
+  /**
+   * Without the backend's totals (a stream cut short): about four characters a token of relayed text, and for
+   * passed-through events, one token per event (an OpenAI-compatible stream sends a delta per token or so).
+   */
+  outputTokensEstimate(): number {
+    return Math.ceil(this.#text.length / 4) + this.#frameCount;
   }
 
   add(event: StreamEvent): void {
@@ -28,6 +32,7 @@ export class StreamRecording {
     else if (event.type === 'done') this.done = event;
     else {
       this.#chars += event.frame.length;
+      this.#frameCount++;
       if (this.#chars > MAX_CACHED_STREAM_CHARS) this.#frames = undefined;
       this.#frames?.push(event.frame);
     }
