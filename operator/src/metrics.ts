@@ -6,7 +6,8 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
 
 export function createOperatorMetrics() {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'operator_process_' });
+  // Unprefixed like every Prometheus client's process metrics; the scrape's job label tells processes apart.
+  collectDefaultMetrics({ register: registry });
   const registers = [registry];
   return {
     registry,

@@ -1,7 +1,8 @@
 /**
  * Every metric the runtime exports, registered in one place on a registry of its own (so several runtimes in
  * one test process do not collide). Names follow Prometheus conventions; label sets are small and bounded:
- * tasks, gRPC status names, provider names and download states, never model inputs or request ids.
+ * tasks, gRPC status names, provider names and download states, never model inputs or request ids. A runtime
+ * serves one model version, so `model` and `version` are registry-wide labels on every series (one value each).
  * @module
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
@@ -15,6 +16,15 @@ export interface GaugeSources {
 }
 
 const SECONDS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+/** A token of a small model on a CPU takes about a millisecond; a large one on a busy CPU, a second or more. */
+const PER_TOKEN = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1, 2.5];
+const QUEUE_WAIT = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+/** The served model version, put on every series so dashboards can split runtimes without relabelling. */
+export interface ServedLabels {
+  readonly model: string;
+  readonly version: string;
+}
 
 export class RuntimeMetrics {
   readonly registry: Registry;
@@ -30,6 +40,8 @@ export class RuntimeMetrics {
   readonly generatedTokens: Counter;
   readonly tokensPerSecond: Histogram;
   readonly timeToFirstToken: Histogram;
+  readonly timePerOutputToken: Histogram;
+  readonly queueWait: Histogram;
   readonly modelLoadDuration: Histogram;
   readonly executionProvider: Gauge<'requested' | 'provider'>;
   readonly downloadBytes: Counter;
@@ -41,8 +53,15 @@ export class RuntimeMetrics {
   readonly cacheEvictions: Counter;
   private sources: GaugeSources = { queueDepth: () => 0, activeSequences: () => 0, inflight: () => 0 };
 
-  constructor(options: { defaultMetrics?: boolean } = {}) {
+  /**
+   * @param options.defaultMetrics also export Node's process metrics (unprefixed, as every Prometheus client
+   *   does, so `process_cpu_seconds_total` means the same for the router, the operator and the runtime).
+   * @param options.served labels every series with the served model and version.
+   */
+  constructor(options: { defaultMetrics?: boolean; served?: ServedLabels } = {}) {
     this.registry = new Registry();
+    if (options.served)
+      this.registry.setDefaultLabels({ model: options.served.model, version: options.served.version });
     const registers = [this.registry];
     if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry });
     const sources = () => this.sources;
@@ -116,6 +135,18 @@ export class RuntimeMetrics {
       name: 'runtime_time_to_first_token_seconds',
       help: 'Time from receiving a generation to its first token',
       buckets: SECONDS,
+      registers,
+    });
+    this.timePerOutputToken = new Histogram({
+      name: 'runtime_time_per_output_token_seconds',
+      help: 'Per generated sequence: time from its first token to its last over the tokens after the first',
+      buckets: PER_TOKEN,
+      registers,
+    });
+    this.queueWait = new Histogram({
+      name: 'runtime_queue_wait_seconds',
+      help: 'Time a request (a generation: each sequence) waited in the batcher before its batch ran',
+      buckets: QUEUE_WAIT,
       registers,
     });
     this.modelLoadDuration = new Histogram({

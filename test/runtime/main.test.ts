@@ -198,3 +198,85 @@ describe('runtime process (child_process.fork of runtime/src/main.ts)', () => {
     );
   });
 });
+
+/** A forked runtime that has loaded its model, with a client and a scrape of its /metrics. */
+async function startServing(model: TestModel, env: Record<string, string> = {}) {
+  const started = startMain({ ...artifact(model), ...env });
+  const { port } = (await started.next('listening')) as { port: number };
+  await started.next('ready');
+  const metrics = started.messages.find((m) => m.type === 'metrics') as { port: number };
+  const client = new RuntimeClient(`127.0.0.1:${port}`);
+  return {
+    client,
+    scrape: async () => (await fetch(`http://127.0.0.1:${metrics.port}/metrics`)).text(),
+    async stop() {
+      client.close();
+      started.child.kill('SIGTERM');
+      await started.exited;
+    },
+  };
+}
+
+/** The value of one series, matched on its name and complete label set as the runtime writes them. */
+function sample(text: string, series: string): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
+describe('runtime /metrics after real requests (a forked runtime/src/main.ts)', () => {
+  it('labels every series with the served model and version and records time per output token and queue wait', async () => {
+    const rt = await startServing('story-writer-v1');
+    try {
+      const result = await rt.client.generate({
+        model: 'story-writer',
+        prompt: 'Once upon a time',
+        maxTokens: 8,
+        n: 2,
+        temperature: 0,
+      });
+      expect(result.choices).to.have.length(2);
+      const text = await rt.scrape();
+      const labels = 'model="story-writer",version="v1"';
+      // One sequence per choice: two waits in the decoder's queue, two per-token times (8 tokens each).
+      expect(sample(text, `runtime_queue_wait_seconds_count{${labels}}`)).to.equal(2);
+      expect(sample(text, `runtime_time_per_output_token_seconds_count{${labels}}`)).to.equal(2);
+      const tpot = sample(text, `runtime_time_per_output_token_seconds_sum{${labels}}`) as number;
+      expect(tpot).to.be.above(0).and.below(10);
+      expect(text).to.match(
+        /^runtime_time_per_output_token_seconds_bucket\{le="0\.0005",model="story-writer",version="v1"\} \d+$/m,
+      );
+      expect(sample(text, `runtime_time_to_first_token_seconds_count{${labels}}`)).to.equal(2);
+      expect(sample(text, `runtime_requests_total{method="ModelInfer",code="OK",${labels}}`)).to.equal(1);
+      expect(sample(text, `runtime_ready{${labels}}`)).to.equal(1);
+      // Process metrics without a prefix, like the router's and the operator's, and labelled too.
+      expect(sample(text, `process_cpu_seconds_total{${labels}}`)).to.be.above(0);
+      // No series escapes the labels (a runtime serves one version: every line carries both), except that
+      // nodejs_version_info's own version label (Node's) wins over the registry's.
+      const unlabelled = text
+        .split('\n')
+        .filter((l) => l !== '' && !l.startsWith('#') && !l.includes(labels));
+      expect(unlabelled).to.have.length(1);
+      expect(unlabelled[0]).to.match(/^nodejs_version_info\{version="v[\d.]+",.*model="story-writer"\} 1$/);
+    } finally {
+      await rt.stop();
+    }
+  });
+
+  it('records the queue wait of encoder requests, once per request however many rows it has', async () => {
+    const rt = await startServing('sentiment-v1', { MAX_BATCH_WAIT_MS: '20' });
+    try {
+      await Promise.all([
+        rt.client.classify({ model: 'sentiment', texts: ['a lovely day', 'a dreadful day'] }),
+        rt.client.classify({ model: 'sentiment', texts: ['fine'] }),
+      ]);
+      const text = await rt.scrape();
+      const labels = 'model="sentiment",version="v1"';
+      expect(sample(text, `runtime_queue_wait_seconds_count{${labels}}`)).to.equal(2);
+      // The first request waited for company (MAX_BATCH_WAIT_MS), so the sum is above 0.
+      expect(sample(text, `runtime_queue_wait_seconds_sum{${labels}}`)).to.be.above(0);
+      expect(sample(text, `runtime_time_per_output_token_seconds_count{${labels}}`)).to.equal(0);
+    } finally {
+      await rt.stop();
+    }
+  });
+});

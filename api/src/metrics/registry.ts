@@ -10,8 +10,9 @@ const OVERHEAD_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0
 
 export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
   const registry = new Registry();
-  if (options.defaultMetrics ?? true)
-    collectDefaultMetrics({ register: registry, prefix: 'router_process_' });
+  // Unprefixed (`process_cpu_seconds_total`) like every Prometheus client's, the runtime's and the operator's:
+  // a prefix doubled into router_process_process_…, and the scrape's job label already names the process.
+  if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
   const registers = [registry];
   /** Set by the job queue: how many items wait, run or are delayed (queried on scrape). */
   const queueDepth: { read?: () => Promise<Record<string, number>> } = {};

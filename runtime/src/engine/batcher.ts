@@ -29,6 +29,10 @@ export interface BatchHooks {
   active?(sequences: number): void;
   /** A generation produced its first token. */
   firstToken?(seconds: number): void;
+  /** A request (for the decoder, a sequence) left the queue for its first batch after waiting this long. */
+  queueWait?(seconds: number): void;
+  /** A sequence finished: its time per token after the first (only with two tokens or more). */
+  timePerOutputToken?(seconds: number): void;
 }
 
 /** How often a batch is split in two by length whatever it costs, to keep learning what a run costs. */
@@ -133,6 +137,7 @@ export class RowBatcher<In, Out> {
   /** Without batching and with nothing waiting, one row runs at once: no queue bookkeeping on the hot path. */
   private async runAlone(rows: readonly In[]): Promise<Out[]> {
     this.running = true;
+    this.hooks.queueWait?.(0);
     this.hooks.batch?.(1);
     try {
       return await this.run([...rows]);
@@ -204,8 +209,10 @@ export class RowBatcher<In, Out> {
   /** Takes up to a batch of rows off the queue, oldest requests first. */
   private take(): Taken<In, Out>[] {
     const taken: Taken<In, Out>[] = [];
+    const now = Date.now();
     while (taken.length < this.limits.maxBatchSize && this.queue.length > 0) {
       const pending = this.queue[0] as Pending<In, Out>;
+      if (pending.next === 0) this.hooks.queueWait?.((now - pending.enqueuedAt) / 1000);
       taken.push({ pending, index: pending.next++ });
       if (pending.next === pending.rows.length) this.queue.shift();
     }

@@ -66,6 +66,8 @@ interface Sequence {
   readonly history: { seen: Set<number>; generated: Map<number, number> } | undefined;
   readonly logprobs: GeneratedToken[];
   readonly startedAt: number;
+  /** When its first token came (time per output token is measured from there). */
+  firstTokenAt: number;
   input: readonly number[];
   cache: SequenceCache | undefined;
   emitted: number;
@@ -145,6 +147,7 @@ export class DecodeScheduler {
               : undefined,
             logprobs: [],
             startedAt: performance.now(),
+            firstTokenAt: 0,
             input: request.promptIds,
             cache: undefined,
             emitted: 0,
@@ -190,7 +193,9 @@ export class DecodeScheduler {
       for (;;) {
         this.active = this.active.filter((s) => !s.done);
         while (this.active.length < this.limits.maxBatchSize && this.waiting.length > 0) {
-          this.active.push(this.waiting.shift() as Sequence);
+          const admitted = this.waiting.shift() as Sequence;
+          this.hooks.queueWait?.((performance.now() - admitted.startedAt) / 1000);
+          this.active.push(admitted);
         }
         this.hooks.queueDepth?.(this.waiting.length);
         this.hooks.active?.(this.active.length);
@@ -274,7 +279,10 @@ export class DecodeScheduler {
     const { plan, onText } = s.request;
     const next = this.choose(s, logits);
     s.generated.push(next);
-    if (s.generated.length === 1) this.hooks.firstToken?.((performance.now() - s.startedAt) / 1000);
+    if (s.generated.length === 1) {
+      s.firstTokenAt = performance.now();
+      this.hooks.firstToken?.((s.firstTokenAt - s.startedAt) / 1000);
+    }
     if (this.eos.has(next)) {
       this.finish(s, this.tokenizer.decode(s.generated.slice(0, -1)), 'stop');
       return;
@@ -312,6 +320,9 @@ export class DecodeScheduler {
 
   private finish(s: Sequence, text: string, finishReason: FinishReason): void {
     s.done = true;
+    // Counted like completionTokens (an end-of-sequence token included): the decode rate the client waited on.
+    if (s.generated.length > 1)
+      this.hooks.timePerOutputToken?.((performance.now() - s.firstTokenAt) / 1000 / (s.generated.length - 1));
     const { onText, plan } = s.request;
     if (onText && (text.length > s.emitted || s.emittedLogprobs < s.logprobs.length)) {
       onText(text.slice(s.emitted), ...this.unsentLogprobs(s));

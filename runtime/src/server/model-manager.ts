@@ -95,6 +95,8 @@ export class ModelManager extends EventEmitter<{ change: []; download: [Download
         this.active = n;
       },
       firstToken: (seconds) => m.timeToFirstToken.observe(seconds),
+      queueWait: (seconds) => m.queueWait.observe(seconds),
+      timePerOutputToken: (seconds) => m.timePerOutputToken.observe(seconds),
     };
     m.readFrom({
       queueDepth: () => this.queued,

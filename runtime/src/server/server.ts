@@ -43,7 +43,11 @@ export class RuntimeServer {
   constructor(options: RuntimeServerOptions) {
     this.config = options.config;
     this.logger = options.logger;
-    this.metrics = options.metrics ?? new RuntimeMetrics();
+    this.metrics =
+      options.metrics ??
+      new RuntimeMetrics({
+        served: { model: options.config.modelName, version: options.config.modelVersion },
+      });
     this.store =
       options.store ??
       new ModelStore({ config: options.config, logger: options.logger, metrics: this.metrics });

@@ -34,7 +34,7 @@ describe('api/jobs: a 10,000-item batch', function () {
   };
   const rssMb = async () => {
     const text = await (await fetch(`${router.url}/metrics`)).text();
-    const bytes = /^router_process_\w*resident_memory_bytes (\d+)/m.exec(text)?.[1];
+    const bytes = /^process_resident_memory_bytes (\d+)/m.exec(text)?.[1];
     return Number(bytes) / 2 ** 20;
   };
   const runBatch = async (n: number) => {

@@ -147,7 +147,9 @@ describe('operator/local: runtimes fetching remote artifacts (real processes, re
     for (const port of ports) {
       expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).to.equal(200);
       const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-      expect(metrics).to.match(/runtime_model_download_state\{state="(ready|cached)"\} 1/);
+      expect(metrics).to.match(
+        /runtime_model_download_state\{state="(ready|cached)",model="[^"]+",version="[^"]+"\} 1/,
+      );
     }
   });
 

@@ -64,7 +64,9 @@ describe('model store on a real S3-compatible server (gofakes3)', () => {
     const downloaded = await rt.server.metrics.registry.getSingleMetricAsString(
       'runtime_model_download_bytes_total',
     );
-    expect(downloaded).to.include(`runtime_model_download_bytes_total ${archive.bytes.length}`);
+    expect(downloaded).to.include(
+      `runtime_model_download_bytes_total{model="sentiment",version="v1"} ${archive.bytes.length}`,
+    );
   });
 
   it('serves a directory (every object under a prefix) and checks its manifest digest', async () => {
@@ -78,7 +80,7 @@ describe('model store on a real S3-compatible server (gofakes3)', () => {
     await rt.client.loadModel('sentiment');
     expect((await rt.client.modelMetadata('sentiment')).download?.state).to.equal('cached');
     const hits = await rt.server.metrics.registry.getSingleMetricAsString('runtime_model_cache_hits_total');
-    expect(hits).to.include('runtime_model_cache_hits_total 1');
+    expect(hits).to.include('runtime_model_cache_hits_total{model="sentiment",version="v1"} 1');
   });
 
   it('refuses a corrupted archive with ArtifactInvalid: the runtime never serves it', async () => {

@@ -16,7 +16,9 @@ const TEXTS = [
 async function batches(rt: TestRuntime): Promise<{ count: number; sum: number }> {
   const text = await rt.server.metrics.registry.getSingleMetricAsString('runtime_batch_size');
   const read = (name: string) =>
-    Number(new RegExp(`^runtime_batch_size_${name} (\\S+)$`, 'm').exec(text)?.[1]);
+    Number(
+      new RegExp(`^runtime_batch_size_${name}\\{model="[^"]+",version="v1"\\} (\\S+)$`, 'm').exec(text)?.[1],
+    );
   return { count: read('count'), sum: read('sum') };
 }
 
@@ -86,7 +88,9 @@ describe('dynamic batching over gRPC', () => {
       const rejections = await writer.server.metrics.registry.getSingleMetricAsString(
         'runtime_queue_rejections_total',
       );
-      expect(rejections).to.include(`runtime_queue_rejections_total ${refused.length}`);
+      expect(rejections).to.include(
+        `runtime_queue_rejections_total{model="story-writer",version="v1"} ${refused.length}`,
+      );
     } finally {
       await writer.stop();
     }

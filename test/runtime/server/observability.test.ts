@@ -43,7 +43,9 @@ describe('execution provider choice', () => {
       expect(warning).to.include({ level: 'warn', provider: 'cpu', requested: 'cuda' });
       expect(warning?.fallback).to.match(/^the CUDA execution provider cannot start: /);
       const metric = await rt.server.metrics.registry.getSingleMetricAsString('runtime_execution_provider');
-      expect(metric).to.include('runtime_execution_provider{requested="cuda",provider="cpu"} 1');
+      expect(metric).to.include(
+        'runtime_execution_provider{requested="cuda",provider="cpu",model="sentiment",version="v1"} 1',
+      );
       expect(
         (await rt.client.classify({ model: 'sentiment', texts: ['a lovely day'] })).results,
       ).to.have.length(1);
@@ -90,16 +92,19 @@ describe('metrics and probes over HTTP (METRICS_PORT)', () => {
     const response = await get('/metrics');
     expect(response.headers.get('content-type')).to.match(/^text\/plain/);
     const text = await response.text();
+    // Every series carries the served model and version (prom-client writes them first on histograms).
+    const served = 'model="sentiment",version="v1"';
     for (const line of [
-      'runtime_queue_depth 0',
-      'runtime_batch_size_count 1',
-      'runtime_batch_size_sum 2',
-      'runtime_inference_duration_seconds_count{task="classify"} 1',
-      'runtime_requests_total{method="ModelInfer",code="OK"} 1',
-      'runtime_model_load_duration_seconds_count 1',
-      'runtime_model_download_state{state="local"} 1',
-      'runtime_execution_provider{requested="auto",provider="cpu"} 1',
-      'runtime_ready 1',
+      `runtime_queue_depth{${served}} 0`,
+      `runtime_batch_size_count{${served}} 1`,
+      `runtime_batch_size_sum{${served}} 2`,
+      `runtime_queue_wait_seconds_count{${served}} 1`,
+      `runtime_inference_duration_seconds_count{${served},task="classify"} 1`,
+      `runtime_requests_total{method="ModelInfer",code="OK",${served}} 1`,
+      `runtime_model_load_duration_seconds_count{${served}} 1`,
+      `runtime_model_download_state{state="local",${served}} 1`,
+      `runtime_execution_provider{requested="auto",provider="cpu",${served}} 1`,
+      `runtime_ready{${served}} 1`,
     ]) {
       expect(text).to.include(line);
     }
@@ -107,6 +112,7 @@ describe('metrics and probes over HTTP (METRICS_PORT)', () => {
       'runtime_generated_tokens_total',
       'runtime_generation_tokens_per_second',
       'runtime_time_to_first_token_seconds',
+      'runtime_time_per_output_token_seconds',
       'runtime_model_download_bytes_total',
       'runtime_model_cache_bytes',
     ]) {

@@ -82,8 +82,16 @@ describe('streaming generation (ModelStreamInfer, story-writer-v1)', () => {
     );
     expect(streamed.map(joined)).to.deep.equal(alone);
     const after = await rt.server.metrics.registry.getSingleMetricAsString('runtime_batch_size');
-    const buckets = (text: string) => Number(/^runtime_batch_size_bucket\{le="1"\} (\d+)$/m.exec(text)?.[1]);
-    const count = (text: string) => Number(/^runtime_batch_size_count (\d+)$/m.exec(text)?.[1]);
+    const labels = 'model="story-writer",version="v1"';
+    const read = (text: string, series: string) =>
+      Number(
+        text
+          .split('\n')
+          .find((l) => l.startsWith(`${series} `))
+          ?.slice(series.length + 1),
+      );
+    const buckets = (text: string) => read(text, `runtime_batch_size_bucket{le="1",${labels}}`);
+    const count = (text: string) => read(text, `runtime_batch_size_count{${labels}}`);
     // Fewer single-row steps than steps: some steps carried several streams.
     expect(count(after) - count(before)).to.be.above(buckets(after) - buckets(before));
   });
