@@ -9,8 +9,11 @@ import { stringify } from 'yaml';
 import { allCrds } from './crd.js';
 
 export const CRDS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..');
-/** Helm installs CRDs from a chart's crds/ folder; it holds the same files. */
-export const CHART_CRDS_DIR = join(CRDS_DIR, '..', 'charts', 'paissive', 'crds');
+/**
+ * The chart renders these through templates/crds.yaml (so `helm upgrade` upgrades them); Helm's own crds/
+ * folder is never upgraded, so they are kept out of it.
+ */
+export const CHART_CRDS_DIR = join(CRDS_DIR, '..', 'charts', 'paissive', 'files', 'crds');
 
 const HEADER = '# Generated from crds/src by `make crds`; do not edit by hand.\n';
 
@@ -24,6 +27,6 @@ export function renderCrds(): Record<string, string> {
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   for (const [file, text] of Object.entries(renderCrds())) {
     for (const dir of [CRDS_DIR, CHART_CRDS_DIR]) await writeFile(join(dir, file), text);
-    console.log(`wrote crds/${file} and charts/paissive/crds/${file}`);
+    console.log(`wrote crds/${file} and charts/paissive/files/crds/${file}`);
   }
 }

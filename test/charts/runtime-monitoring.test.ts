@@ -2,37 +2,15 @@
  * What the chart adds for the runtimes the operator creates: a PodMonitor for their `metrics` port (with the
  * Prometheus Operator) and the RBAC for the model cache claims. Rendered by the real helm built with the cluster.
  */
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { expect } from 'chai';
-import { parseAllDocuments } from 'yaml';
-import { type ClusterEnv, clusterEnv, ROOT, requireCluster } from '../support/cluster.js';
-
-const run = promisify(execFile);
+import { requireCluster } from '../support/cluster.js';
+import { renderChart } from './helm.js';
 
 describe('charts/paissive: runtime metrics and cache claims', () => {
-  let helm: string;
-  const render = async (...set: string[]) =>
-    parseAllDocuments(
-      (
-        await run(helm, [
-          'template',
-          'rt',
-          join(ROOT, 'charts/paissive'),
-          '--kube-version',
-          '1.36.3',
-          ...set.flatMap((s) => ['--set', s]),
-        ])
-      ).stdout,
-    )
-      .map((d) => d.toJS())
-      .filter(Boolean);
+  const render = (...set: string[]) => renderChart('rt', undefined, set);
 
   before(function () {
     requireCluster(this);
-    helm = (clusterEnv() as ClusterEnv & { HELM?: string }).HELM ?? '';
-    if (!helm) throw new Error('helm is built with the cluster (make cluster-up); .cluster/env has no HELM');
   });
 
   it('renders no PodMonitor unless metrics.serviceMonitor is enabled', async () => {

@@ -87,3 +87,9 @@ job queue), then `env` (a dict: router.env merged with the caller's own variable
 true
 {{- end -}}
 {{- end -}}
+
+{{- define "paissive.testSelector" -}}
+app.kubernetes.io/name: paissive
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: helm-test
+{{- end -}}
