@@ -5,12 +5,15 @@
  * @module
  */
 
+import { handleArgs } from '../../runtime/src/cli.js';
 import { startClusterMode } from './cluster-mode.js';
 import { ConfigError, loadConfig } from './config.js';
 import { startLocalMode } from './local-mode.js';
 import { createLogger } from './logger.js';
+import { routerUsage } from './usage.js';
 
 async function main(): Promise<void> {
+  handleArgs('paissive-router', routerUsage);
   let config: ReturnType<typeof loadConfig>;
   try {
     config = loadConfig(process.env);

@@ -8,6 +8,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import { parse } from 'yaml';
+import { handleArgs } from '../../runtime/src/cli.js';
 import { loadProcessConfig } from './config.js';
 import { KubeApi } from './kube/api.js';
 import { KubeClient } from './kube/client.js';
@@ -17,8 +18,10 @@ import { LeaderElector } from './kube/leader.js';
 import { FIELD_MANAGER } from './kube/names.js';
 import { parseOperatorConfig } from './kube/operator-config.js';
 import { createOperatorMetrics } from './metrics.js';
+import { operatorUsage } from './usage.js';
 
 async function main(): Promise<void> {
+  handleArgs('paissive-operator', operatorUsage);
   const env = loadProcessConfig(process.env);
   const logger = pino({
     level: env.LOG_LEVEL,

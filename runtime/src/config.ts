@@ -52,7 +52,7 @@ const configurationJson = z.string().transform((text, ctx) => {
   return parsed;
 });
 
-const envSchema = z.object({
+export const envSchema = z.object({
   MODEL_NAME: z
     .string({ error: 'is required: the AIModel name this runtime serves' })
     .min(1, { error: 'must be a non-empty string' }),

@@ -7,6 +7,7 @@
  * to the termination message, sent over IPC when forked, and exit with a code per reason.
  * @module
  */
+import { handleArgs } from './cli.js';
 import { loadConfig, type RuntimeConfig } from './config.js';
 import {
   EXIT_CODES,
@@ -19,6 +20,7 @@ import { createLogger } from './logger.js';
 import { RuntimeMetrics } from './metrics.js';
 import { type RunningHttpServer, startHttpServer } from './server/http.js';
 import { RuntimeServer } from './server/server.js';
+import { runtimeUsage } from './usage.js';
 
 const DEFAULT_TERMINATION_MESSAGE_PATH = '/dev/termination-log';
 
@@ -40,7 +42,11 @@ async function start(): Promise<void> {
     return failStartup(failureReason(error), message, path);
   }
   const logger = createLogger(config);
-  const server = new RuntimeServer({ config, logger, metrics: new RuntimeMetrics({ defaultMetrics: true }) });
+  const metrics = new RuntimeMetrics({
+    defaultMetrics: true,
+    served: { model: config.modelName, version: config.modelVersion },
+  });
+  const server = new RuntimeServer({ config, logger, metrics });
   let http: RunningHttpServer | undefined;
   // Fetch progress for a forking parent (local mode); file:// artifacts have nothing to report.
   server.manager.on('download', (status) => {
@@ -104,4 +110,5 @@ async function start(): Promise<void> {
   logger.info('Ready');
 }
 
+handleArgs('paissive-runtime', runtimeUsage);
 await start();

@@ -20,7 +20,10 @@ const SECONDS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5
 const PER_TOKEN = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1, 2.5];
 const QUEUE_WAIT = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
-/** The served model version, put on every series so dashboards can split runtimes without relabelling. */
+/**
+ * The served model version, put on every series so dashboards can split runtimes without relabelling
+ * (nodejs_version_info keeps its own `version`, Node's: a metric's own labels win over the registry's).
+ */
 export interface ServedLabels {
   readonly model: string;
   readonly version: string;
