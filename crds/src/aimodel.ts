@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { guardrails } from './guardrails.js';
-import { API_VERSION, conditions, dnsLabel, objectMeta, withInvariants } from './meta.js';
+import { API_VERSION, conditions, dnsLabel, objectMeta, observedGeneration, withInvariants } from './meta.js';
 
 export const AIMODEL_KIND = 'AIModel';
 export const AIMODEL_PLURAL = 'aimodels';
@@ -26,20 +26,22 @@ export const pricing = z.object({
   currency: z
     .string()
     .regex(/^[A-Z]{3}$/, 'currency must be an ISO 4217 code such as USD')
-    .default('USD'),
+    .default('USD')
+    .describe('ISO 4217 code of both prices'),
 });
 export type Pricing = z.infer<typeof pricing>;
 
 export const secretKeyRef = z.object({
-  name: dnsLabel('apiKeySecretRef.name'),
-  key: z.string().min(1).max(253),
+  name: dnsLabel('apiKeySecretRef.name').describe('Secret in the AIModel namespace'),
+  key: z.string().min(1).max(253).describe('Key of the API key in that Secret'),
 });
 
 export const endpoint = z.object({
   baseURL: z
     .string()
     .max(2048)
-    .regex(/^https?:\/\/\S+$/, 'baseURL must be an http(s) URL such as https://api.openai.com/v1'),
+    .regex(/^https?:\/\/\S+$/, 'baseURL must be an http(s) URL such as https://api.openai.com/v1')
+    .describe('Base URL of the OpenAI-compatible API, up to /v1'),
   model: z
     .string()
     .min(1)
@@ -64,16 +66,26 @@ export const modelParameters = z
       .min(1)
       .optional()
       .describe('Most prompt + output tokens the model handles'),
-    supportedLanguages: z.array(z.string().min(2).max(16)).max(64).optional(),
+    supportedLanguages: z
+      .array(z.string().min(2).max(16))
+      .max(64)
+      .optional()
+      .describe('Language codes the model handles (e.g. en, de)'),
   })
   .catchall(z.unknown())
-  .meta({ 'x-kubernetes-preserve-unknown-fields': true });
+  .meta({ 'x-kubernetes-preserve-unknown-fields': true })
+  .describe('Limits and facts about the model; other keys are kept as they are');
 
 const specObject = z.object({
-  displayName: z.string().min(1).max(128).optional(),
-  description: z.string().max(2048).optional(),
+  displayName: z.string().min(1).max(128).optional().describe('Name shown to people (API, dashboard)'),
+  description: z.string().max(2048).optional().describe('What the model is for'),
   provider,
-  capabilities: z.array(capability).min(1).max(8).meta({ 'x-kubernetes-list-type': 'set' }),
+  capabilities: z
+    .array(capability)
+    .min(1)
+    .max(8)
+    .meta({ 'x-kubernetes-list-type': 'set' })
+    .describe('What requests it serves: text-generation, chat, text-classification, embedding'),
   parameters: modelParameters.optional(),
   fallbacks: z
     .array(dnsLabel('fallbacks[]'))
@@ -81,7 +93,7 @@ const specObject = z.object({
     .meta({ 'x-kubernetes-list-type': 'set' })
     .optional()
     .describe('AIModel names to try, in order, when this model cannot serve a request'),
-  pricing: pricing.optional(),
+  pricing: pricing.optional().describe('Cost per 1,000 tokens, for metering and budgets'),
   endpoint: endpoint.optional().describe('Required for provider openai'),
   cache: z
     .object({
@@ -121,11 +133,11 @@ export const aiModelSpec = withInvariants(specObject, [
 export type AIModelSpec = z.infer<typeof aiModelSpec>;
 
 export const aiModelStatus = z.strictObject({
-  observedGeneration: z.number().int().min(0).optional(),
+  observedGeneration,
   conditions: conditions.optional(),
   defaultVersion: z.string().optional().describe('The version requests get when they name none'),
   versions: z.number().int().min(0).optional().describe('ModelVersions of this model'),
-  readyVersions: z.number().int().min(0).optional(),
+  readyVersions: z.number().int().min(0).optional().describe('ModelVersions that are Ready'),
   ready: z.string().optional().describe('Ready versions out of all versions, e.g. 2/3'),
   endpoint: z.string().optional().describe('Where the router reaches the default version'),
 });
@@ -135,8 +147,8 @@ const resourceObject = z.object({
   apiVersion: z.literal(API_VERSION),
   kind: z.literal(AIMODEL_KIND),
   metadata: objectMeta,
-  spec: aiModelSpec,
-  status: aiModelStatus.optional(),
+  spec: aiModelSpec.describe('What the model is and how requests reach it'),
+  status: aiModelStatus.optional().describe('Written by the operator: the versions rolled up'),
 });
 
 export const aiModel = withInvariants(resourceObject, [

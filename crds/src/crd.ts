@@ -24,7 +24,21 @@ interface CrdInput {
   shortNames: string[];
   schema: JsonSchema;
   columns: PrinterColumn[];
+  subresources: JsonSchema;
 }
+
+const STATUS_ONLY = { status: {} };
+
+/**
+ * `kubectl scale mv` and a HorizontalPodAutoscaler read and write replicas through /scale: spec.replicas is
+ * what they set, status.replicas (the pods that exist, as a Deployment counts them) and status.selector
+ * (which pods an HPA averages metrics over) are what the operator reports.
+ */
+export const MODELVERSION_SCALE = {
+  specReplicasPath: '.spec.replicas',
+  statusReplicasPath: '.status.replicas',
+  labelSelectorPath: '.status.selector',
+};
 
 function customResourceDefinition(input: CrdInput): JsonSchema {
   return {
@@ -47,7 +61,7 @@ function customResourceDefinition(input: CrdInput): JsonSchema {
           name: VERSION,
           served: true,
           storage: true,
-          subresources: { status: {} },
+          subresources: input.subresources,
           additionalPrinterColumns: input.columns,
           schema: { openAPIV3Schema: input.schema },
         },
@@ -62,6 +76,7 @@ export function aiModelCrd(): JsonSchema {
     plural: AIMODEL_PLURAL,
     shortNames: ['aim'],
     schema: resourceSchema(aiModel),
+    subresources: STATUS_ONLY,
     columns: [
       { name: 'Provider', type: 'string', jsonPath: '.spec.provider' },
       { name: 'Default', type: 'string', jsonPath: '.status.defaultVersion', description: 'Default version' },
@@ -83,6 +98,7 @@ export function modelVersionCrd(): JsonSchema {
     plural: MODELVERSION_PLURAL,
     shortNames: ['mv'],
     schema: resourceSchema(modelVersion),
+    subresources: { ...STATUS_ONLY, scale: MODELVERSION_SCALE },
     columns: [
       { name: 'Model', type: 'string', jsonPath: '.spec.model' },
       { name: 'Version', type: 'string', jsonPath: '.spec.version' },

@@ -6,4 +6,5 @@ export * from './aimodel.js';
 export * from './manifests.js';
 export * from './meta.js';
 export * from './modelversion.js';
+export * from './quantity.js';
 export * from './versions.js';

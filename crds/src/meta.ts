@@ -84,21 +84,35 @@ export const objectMeta = z
   })
   .loose();
 
+/** status.observedGeneration of both kinds. */
+export const observedGeneration = z
+  .number()
+  .int()
+  .min(0)
+  .optional()
+  .describe('metadata.generation this status describes');
+
 export const conditionType = z.enum(['Ready', 'Progressing', 'Degraded']);
 export type ConditionType = z.infer<typeof conditionType>;
 
 /** metav1.Condition, the shape `kubectl wait --for=condition=Ready` and dashboards understand. */
 export const condition = z.strictObject({
-  type: z.string().min(1).max(316),
-  status: z.enum(['True', 'False', 'Unknown']),
+  type: z.string().min(1).max(316).describe('Ready, Progressing or Degraded'),
+  status: z.enum(['True', 'False', 'Unknown']).describe('Whether the condition holds'),
   reason: z.string().max(1024).describe('CamelCase reason a person can act on, e.g. Unschedulable'),
   message: z.string().max(32768).describe('What happened and what to do about it'),
-  lastTransitionTime: z.string().describe('When status last changed (RFC 3339)'),
-  observedGeneration: z.number().int().min(0).optional(),
+  lastTransitionTime: z.iso.datetime({ offset: true }).describe('When status last changed (RFC 3339)'),
+  observedGeneration: z
+    .number()
+    .int()
+    .min(0)
+    .optional()
+    .describe('metadata.generation the condition was set from'),
 });
 export type Condition = z.infer<typeof condition>;
 
 export const conditions = z
   .array(condition)
   .max(16)
-  .meta({ 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['type'] });
+  .meta({ 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['type'] })
+  .describe('Ready, Progressing and Degraded, as metav1.Condition (kubectl wait --for=condition=Ready)');

@@ -10,8 +10,10 @@ import {
   dnsSubdomain,
   immutable,
   objectMeta,
+  observedGeneration,
   withInvariants,
 } from './meta.js';
+import { quantity } from './quantity.js';
 
 export const MODELVERSION_KIND = 'ModelVersion';
 export const MODELVERSION_PLURAL = 'modelversions';
@@ -52,7 +54,10 @@ export const artifact = withInvariants(
     uri: z
       .string()
       .max(2048)
-      .regex(ARTIFACT_URI, 'artifact.uri must start with file:, https://, http:// or s3://'),
+      .regex(ARTIFACT_URI, 'artifact.uri must start with file:, https://, http:// or s3://')
+      .describe(
+        'Where the runtime fetches the model: file: (local mode), https://, http:// or s3:// (an archive or a directory)',
+      ),
     sha256: z
       .string()
       .regex(/^[a-f0-9]{64}$/, 'artifact.sha256 must be 64 lowercase hex digits')
@@ -70,13 +75,6 @@ export const artifact = withInvariants(
   ],
 );
 export type Artifact = z.infer<typeof artifact>;
-
-const quantity = z
-  .string()
-  .regex(
-    /^[0-9]+(\.[0-9]+)?(m|k|M|G|T|Ki|Mi|Gi|Ti)?$/,
-    'must be a Kubernetes quantity such as 500m, 2 or 4Gi',
-  );
 
 export const gpu = z.object({
   count: z.number().int().min(1).max(64).describe('nvidia.com/gpu per replica'),
@@ -112,12 +110,19 @@ export const runtimeSpec = withInvariants(
     env: z
       .array(
         z.object({
-          name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'env name'),
-          value: z.string().max(8192),
+          name: z
+            .string()
+            .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'env name')
+            .describe('Environment variable name'),
+          value: z
+            .string()
+            .max(8192)
+            .describe('Its value (plain text: use artifact.credentialsSecret for S3 keys)'),
         }),
       )
       .max(64)
-      .optional(),
+      .optional()
+      .describe('Extra environment variables of the runtime container'),
     healthPath: z
       .string()
       .regex(/^\//, 'healthPath must start with /')
@@ -135,11 +140,17 @@ export const runtimeSpec = withInvariants(
 );
 export type RuntimeSpec = z.infer<typeof runtimeSpec>;
 
-export const resources = z.object({
-  gpu: gpu.optional(),
-  cpu: quantity.optional(),
-  memory: quantity.optional(),
-});
+export const resources = z
+  .object({
+    gpu: gpu.optional().describe('GPUs per replica; absent: the runtime runs on CPU'),
+    cpu: quantity('resources.cpu')
+      .optional()
+      .describe('CPU request per replica: cores as an integer (2) or a quantity (500m)'),
+    memory: quantity('resources.memory')
+      .optional()
+      .describe('Memory request and limit per replica: bytes as an integer or a quantity (4Gi)'),
+  })
+  .describe('Compute per runtime replica');
 export type Resources = z.infer<typeof resources>;
 
 export const CACHE_ACCESS_MODES = ['ReadWriteOnce', 'ReadWriteOncePod', 'ReadWriteMany'] as const;
@@ -174,7 +185,7 @@ export type CacheClaim = z.infer<typeof cacheClaim>;
 
 export const modelCache = z
   .object({
-    sizeLimit: quantity
+    sizeLimit: quantity('cache.sizeLimit')
       .optional()
       .describe(
         'Bound of the model cache (MODEL_CACHE_MAX_BYTES), the emptyDir sizeLimit, the created claim size',
@@ -200,7 +211,7 @@ const specObject = z.object({
         'version must be lowercase letters, digits, . and -, e.g. v2 or 1.3.0',
       ),
     'spec.version',
-  ),
+  ).describe('Version name (e.g. v2 or 1.3.0), unique within the model; requests name it'),
   default: z.boolean().default(false).describe('Requests that name no version get this one'),
   deprecated: z.boolean().default(false).describe('Served only to requests that name it'),
   artifact: artifact.optional().describe('Model files; required for provider onnx'),
@@ -211,7 +222,13 @@ const specObject = z.object({
     .describe(
       'Free-form runtime settings passed to the runtime (e.g. task, defaultMaxTokens, dtype: the ONNX file to open, see docs/models.md)',
     ),
-  replicas: z.number().int().min(0).max(1000).default(1),
+  replicas: z
+    .number()
+    .int()
+    .min(0)
+    .max(1000)
+    .default(1)
+    .describe('Runtime pods; the scale subresource sets it (kubectl scale mv, a HorizontalPodAutoscaler)'),
   resources: resources.optional(),
   runtime: runtimeSpec
     .optional()
@@ -238,31 +255,47 @@ export const modelVersionSpec = withInvariants(specObject, [
 ]);
 export type ModelVersionSpec = z.infer<typeof modelVersionSpec>;
 
-export const artifactStatus = z.strictObject({
-  state: z
-    .enum(['Pending', 'Downloading', 'Verifying', 'Ready', 'Invalid', 'Unavailable'])
-    .optional()
-    .describe(
-      'Of the replica furthest from serving; Invalid: refused (fix the artifact); Unavailable: the store is unreachable (retried)',
-    ),
-  digest: z.string().optional().describe('sha256 the runtime computed for the artifact it loaded'),
-  bytesTotal: z.number().int().min(0).optional().describe('0 or absent while the store has not said'),
-  bytesDownloaded: z.number().int().min(0).optional(),
-  message: z.string().max(4096).optional(),
-});
+export const artifactStatus = z
+  .strictObject({
+    state: z
+      .enum(['Pending', 'Downloading', 'Verifying', 'Ready', 'Invalid', 'Unavailable'])
+      .optional()
+      .describe(
+        'Of the replica furthest from serving; Invalid: refused (fix the artifact); Unavailable: the store is unreachable (retried)',
+      ),
+    digest: z.string().optional().describe('sha256 the runtime computed for the artifact it loaded'),
+    bytesTotal: z.number().int().min(0).optional().describe('0 or absent while the store has not said'),
+    bytesDownloaded: z.number().int().min(0).optional().describe('Bytes fetched so far'),
+    message: z.string().max(4096).optional().describe('What the runtime last said about the artifact'),
+  })
+  .describe('Fetch and verification of the artifact, from the runtime pods');
 
 export const modelVersionStatus = z.strictObject({
-  observedGeneration: z.number().int().min(0).optional(),
+  observedGeneration,
   conditions: conditions.optional(),
-  replicas: z.number().int().min(0).optional().describe('Desired runtime replicas'),
-  readyReplicas: z.number().int().min(0).optional(),
+  replicas: z
+    .number()
+    .int()
+    .min(0)
+    .optional()
+    .describe(
+      "Runtime pods that exist now, ready or not (the Deployment's status.replicas); the scale subresource reads it",
+    ),
+  selector: z
+    .string()
+    .max(1024)
+    .optional()
+    .describe(
+      'Label selector of the runtime pods, for the scale subresource (a HorizontalPodAutoscaler reads it)',
+    ),
+  readyReplicas: z.number().int().min(0).optional().describe('Runtime pods that pass their readiness probe'),
   ready: z.string().optional().describe('Ready replicas out of desired, e.g. 1/2'),
   endpoint: z
     .string()
     .optional()
     .describe('Where the router reaches this version (host:port or a DNS target)'),
   protocol: z.enum(['oip-v2', 'openai']).optional().describe('How the router talks to the endpoint'),
-  restarts: z.number().int().min(0).optional(),
+  restarts: z.number().int().min(0).optional().describe('Container restarts summed over the runtime pods'),
   artifact: artifactStatus.optional(),
 });
 export type ModelVersionStatus = z.infer<typeof modelVersionStatus>;
@@ -271,8 +304,10 @@ const resourceObject = z.object({
   apiVersion: z.literal(API_VERSION),
   kind: z.literal(MODELVERSION_KIND),
   metadata: objectMeta,
-  spec: modelVersionSpec,
-  status: modelVersionStatus.optional(),
+  spec: modelVersionSpec.describe('One deployable version: artifact, runtime, replicas and resources'),
+  status: modelVersionStatus
+    .optional()
+    .describe('Written by the operator from the runtime Deployment and pods'),
 });
 
 export const modelVersion = resourceObject;

@@ -1,7 +1,7 @@
 /**
  * Turns the JSON Schema zod emits into a Kubernetes structural schema (apiextensions.k8s.io/v1): no
  * `additionalProperties: false`, free-form objects marked `x-kubernetes-preserve-unknown-fields`, no
- * combinators, and only the metadata fields the API server allows.
+ * combinators (except the int-or-string shape), and only the metadata fields the API server allows.
  * @module
  */
 import { z } from 'zod';
@@ -11,6 +11,8 @@ export type JsonSchema = { [key: string]: unknown };
 const SAFE_INT = Number.MAX_SAFE_INTEGER;
 const DROPPED_KEYS = new Set(['$schema', 'id', '$id', 'format', 'title']);
 const COMBINATORS = ['anyOf', 'oneOf', 'allOf', 'not'];
+/** Formats the API server checks itself; zod's long regex for them would only repeat the check. */
+const SERVER_FORMATS = new Set(['date-time']);
 
 function isObject(value: unknown): value is JsonSchema {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -38,8 +40,31 @@ function convertKey(out: JsonSchema, key: string, value: unknown, path: string):
   }
 }
 
+/**
+ * A zod union of an integer and a string marked `x-kubernetes-int-or-string` (quantity.ts): the API server
+ * takes the mark alone for "integer or string", so the union goes and the string's pattern stays (a JSON
+ * Schema pattern constrains strings only, so integers pass it).
+ */
+function intOrString(node: JsonSchema, path: string): JsonSchema {
+  const branches = (node.anyOf ?? []) as JsonSchema[];
+  const types = branches.map((b) => b.type).sort();
+  if (types.join() !== 'integer,string')
+    throw new Error(`${path}: x-kubernetes-int-or-string needs a union of an integer and a string`);
+  const pattern = branches.find((b) => b.type === 'string')?.pattern;
+  return {
+    'x-kubernetes-int-or-string': true,
+    ...(typeof node.description === 'string' ? { description: node.description } : {}),
+    ...(pattern ? { pattern } : {}),
+  };
+}
+
 /** Rewrites one schema node (and its children) into structural form. Throws on what CRDs cannot express. */
 export function toStructural(node: JsonSchema, path = '$'): JsonSchema {
+  if (node['x-kubernetes-int-or-string'] === true) return intOrString(node, path);
+  if (typeof node.format === 'string' && SERVER_FORMATS.has(node.format)) {
+    const { pattern: _zodPattern, format, ...rest } = node;
+    return { ...toStructural(rest, path), format };
+  }
   for (const key of COMBINATORS) {
     if (key in node) throw new Error(`${path}: ${key} cannot be expressed in a structural CRD schema`);
   }
@@ -58,11 +83,15 @@ export function resourceSchema(schema: z.ZodType): JsonSchema {
   }) as JsonSchema;
   const structural = toStructural(json);
   const properties = structural.properties as JsonSchema;
-  // The API server validates metadata itself and rejects schemas that constrain more than name/generateName.
-  // apiVersion and kind stay open so a future version can be served beside this one.
+  // The API server validates metadata itself and rejects schemas that constrain more than name/generateName
+  // (a description too: kubectl explain shows ObjectMeta's own). apiVersion and kind stay open so a future
+  // version can be served beside this one.
   properties.metadata = { type: 'object' };
-  properties.apiVersion = { type: 'string' };
-  properties.kind = { type: 'string' };
+  properties.apiVersion = {
+    type: 'string',
+    description: 'Versioned schema of this representation of the object (ai.paissive.io/v1alpha1)',
+  };
+  properties.kind = { type: 'string', description: 'REST resource this object represents' };
   structural.required = (structural.required as string[]).filter((field) => field === 'spec');
   return structural;
 }

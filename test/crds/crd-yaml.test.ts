@@ -4,6 +4,9 @@ import { expect } from 'chai';
 import { parse } from 'yaml';
 import { aiModelCrd, modelVersionCrd } from '../../crds/src/crd.js';
 import { CHART_CRDS_DIR, CRDS_DIR, renderCrds } from '../../crds/src/generate.js';
+import { QUANTITY } from '../../crds/src/quantity.js';
+
+const schemaOf = (crd: any): any => crd.spec.versions[0].schema.openAPIV3Schema;
 
 describe('crds: generated CustomResourceDefinitions', () => {
   it('committed YAML equals the generator output (run `make crds` after changing crds/src)', async () => {
@@ -27,7 +30,62 @@ describe('crds: generated CustomResourceDefinitions', () => {
       expect(c.spec.names.shortNames).to.deep.equal(short);
       expect(c.spec.scope).to.equal('Namespaced');
       expect(c.spec.versions[0].name).to.equal('v1alpha1');
-      expect(c.spec.versions[0].subresources).to.deep.equal({ status: {} });
+      expect(c.spec.versions[0].subresources).to.have.property('status').that.deep.equals({});
+    }
+    expect(aiModelCrd().spec)
+      .to.have.nested.property('versions[0].subresources')
+      .that.deep.equals({ status: {} });
+  });
+
+  it('ModelVersion has the scale subresource: spec.replicas, status.replicas, status.selector', () => {
+    expect(modelVersionCrd().spec)
+      .to.have.nested.property('versions[0].subresources.scale')
+      .that.deep.equals({
+        specReplicasPath: '.spec.replicas',
+        statusReplicasPath: '.status.replicas',
+        labelSelectorPath: '.status.selector',
+      });
+    const status = schemaOf(modelVersionCrd()).properties.status.properties;
+    expect(status.replicas.type).to.equal('integer');
+    expect(status.selector.type).to.equal('string');
+  });
+
+  it('every field of both CRDs has a description (kubectl explain answers), metadata aside', () => {
+    const missing: string[] = [];
+    const walk = (node: any, path: string): void => {
+      for (const [name, child] of Object.entries<any>(node.properties ?? {})) {
+        const at = `${path}.${name}`;
+        // The API server refuses any schema on metadata but its type; explain shows ObjectMeta's docs.
+        if (/^\w+\.metadata$/.test(at)) continue;
+        if (typeof child.description !== 'string' || child.description.trim() === '') missing.push(at);
+        walk(child, at);
+      }
+      if (node.items) walk(node.items, `${path}[]`);
+      if (typeof node.additionalProperties === 'object') walk(node.additionalProperties, `${path}{}`);
+    };
+    walk(schemaOf(aiModelCrd()), 'AIModel');
+    walk(schemaOf(modelVersionCrd()), 'ModelVersion');
+    expect(missing, 'fields without a description').to.deep.equal([]);
+  });
+
+  it('quantities are int-or-string with the quantity pattern; condition times are date-time', () => {
+    const spec = schemaOf(modelVersionCrd()).properties.spec.properties;
+    for (const q of [
+      spec.resources.properties.cpu,
+      spec.resources.properties.memory,
+      spec.cache.properties.sizeLimit,
+    ]) {
+      expect(q).to.include({ 'x-kubernetes-int-or-string': true });
+      expect(q).to.not.have.property('type');
+      expect(q.pattern).to.equal(QUANTITY.source);
+    }
+    for (const crd of [aiModelCrd(), modelVersionCrd()]) {
+      const time = schemaOf(crd).properties.status.properties.conditions.items.properties.lastTransitionTime;
+      expect(time).to.deep.equal({
+        type: 'string',
+        format: 'date-time',
+        description: 'When status last changed (RFC 3339)',
+      });
     }
   });
 

@@ -14,7 +14,7 @@ import type {
   V1Service,
   V1ServicePort,
 } from '@kubernetes/client-node';
-import type { AIModel, ModelVersion } from '../../../crds/src/index.js';
+import { type AIModel, type ModelVersion, quantityString } from '../../../crds/src/index.js';
 import { Reason } from '../conditions.js';
 import { stopBudgetSeconds } from '../drain.js';
 import { MODEL_CACHE_PATH, MODEL_CACHE_VOLUME, type ModelCachePlan, modelCachePlan } from './model-cache.js';
@@ -77,10 +77,10 @@ function container(
   const resources = mv.spec.resources;
   const requests: Record<string, string> = {};
   const limits: Record<string, string> = {};
-  if (resources?.cpu) requests.cpu = resources.cpu;
-  if (resources?.memory) {
-    requests.memory = resources.memory;
-    limits.memory = resources.memory;
+  if (resources?.cpu !== undefined) requests.cpu = quantityString(resources.cpu);
+  if (resources?.memory !== undefined) {
+    requests.memory = quantityString(resources.memory);
+    limits.memory = requests.memory;
   }
   if (resources?.gpu) {
     requests[config.gpuResource] = String(resources.gpu.count);

@@ -12,7 +12,7 @@
  * @module
  */
 import type { V1PersistentVolumeClaim, V1Volume } from '@kubernetes/client-node';
-import type { CacheClaim, ModelVersion } from '../../../crds/src/index.js';
+import { type CacheClaim, type ModelVersion, quantityString } from '../../../crds/src/index.js';
 import { BYTE_UNITS } from '../../../runtime/src/config-env.js';
 import { childLabels } from './names.js';
 import type { OperatorConfig } from './operator-config.js';
@@ -71,7 +71,8 @@ export function modelCachePlan(
   config: OperatorConfig,
   owner: NonNullable<V1PersistentVolumeClaim['metadata']>['ownerReferences'],
 ): ModelCachePlan | CacheProblem {
-  const sizeLimit = mv.spec.cache?.sizeLimit ?? config.modelCacheSizeLimit;
+  const specLimit = mv.spec.cache?.sizeLimit;
+  const sizeLimit = specLimit === undefined ? config.modelCacheSizeLimit : quantityString(specLimit);
   // A version that says anything about its cache decides the volume; the config's claim is for the others.
   const claim = mv.spec.cache ? mv.spec.cache.persistentVolumeClaim : config.modelCacheClaim;
   if (!claim) {

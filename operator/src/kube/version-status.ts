@@ -8,6 +8,7 @@ import type { ModelVersion, ModelVersionStatus } from '../../../crds/src/index.j
 import type { DownloadStatus } from '../../../runtime/src/model-store/progress.js';
 import { type ConditionInput, Reason, setConditions } from '../conditions.js';
 import { artifactStatus } from '../status/artifact-status.js';
+import { scaleStatus } from '../status/scale-status.js';
 import type { DesiredVersion } from './desired.js';
 import { podProblem, worstPodProblem } from './pod-problems.js';
 
@@ -127,7 +128,8 @@ export function clusterVersionStatus(input: ClusterVersionInput): ModelVersionSt
         now,
         generation,
       ),
-      replicas: 0,
+      // No Deployment: nothing to scale, yet /scale still answers (an HPA aimed here reads 0 pods).
+      ...scaleStatus(version, undefined),
       readyReplicas: 0,
       ready: '0/0',
       ...(desired.reason === Reason.ExternalEndpoint ? { protocol: 'openai' as const } : {}),
@@ -144,7 +146,7 @@ export function clusterVersionStatus(input: ClusterVersionInput): ModelVersionSt
   return {
     observedGeneration: generation,
     conditions: setConditions(version.status?.conditions, conditions, now, generation),
-    replicas: desiredReplicas,
+    ...scaleStatus(version, deployment),
     readyReplicas,
     ready: `${readyReplicas}/${desiredReplicas}`,
     endpoint: desired.endpoint,
