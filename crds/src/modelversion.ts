@@ -13,6 +13,7 @@ import {
   observedGeneration,
   withInvariants,
 } from './meta.js';
+import { podTemplate } from './pod-template.js';
 import { quantity } from './quantity.js';
 
 export const MODELVERSION_KIND = 'ModelVersion';
@@ -234,6 +235,7 @@ const specObject = z.object({
     .optional()
     .describe('How the version is served in a cluster (image, protocol, port, args)'),
   cache: modelCache.optional(),
+  podTemplate: podTemplate.optional(),
 });
 
 export const modelVersionSpec = withInvariants(specObject, [

