@@ -7,11 +7,19 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { parse } from 'yaml';
 import { CHART_CRDS_DIR } from '../../crds/src/generate.js';
-import { requireCluster } from '../support/cluster.js';
+import {
+  applyCrds,
+  type ClusterEnv,
+  createNamespace,
+  deleteNamespace,
+  getJson,
+  requireCluster,
+} from '../support/cluster.js';
 import { CHART, helmBinary, renderChart, run } from './helm.js';
 
 describe('charts/paissive: values schema and CRDs', function () {
   this.timeout(60_000);
+  let env: ClusterEnv;
   let helm: string;
   const render = (...set: string[]) => renderChart('hy', 'paissive', set);
   /** helm's error text for a command that must fail. */
@@ -23,7 +31,7 @@ describe('charts/paissive: values schema and CRDs', function () {
     );
 
   before(function () {
-    requireCluster(this);
+    env = requireCluster(this);
     helm = helmBinary();
   });
 
@@ -122,6 +130,32 @@ describe('charts/paissive: values schema and CRDs', function () {
       expect(loose).to.have.length(2);
       for (const crd of loose)
         expect(crd.metadata.annotations ?? {}).to.not.have.property('helm.sh/resource-policy');
+    });
+
+    // CRDs a release put there from the old chart's crds/ folder (or `kubectl apply -f crds/`) carry no Helm
+    // ownership: the upgrade path in docs/cluster.md is --take-ownership. Dry runs only: the cluster's CRDs
+    // are shared by every suite.
+    it('CRDs that exist without Helm ownership: install is refused naming them, --take-ownership adopts them', async () => {
+      const ns = await createNamespace(env, 'crd-adopt');
+      try {
+        await applyCrds(env);
+        const live = await getJson(env, ['get', 'crd', 'aimodels.ai.paissive.io']);
+        const install = (...extra: string[]) =>
+          run(helm, ['install', ns, CHART, '-n', ns, '--dry-run=server', ...extra], {
+            env: { ...process.env, KUBECONFIG: env.KUBECONFIG },
+          });
+        if (!live.metadata.annotations?.['meta.helm.sh/release-name']) {
+          const refused = await install().then(
+            () => 'installed',
+            (err: Error & { stderr?: string }) => err.stderr ?? err.message,
+          );
+          expect(refused).to.include('CustomResourceDefinition "aimodels.ai.paissive.io"');
+          expect(refused).to.include('invalid ownership metadata');
+        }
+        expect((await install('--take-ownership')).stdout).to.include('STATUS: pending-install');
+      } finally {
+        await deleteNamespace(env, ns);
+      }
     });
   });
 });
