@@ -255,3 +255,33 @@ describe('RowBatcher with row lengths', () => {
     expect(outcomes.map((o) => o.status)).to.deep.equal(['fulfilled', 'rejected', 'fulfilled']);
   });
 });
+
+describe('RowBatcher queue wait', () => {
+  it('reports one wait per request, when its first row is taken, however many batches its rows take', async () => {
+    const waits: number[] = [];
+    const batcher = new RowBatcher(
+      async (rows: number[]) => rows.map((x) => x * 10),
+      { maxBatchSize: 2, maxBatchWaitMs: 20, maxQueueSize: 100 },
+      { queueWait: (s) => waits.push(s) },
+    );
+    // A full batch runs at once: the first request's rows take two batches, the second request's the second.
+    await Promise.all([batcher.submit([1, 2, 3]), batcher.submit([4])]);
+    expect(waits).to.have.length(2);
+    expect(waits[1]).to.be.at.least(waits[0] as number);
+    // A lone row waits for company (MAX_BATCH_WAIT_MS) before its batch runs.
+    await batcher.submit([5]);
+    expect(waits).to.have.length(3);
+    expect(waits[2]).to.be.at.least(0.015).and.below(1);
+  });
+
+  it('reports a wait of 0 for a lone request that runs at once without batching', async () => {
+    const waits: number[] = [];
+    const batcher = new RowBatcher(
+      async (rows: number[]) => rows,
+      { maxBatchSize: 1, maxBatchWaitMs: 0, maxQueueSize: 100 },
+      { queueWait: (s) => waits.push(s) },
+    );
+    await batcher.submit([7]);
+    expect(waits).to.deep.equal([0]);
+  });
+});

@@ -111,3 +111,33 @@ describe('DecodeScheduler failures', () => {
     ).to.throw(RequestTooLargeError, '33 sequences exceed MAX_QUEUE_SIZE 32');
   });
 });
+
+describe('DecodeScheduler metric hooks', () => {
+  it('reports each sequence its queue wait when admitted, and its time per token after the first when it ends', async () => {
+    const waits: number[] = [];
+    const perToken: number[] = [];
+    const scheduler = new DecodeScheduler(
+      decoder,
+      tokenizer,
+      new Set([0]),
+      // One slot: the second sequence waits in the queue while the first decodes its three tokens.
+      { maxBatchSize: 1, maxBatchWaitMs: 0, maxQueueSize: 8 },
+      { queueWait: (s) => waits.push(s), timePerOutputToken: (s) => perToken.push(s) },
+    );
+    const results = await Promise.all(
+      scheduler.submit([
+        { promptIds: [3], plan },
+        { promptIds: [2], plan },
+        { promptIds: [2], plan: { ...plan, maxNewTokens: 1 } },
+      ]),
+    );
+    expect(results.map((r) => r.completionTokens)).to.deep.equal([3, 3, 1]);
+    expect(waits).to.have.length(3);
+    // Admitted in order, each after the one before it finished.
+    expect(waits[1]).to.be.greaterThan(waits[0] as number);
+    expect(waits[2]).to.be.greaterThan(waits[1] as number);
+    // A one-token sequence has no token after its first.
+    expect(perToken).to.have.length(2);
+    for (const s of perToken) expect(s).to.be.greaterThan(0).and.lessThan(1);
+  });
+});
