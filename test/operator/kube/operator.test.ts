@@ -144,7 +144,7 @@ describe('operator/kube: reconciling AIModels and ModelVersions on a real contro
     expect(
       mine.map((e) => `${e.involvedObject.kind}/${e.involvedObject.name} ${e.reason}: ${e.message}`),
     ).to.include.members([
-      'ModelVersion/story-writer-v2 Created: Created Deployment and Service story-writer-v2',
+      'ModelVersion/story-writer-v2 Created: Created Deployment and Service and PodDisruptionBudget story-writer-v2',
     ]);
     expect(mine.some((e) => e.involvedObject.kind === 'AIModel' && e.reason === 'Ready')).to.equal(true);
   });
