@@ -46,7 +46,10 @@ interface Figures {
 /** Mean rows per onnxruntime run, from the runtime's batch-size histogram. */
 async function rowsPerRun(served: Awaited<ReturnType<typeof serve>>): Promise<number> {
   const histogram = await served.server.metrics.registry.getSingleMetricAsString('runtime_batch_size');
-  return Number(/_sum (\S+)/.exec(histogram)?.[1]) / Number(/_count (\S+)/.exec(histogram)?.[1]);
+  return (
+    Number(/_sum(?:\{[^}]*\})? (\S+)/.exec(histogram)?.[1]) /
+    Number(/_count(?:\{[^}]*\})? (\S+)/.exec(histogram)?.[1])
+  );
 }
 
 console.log(

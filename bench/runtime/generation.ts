@@ -52,7 +52,9 @@ for (const name of SELECTED) {
         maxTokens: 40,
       });
       const histogram = await served.server.metrics.registry.getSingleMetricAsString('runtime_batch_size');
-      const rows = Number(/_sum (\S+)/.exec(histogram)?.[1]) / Number(/_count (\S+)/.exec(histogram)?.[1]);
+      const rows =
+        Number(/_sum(?:\{[^}]*\})? (\S+)/.exec(histogram)?.[1]) /
+        Number(/_count(?:\{[^}]*\})? (\S+)/.exec(histogram)?.[1]);
       const r = results[mode];
       r.tps.push(result.tokensPerSecond);
       r.ttft.push(result.firstTokenP50 * 1000);
