@@ -3,6 +3,7 @@
  * @module
  */
 import { z } from 'zod';
+import { autoscaling } from './autoscaling.js';
 import {
   API_VERSION,
   conditions,
@@ -230,6 +231,11 @@ const specObject = z.object({
     .max(1000)
     .default(1)
     .describe('Runtime pods; the scale subresource sets it (kubectl scale mv, a HorizontalPodAutoscaler)'),
+  autoscaling: autoscaling
+    .optional()
+    .describe(
+      'A HorizontalPodAutoscaler the operator keeps for the version; it sets replicas (leave replicas out of manifests)',
+    ),
   resources: resources.optional(),
   runtime: runtimeSpec
     .optional()
@@ -251,6 +257,17 @@ export const modelVersionSpec = withInvariants(specObject, [
     fieldPath: '.cache.persistentVolumeClaim.accessMode',
     check: (s) =>
       s.replicas <= 1 ||
+      !s.cache?.persistentVolumeClaim ||
+      s.cache.persistentVolumeClaim.accessMode === 'ReadWriteMany',
+  },
+  {
+    rule: "!has(self.autoscaling) || self.autoscaling.maxReplicas <= 1 || !has(self.cache) || !has(self.cache.persistentVolumeClaim) || self.cache.persistentVolumeClaim.accessMode == 'ReadWriteMany'",
+    message:
+      'autoscaling above one replica needs a ReadWriteMany cache claim (cache.persistentVolumeClaim.accessMode) or no claim',
+    fieldPath: '.cache.persistentVolumeClaim.accessMode',
+    check: (s) =>
+      !s.autoscaling ||
+      s.autoscaling.maxReplicas <= 1 ||
       !s.cache?.persistentVolumeClaim ||
       s.cache.persistentVolumeClaim.accessMode === 'ReadWriteMany',
   },

@@ -10,6 +10,7 @@ import type {
   V1Pod,
   V1PodDisruptionBudget,
   V1Service,
+  V2HorizontalPodAutoscaler,
 } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { AIModel, Condition, ModelVersion } from '../../../crds/src/index.js';
@@ -77,6 +78,7 @@ export class Controller {
   readonly pods: Informer<V1Pod & KubeObject>;
   readonly claims: Informer<V1PersistentVolumeClaim & KubeObject>;
   readonly budgets: Informer<V1PodDisruptionBudget & KubeObject>;
+  readonly autoscalers: Informer<V2HorizontalPodAutoscaler & KubeObject>;
   readonly queue: WorkQueue;
   readonly prober?: DownloadProber;
   #resync?: NodeJS.Timeout;
@@ -99,6 +101,7 @@ export class Controller {
     this.pods = informer(Resources.Pod, MANAGED_SELECTOR);
     this.claims = informer(Resources.PersistentVolumeClaim, MANAGED_SELECTOR);
     this.budgets = informer(Resources.PodDisruptionBudget, MANAGED_SELECTOR);
+    this.autoscalers = informer(Resources.HorizontalPodAutoscaler, MANAGED_SELECTOR);
     const probe = options.config.downloadProbe;
     if (probe.enabled) {
       this.prober = new DownloadProber({
@@ -142,6 +145,7 @@ export class Controller {
     this.pods.on(byOwner);
     this.claims.on(byOwner);
     this.budgets.on(byOwner);
+    this.autoscalers.on(byOwner);
   }
 
   get #informers() {
@@ -153,6 +157,7 @@ export class Controller {
       this.pods,
       this.claims,
       this.budgets,
+      this.autoscalers,
     ];
   }
 
@@ -207,7 +212,7 @@ export class Controller {
     let deployment = this.deployments.get(namespace, name);
     try {
       if (desired.kind === 'serve') {
-        const [applied, service, claim, budget] = await Promise.all([
+        const [applied, service, claim, budget, autoscaler] = await Promise.all([
           this.#ensure(
             Resources.Deployment,
             this.deployments,
@@ -221,25 +226,23 @@ export class Controller {
                 desired.claim as V1PersistentVolumeClaim & KubeObject,
               )
             : this.#removeClaim(mv).then((): Applied => ({ kind: Resources.PersistentVolumeClaim.kind })),
-          desired.disruptionBudget
-            ? this.#ensure(
-                Resources.PodDisruptionBudget,
-                this.budgets,
-                desired.disruptionBudget as V1PodDisruptionBudget & KubeObject,
-              )
-            : this.#deleteOwned(mv, [
-                [Resources.PodDisruptionBudget, this.budgets.get(namespace, name)],
-              ]).then((): Applied => ({ kind: Resources.PodDisruptionBudget.kind })),
+          this.#ensureOrDelete(
+            Resources.PodDisruptionBudget,
+            this.budgets,
+            desired.disruptionBudget as (V1PodDisruptionBudget & KubeObject) | undefined,
+            mv,
+          ),
+          this.#ensureOrDelete(
+            Resources.HorizontalPodAutoscaler,
+            this.autoscalers,
+            desired.autoscaler as (V2HorizontalPodAutoscaler & KubeObject) | undefined,
+            mv,
+          ),
         ]);
         deployment = applied.object;
-        const message = changeMessage([applied, service, claim, budget], name);
-        if (message)
-          this.#event(
-            mv,
-            'Normal',
-            applied.verb ?? service.verb ?? claim.verb ?? budget.verb ?? 'Updated',
-            message,
-          );
+        const results = [applied, service, claim, budget, autoscaler];
+        const message = changeMessage(results, name);
+        if (message) this.#event(mv, 'Normal', results.find((r) => r.verb)?.verb ?? 'Updated', message);
       } else {
         await this.#removeChildren(mv);
         deployment = undefined;
@@ -298,6 +301,18 @@ export class Controller {
     return { object, kind: type.kind, verb };
   }
 
+  /** Applies `desired`; without one, deletes the object of that kind the operator made for `mv`, if any. */
+  #ensureOrDelete<T extends KubeObject>(
+    type: ResourceType,
+    cache: Informer<T>,
+    desired: T | undefined,
+    mv: ModelVersion & KubeObject,
+  ): Promise<Applied> {
+    if (desired) return this.#ensure(type, cache, desired);
+    const live = cache.get(mv.metadata.namespace as string, mv.metadata.name);
+    return this.#deleteOwned(mv, [[type, live]]).then((): Applied => ({ kind: type.kind }));
+  }
+
   async #removeChildren(mv: ModelVersion & KubeObject): Promise<void> {
     const ns = mv.metadata.namespace as string;
     const children: [ResourceType, KubeObject | undefined][] = [
@@ -305,6 +320,7 @@ export class Controller {
       [Resources.Service, this.services.get(ns, mv.metadata.name)],
       [Resources.PersistentVolumeClaim, this.claims.get(ns, cacheClaimName(mv))],
       [Resources.PodDisruptionBudget, this.budgets.get(ns, mv.metadata.name)],
+      [Resources.HorizontalPodAutoscaler, this.autoscalers.get(ns, mv.metadata.name)],
     ];
     await this.#deleteOwned(mv, children);
   }

@@ -11,9 +11,11 @@ import type {
   V1PodDisruptionBudget,
   V1Service,
   V1ServicePort,
+  V2HorizontalPodAutoscaler,
 } from '@kubernetes/client-node';
 import type { AIModel, ModelVersion } from '../../../crds/src/index.js';
 import { Reason } from '../conditions.js';
+import { desiredAutoscaler } from './autoscaler.js';
 import { desiredDisruptionBudget } from './disruption.js';
 import { type ModelCachePlan, modelCachePlan } from './model-cache.js';
 import { childLabels, childName, selectorLabels } from './names.js';
@@ -29,6 +31,8 @@ export interface ServedVersion {
   readonly claim?: V1PersistentVolumeClaim;
   /** With more than one replica; absent: the operator deletes the one it made. */
   readonly disruptionBudget?: V1PodDisruptionBudget;
+  /** With spec.autoscaling; absent: the operator deletes the one it made. */
+  readonly autoscaler?: V2HorizontalPodAutoscaler;
   /** What the router dials once pods are ready. */
   readonly endpoint: string;
   readonly protocol: 'oip-v2' | 'openai';
@@ -166,12 +170,14 @@ export function desiredVersion(
   };
   const host = `${name}.${namespace}.svc`;
   const disruptionBudget = desiredDisruptionBudget(mv, ownerReference(mv));
+  const autoscaler = desiredAutoscaler(mv, ownerReference(mv));
   return {
     kind: 'serve',
     deployment,
     service,
     ...(cache.claim ? { claim: cache.claim } : {}),
     ...(disruptionBudget ? { disruptionBudget } : {}),
+    ...(autoscaler ? { autoscaler } : {}),
     endpoint: protocol === 'oip-v2' ? `${host}:${port}` : `http://${host}:${port}/v1`,
     protocol,
   };

@@ -37,6 +37,12 @@ export const Resources = {
     plural: 'poddisruptionbudgets',
     namespaced: true,
   },
+  HorizontalPodAutoscaler: {
+    apiVersion: 'autoscaling/v2',
+    kind: 'HorizontalPodAutoscaler',
+    plural: 'horizontalpodautoscalers',
+    namespaced: true,
+  },
   Event: core('Event', 'events'),
   Lease: { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', plural: 'leases', namespaced: true },
   EndpointSlice: {
