@@ -108,6 +108,17 @@ export class ModelLoadFailedError extends RuntimeError {
   readonly retryable = false;
 }
 
+/**
+ * Thrown at start-up when the configuration asks for CUDA (EXECUTION_PROVIDER=cuda, which the operator sets for
+ * a version holding a GPU) and onnxruntime cannot get the CUDA execution provider: the CPU build, no driver,
+ * no device. Refused rather than served on the CPU, so a GPU is never held by a process that does not use it.
+ */
+export class GPUUnavailableError extends RuntimeError {
+  readonly code = 'GPUUnavailable';
+  readonly grpcStatus = status.FAILED_PRECONDITION;
+  readonly retryable = false;
+}
+
 /** Thrown when a request names a model or version this process does not serve. */
 export class ModelNotFoundError extends RuntimeError {
   readonly code = 'ModelNotFound';
@@ -254,6 +265,7 @@ const STATUS_OF_CODE: Readonly<Record<string, status>> = {
   QueueFull: status.RESOURCE_EXHAUSTED,
   RequestTooLarge: status.INVALID_ARGUMENT,
   ModelLoadFailed: status.INTERNAL,
+  GPUUnavailable: status.FAILED_PRECONDITION,
   ModelNotFound: status.NOT_FOUND,
   ModelNotReady: status.UNAVAILABLE,
   ShuttingDown: status.UNAVAILABLE,

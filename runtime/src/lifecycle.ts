@@ -5,7 +5,12 @@
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { ArtifactInvalidError, ArtifactUnavailableError, ConfigError } from './errors.js';
+import {
+  ArtifactInvalidError,
+  ArtifactUnavailableError,
+  ConfigError,
+  GPUUnavailableError,
+} from './errors.js';
 import type { DownloadState } from './model-store/progress.js';
 
 /** Why start-up failed, as IPC `failed.reason` and the termination message's prefix say it. */
@@ -14,7 +19,8 @@ export type FailureReason =
   | 'BindFailed'
   | 'ArtifactInvalid'
   | 'ModelLoadFailed'
-  | 'ArtifactUnavailable';
+  | 'ArtifactUnavailable'
+  | 'GPUUnavailable';
 
 /** Messages sent to a parent that forked the runtime with an IPC channel. */
 export type IpcMessage =
@@ -34,6 +40,7 @@ export const EXIT_CODES: Readonly<Record<FailureReason | 'ok', number>> = {
   ArtifactInvalid: 3,
   ModelLoadFailed: 4,
   ArtifactUnavailable: 5,
+  GPUUnavailable: 6,
 };
 
 /** The failure reason of a start-up error: config and artifact errors are told apart, the rest failed to load. */
@@ -41,6 +48,7 @@ export function failureReason(error: unknown): FailureReason {
   if (error instanceof ConfigError) return 'ConfigInvalid';
   if (error instanceof ArtifactInvalidError) return 'ArtifactInvalid';
   if (error instanceof ArtifactUnavailableError) return 'ArtifactUnavailable';
+  if (error instanceof GPUUnavailableError) return 'GPUUnavailable';
   return 'ModelLoadFailed';
 }
 

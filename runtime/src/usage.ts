@@ -43,7 +43,9 @@ or a child process in local mode) with these variables set from the AIModel and 
     AWS_ACCESS_KEY_ID: { text: "S3 key id, with AWS_SECRET_ACCESS_KEY; unset: the SDK's default chain" },
     AWS_SECRET_ACCESS_KEY: { text: 'S3 secret, with AWS_ACCESS_KEY_ID' },
     AWS_SESSION_TOKEN: { text: 'S3 session token of temporary credentials' },
-    EXECUTION_PROVIDER: { text: 'auto (CUDA when it loads, else CPU), cpu or cuda' },
+    EXECUTION_PROVIDER: {
+      text: 'auto (CUDA when it loads, else CPU), cpu, or cuda (CUDA only: exits GPUUnavailable without it)',
+    },
     CUDA_DEVICE_ID: { text: 'GPU ordinal CUDA uses' },
     INTRA_OP_THREADS: {
       text: 'onnxruntime threads inside one operator (configuration.intraOpNumThreads wins)',

@@ -125,6 +125,13 @@ describe('runtime process (child_process.fork of runtime/src/main.ts)', () => {
       3,
       'dtype q4 needs onnx/model_q4.onnx',
     ],
+    [
+      'EXECUTION_PROVIDER=cuda on this machine without CUDA (a GPU version never falls back to the CPU)',
+      { EXECUTION_PROVIDER: 'cuda' },
+      'GPUUnavailable',
+      6,
+      'the CUDA execution provider is not installed',
+    ],
   ];
   for (const [given, env, reason, code, detail] of failures) {
     it(`given ${given}, reports ${reason} over IPC and in the termination message, and exits ${code}`, async () => {

@@ -11,7 +11,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { EngineConfig, ExecutionProviderChoice } from '../config.js';
-import { ModelLoadFailedError } from '../errors.js';
+import { GPUUnavailableError, ModelLoadFailedError } from '../errors.js';
 
 /** One graph input or output: name, element type, and shape (symbolic dims as strings, unknown as -1). */
 export interface TensorInfo {
@@ -84,19 +84,45 @@ async function create(
 }
 
 /**
- * Opens `modelPath` on the provider the configuration chooses: `cpu`; `cuda` (falling back to the CPU when
- * the CUDA provider cannot start); `auto` (CUDA when its library is installed, else the CPU).
- * @throws {ModelLoadFailedError} when the graph cannot be loaded on the CPU either.
+ * Whether a failed session creation on CUDA failed for want of the CUDA provider rather than for the graph.
+ * onnxruntime-node 1.x on its CPU build answers `OrtSessionOptionsAppendExecutionProvider_Cuda: Failed to load
+ * shared library`; a CUDA build without a usable driver or device names CUDA (or cuDNN) in its error, e.g.
+ * `CUDA failure 100: no CUDA-capable device is detected`. A graph error names neither.
+ */
+export function isCudaUnavailable(message: string): boolean {
+  return /AppendExecutionProvider_Cuda|providers_(cuda|shared)|\bcu(da|dnn|blas)\b/i.test(message);
+}
+
+/**
+ * Opens `modelPath` on the provider the configuration chooses: `cpu`; `cuda` (CUDA only: a version that holds
+ * a GPU must not quietly run on the CPU); `auto` (CUDA when its library is installed and starts, else the CPU).
+ * With `cuda` onnxruntime may still place single operators on the CPU; what is refused is a session without
+ * the CUDA provider at all.
+ * @throws {GPUUnavailableError} with `cuda`, when the CUDA provider is not installed or cannot start.
+ * @throws {ModelLoadFailedError} when the graph cannot be loaded.
  */
 export async function openSession(modelPath: string, engine: EngineConfig): Promise<OpenedSession> {
   const requested = engine.executionProvider;
+  if (requested === 'cuda' && !cudaProviderInstalled()) {
+    throw new GPUUnavailableError(
+      `EXECUTION_PROVIDER=cuda but the CUDA execution provider is not installed (libonnxruntime_providers_cuda.so is missing: a CPU build of onnxruntime-node); refusing to run on the CPU`,
+    );
+  }
   let fallback: string | undefined;
   if (requested === 'cuda' || (requested === 'auto' && cudaProviderInstalled())) {
     try {
       const session = await create(modelPath, sessionOptions(engine, 'cuda'));
       return { session, provider: 'cuda', requested };
     } catch (error) {
-      fallback = `the CUDA execution provider cannot start: ${((error as Error).cause as Error | undefined)?.message ?? (error as Error).message}`;
+      const detail = ((error as Error).cause as Error | undefined)?.message ?? (error as Error).message;
+      if (requested === 'cuda' && isCudaUnavailable(detail)) {
+        throw new GPUUnavailableError(
+          `EXECUTION_PROVIDER=cuda but the CUDA execution provider cannot start on device ${engine.cudaDeviceId}: ${firstLine(detail)}; refusing to run on the CPU`,
+          { cause: error },
+        );
+      }
+      if (requested === 'cuda') throw error;
+      fallback = `the CUDA execution provider cannot start: ${detail}`;
     }
   } else if (requested === 'auto') {
     fallback = 'the CUDA execution provider is not installed (CPU build of onnxruntime-node)';
@@ -104,6 +130,9 @@ export async function openSession(modelPath: string, engine: EngineConfig): Prom
   const session = await create(modelPath, sessionOptions(engine, 'cpu'));
   return { session, provider: 'cpu', requested, ...(fallback ? { fallback } : {}) };
 }
+
+/** A provider error can run to a stack of lines; a termination message wants the first. */
+const firstLine = (text: string) => text.split('\n')[0]?.trim() ?? '';
 
 function info(metadata: ort.InferenceSession.ValueMetadata): TensorInfo {
   if (!metadata.isTensor) return { name: metadata.name, type: 'non-tensor', shape: [] };

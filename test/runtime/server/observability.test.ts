@@ -33,28 +33,6 @@ async function startLogged(env: Record<string, string>) {
 }
 
 describe('execution provider choice', () => {
-  it('given EXECUTION_PROVIDER=cuda without CUDA, falls back to the CPU with a warning and a metric', async () => {
-    const rt = await startLogged({ EXECUTION_PROVIDER: 'cuda' });
-    try {
-      expect(rt.server.manager.model?.execution).to.include({ provider: 'cpu', requested: 'cuda' });
-      const warning = rt.logs.find(
-        (l) => l.msg === 'CUDA was asked for but is not available; running on the CPU',
-      );
-      expect(warning).to.include({ level: 'warn', provider: 'cpu', requested: 'cuda' });
-      expect(warning?.fallback).to.match(/^the CUDA execution provider cannot start: /);
-      const metric = await rt.server.metrics.registry.getSingleMetricAsString('runtime_execution_provider');
-      expect(metric).to.include(
-        'runtime_execution_provider{requested="cuda",provider="cpu",model="sentiment",version="v1"} 1',
-      );
-      expect(
-        (await rt.client.classify({ model: 'sentiment', texts: ['a lovely day'] })).results,
-      ).to.have.length(1);
-    } finally {
-      rt.client.close();
-      await rt.server.shutdown(1000);
-    }
-  });
-
   it('given auto on a CPU build of onnxruntime, takes the CPU and says why', async () => {
     const rt = await startLogged({ EXECUTION_PROVIDER: 'auto', INTRA_OP_THREADS: '1' });
     try {
