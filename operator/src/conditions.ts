@@ -24,6 +24,11 @@ export const Reason = {
   ConfigInvalid: 'ConfigInvalid',
   /** The model files are valid but the runtime could not load them. */
   ModelLoadFailed: 'ModelLoadFailed',
+  /**
+   * The version holds a GPU but the runtime could not get onnxruntime's CUDA execution provider (a CPU image,
+   * no driver, no device) and refused to run on the CPU (runtime exit code 6).
+   */
+  GPUUnavailable: 'GPUUnavailable',
   /** The runtime keeps exiting and is being restarted with backoff. */
   CrashLoopBackOff: 'CrashLoopBackOff',
   /** The version asks for a GPU type the operator has no profile for. */

@@ -19,6 +19,7 @@ const EXIT_REASONS: Readonly<Record<number, Reason>> = {
   3: Reason.ArtifactInvalid,
   4: Reason.ModelLoadFailed,
   5: Reason.ArtifactUnavailable,
+  6: Reason.GPUUnavailable,
 };
 
 /** Worst first: what the person should fix before anything else. */
@@ -26,6 +27,7 @@ const SEVERITY: readonly Reason[] = [
   Reason.ArtifactInvalid,
   Reason.ConfigInvalid,
   Reason.ModelLoadFailed,
+  Reason.GPUUnavailable,
   Reason.CredentialsMissing,
   Reason.ArtifactUnavailable,
   Reason.ImagePullBackOff,

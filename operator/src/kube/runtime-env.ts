@@ -57,6 +57,9 @@ export function runtimeEnv(mv: ModelVersion, config: OperatorConfig, input: Runt
     { name: 'METRICS_PORT', value: String(input.metricsPort) },
     { name: 'MODEL_CACHE_DIR', value: MODEL_CACHE_PATH },
   );
+  // A pod holding a GPU must use it: `cuda` makes a runtime without the CUDA provider exit GPUUnavailable
+  // instead of serving on the CPU (`auto`, the runtime's default, would fall back).
+  if (mv.spec.resources?.gpu) env.push({ name: 'EXECUTION_PROVIDER', value: 'cuda' });
   if (input.cacheMaxBytes) env.push({ name: 'MODEL_CACHE_MAX_BYTES', value: input.cacheMaxBytes });
   env.push(
     { name: 'DRAIN_DELAY_SECONDS', value: String(config.drainDelaySeconds) },

@@ -18,6 +18,7 @@ const EXIT_REASONS: Readonly<Record<number, Reason>> = {
   3: Reason.ArtifactInvalid,
   4: Reason.ModelLoadFailed,
   5: Reason.ArtifactUnavailable,
+  6: Reason.GPUUnavailable,
 };
 
 /**
