@@ -6,7 +6,14 @@
  */
 import { z } from 'zod';
 import { withInvariants } from './meta.js';
-import { quantity } from './quantity.js';
+
+/**
+ * A positive decimal quantity without leading zeros (no binary suffix, no exponent): a metric's average is a count or a rate, never bytes in Ki,
+ * and the decimal forms are the ones autoscaler.ts writes exactly as the API server stores them.
+ */
+export const AVERAGE_VALUE = /^([1-9][0-9]*(\.[0-9]+)?|0\.[0-9]*[1-9][0-9]*)(m|k|M|G|T)?$/;
+const averageValueMessage =
+  'autoscaling.metrics[].averageValue must be a positive number or decimal quantity such as 500m, 4 or 1.5k';
 
 /** A Prometheus metric name as a custom metrics adapter serves it (e.g. runtime_queue_depth). */
 const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
@@ -21,9 +28,18 @@ export const podsMetric = z
       .describe(
         'Per-pod metric from the custom metrics API (Prometheus Adapter, KEDA), e.g. runtime_queue_depth',
       ),
-    averageValue: quantity('autoscaling.metrics[].averageValue').describe(
-      'Target value of the metric averaged over the runtime pods (a quantity: 4, 500m)',
-    ),
+    averageValue: z
+      .union(
+        [
+          z.number().int(averageValueMessage).min(1, averageValueMessage),
+          z.string().regex(AVERAGE_VALUE, averageValueMessage),
+        ],
+        { error: averageValueMessage },
+      )
+      .meta({ 'x-kubernetes-int-or-string': true })
+      .describe(
+        'Target value of the metric averaged over the runtime pods (a decimal quantity: 4, 500m, 1.5k)',
+      ),
   })
   .describe('A pods metric of the HPA: scale so that its average per pod stays at averageValue');
 export type PodsMetric = z.infer<typeof podsMetric>;

@@ -77,6 +77,16 @@ describe('crds: ModelVersion spec.autoscaling on a real API server', function ()
       'spec.autoscaling.metrics[0].averageValue',
     ],
     [
+      'an averageValue of zero',
+      '  autoscaling: {minReplicas: 1, maxReplicas: 2, metrics: [{name: q, averageValue: "0.0"}]}',
+      'spec.autoscaling.metrics[0].averageValue',
+    ],
+    [
+      'an averageValue in Ki (a binary suffix)',
+      '  autoscaling: {minReplicas: 1, maxReplicas: 2, metrics: [{name: q, averageValue: 1Ki}]}',
+      'spec.autoscaling.metrics[0].averageValue',
+    ],
+    [
       'autoscaling past one replica on a ReadWriteOnce cache claim',
       '  autoscaling: {minReplicas: 1, maxReplicas: 2}\n  cache: {persistentVolumeClaim: {accessMode: ReadWriteOnce}}',
       'spec.cache.persistentVolumeClaim.accessMode',

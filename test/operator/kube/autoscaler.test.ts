@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { AIModel, ModelVersion } from '../../../crds/src/index.js';
 import { modelVersion } from '../../../crds/src/index.js';
-import { desiredAutoscaler } from '../../../operator/src/kube/autoscaler.js';
+import { canonicalQuantity, desiredAutoscaler } from '../../../operator/src/kube/autoscaler.js';
 import { desiredVersion } from '../../../operator/src/kube/desired.js';
 import { childLabels } from '../../../operator/src/kube/names.js';
 import { parseOperatorConfig } from '../../../operator/src/kube/operator-config.js';
@@ -80,13 +80,13 @@ describe('operator/kube: desiredAutoscaler', () => {
       ],
     ],
     [
-      'CPU first, then every pods metric in order',
+      'CPU first, then every pods metric in order, averageValue spelt as the API server stores it',
       {
         minReplicas: 1,
         maxReplicas: 3,
         targetCPUUtilization: 80,
         metrics: [
-          { name: 'runtime_queue_depth', averageValue: '500m' },
+          { name: 'runtime_queue_depth', averageValue: '0.5' },
           { name: 'runtime_active_sequences', averageValue: '8' },
         ],
       },
@@ -144,6 +144,40 @@ describe('operator/kube: desiredAutoscaler', () => {
   });
 });
 
+describe('operator/kube: canonicalQuantity', () => {
+  // Each pair as the real API server stored it (kubectl create --dry-run=server of an HPA), so the operator's
+  // desired HPA matches the live one and a reconcile applies nothing.
+  const stored: [string | number, string][] = [
+    [4, '4'],
+    ['4', '4'],
+    ['0.5', '500m'],
+    ['1000m', '1'],
+    ['1.5', '1500m'],
+    ['2000', '2k'],
+    ['1000000', '1M'],
+    ['0.25M', '250k'],
+    ['12.5k', '12500'],
+    ['3T', '3T'],
+    ['5000T', '5P'],
+    ['0.0001', '100u'],
+    ['0.3m', '300u'],
+    ['1.2345', '1234500u'],
+    ['0.0000000001', '1n'],
+    ['1.0000000001', '1000000001n'],
+  ];
+  for (const [value, canonical] of stored) {
+    it(`writes ${JSON.stringify(value)} as ${canonical}`, () => {
+      expect(canonicalQuantity(value)).to.equal(canonical);
+    });
+  }
+  it('rounds what is below a nano up, as the API server does', () => {
+    expect(canonicalQuantity('0.00000000001')).to.equal('1n');
+  });
+  it('refuses a binary suffix (the CRD does too)', () => {
+    expect(() => canonicalQuantity('1Ki')).to.throw('not a decimal quantity: 1Ki');
+  });
+});
+
 describe('crds: spec.autoscaling (zod, as local mode reads it)', () => {
   const parse = (autoscaling: unknown, extra: Record<string, unknown> = {}) =>
     modelVersion.safeParse({ ...mv(), spec: { ...mv().spec, autoscaling, ...extra } });
@@ -159,6 +193,24 @@ describe('crds: spec.autoscaling (zod, as local mode reads it)', () => {
     [
       'an averageValue that is no quantity',
       { minReplicas: 1, maxReplicas: 2, metrics: [{ name: 'q', averageValue: 'four' }] },
+      {},
+      'spec.autoscaling.metrics.0.averageValue',
+    ],
+    [
+      'an averageValue of zero',
+      { minReplicas: 1, maxReplicas: 2, metrics: [{ name: 'q', averageValue: '0.0' }] },
+      {},
+      'spec.autoscaling.metrics.0.averageValue',
+    ],
+    [
+      'an averageValue in Ki',
+      { minReplicas: 1, maxReplicas: 2, metrics: [{ name: 'q', averageValue: '1Ki' }] },
+      {},
+      'spec.autoscaling.metrics.0.averageValue',
+    ],
+    [
+      'an averageValue with a leading zero',
+      { minReplicas: 1, maxReplicas: 2, metrics: [{ name: 'q', averageValue: '04' }] },
       {},
       'spec.autoscaling.metrics.0.averageValue',
     ],
