@@ -10,7 +10,7 @@
  * @module
  */
 import type { CircuitBreakers } from '../routing/circuit-breaker.js';
-import { kindOfUpstreamStatus, policyOf } from '../routing/failure-policy.js';
+import { policyOf } from '../routing/failure-policy.js';
 import {
   BackendError,
   type CallContext,
@@ -30,7 +30,8 @@ import {
   type TokenizeOutput,
 } from './backend.js';
 import { dataOf, finishOf, textOf, usageOf, usageOfText } from './openai-answers.js';
-import { type ScrubContext, scrubText, scrubUpstreamError } from './scrub.js';
+import { scrubbed, upstreamFailure } from './openai-failures.js';
+import type { ScrubContext } from './scrub.js';
 import { eventsOf, serverSentEvents, UpstreamClient, type UpstreamResponse } from './upstream-client.js';
 
 /** Finds the API key of a model: an environment variable locally, a Secret in a cluster. */
@@ -62,17 +63,6 @@ export const DEFAULT_OPENAI_BACKEND_OPTIONS: OpenAIBackendOptions = {
 const MAX_ERROR_BYTES = 64 * 1024;
 /** Largest single server-sent event. */
 const MAX_EVENT_BYTES = 8 * 1024 * 1024;
-
-function retryAfterMs(headers: UpstreamResponse['headers']): number | undefined {
-  const ms = headers['retry-after-ms'];
-  if (typeof ms === 'string' && Number.isFinite(Number(ms))) return Math.max(0, Number(ms));
-  const value = headers['retry-after'];
-  if (typeof value !== 'string') return undefined;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
-}
 
 interface Upstream {
   readonly baseURL: string;
@@ -161,14 +151,7 @@ export class OpenAIBackend implements InferenceBackend {
     } catch {
       // Not JSON, too long or cut off: the status says enough.
     }
-    const error = scrubUpstreamError(said, u.scrub);
-    const kept = Object.keys(error).length > 0;
-    const message = error.message === undefined ? '' : `: ${error.message}`;
-    return new BackendError(kindOfUpstreamStatus(res.status), `${u.name} answered ${res.status}${message}`, {
-      retryAfterMs: retryAfterMs(res.headers),
-      upstream: { status: res.status, ...(kept ? { error } : {}) },
-      ...(error.param === undefined ? {} : { param: error.param }),
-    });
+    return upstreamFailure(res, said, u);
   }
 
   /** One non-streamed call; the breaker settles on its outcome. */
@@ -403,19 +386,3 @@ export class OpenAIBackend implements InferenceBackend {
 
 /** A usage object (not `"usage": null`) somewhere in a block of events. */
 const USAGE_OBJECT = /"usage"\s*:\s*\{/;
-
-/**
- * Any failure of a call as a BackendError whose message is scrubbed. The transport's own errors (which may
- * name the address or quote what the upstream sent) are not kept as the cause, so a log of it cannot
- * quote them either; an error already scrubbed (the upstream's answer) is kept as it is.
- */
-function scrubbed(err: unknown, u: Upstream): BackendError {
-  if (err instanceof BackendError && (err.upstream !== undefined || err.circuitOpen)) return err;
-  if (err instanceof BackendError)
-    return new BackendError(err.kind, scrubText(err.message, u.scrub), {
-      ...(err.retryAfterMs === undefined ? {} : { retryAfterMs: err.retryAfterMs }),
-      ...(err.param === undefined ? {} : { param: err.param }),
-    });
-  const message = (err as Error)?.message ?? String(err);
-  return new BackendError('upstream_error', `${u.name}: ${scrubText(message, u.scrub)}`);
-}
