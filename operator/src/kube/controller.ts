@@ -14,7 +14,8 @@ import type {
 } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { AIModel, Condition, ModelVersion } from '../../../crds/src/index.js';
-import { conditionOf, Reason } from '../conditions.js';
+
+import { Reason } from '../conditions.js';
 import type { OperatorMetrics } from '../metrics.js';
 import { aiModelStatus } from '../status/aimodel-status.js';
 import type { KubeApi, KubeObject } from './api.js';
@@ -24,6 +25,7 @@ import { DownloadProber } from './download-probe.js';
 import type { EventRecorder } from './events.js';
 import { Informer } from './informer.js';
 import { cacheClaimName } from './model-cache.js';
+import { credentialsAvailable, readyEvent } from './model-events.js';
 import { LABEL_MODEL_VERSION, MANAGED_SELECTOR } from './names.js';
 import type { OperatorConfig } from './operator-config.js';
 import { Resources, type ResourceType } from './resources.js';
@@ -62,12 +64,6 @@ export function changeMessage(
   if (byVerb.size === 0) return undefined;
   return `${[...byVerb].map(([verb, kinds]) => `${verb} ${kinds.join(' and ')}`).join(', ')} ${name}`;
 }
-const PROBLEM_FREE = new Set<string>([
-  Reason.RuntimeReady,
-  Reason.RuntimeStarting,
-  Reason.ExternalEndpoint,
-  Reason.VersionsReady,
-]);
 
 export class Controller {
   readonly #o: ControllerOptions;
@@ -371,20 +367,9 @@ export class Controller {
     void this.#o.events.record(object, type, reason, message);
   }
 
-  /** An event when the Ready condition changes: Normal when it becomes ready, Warning with the cause otherwise. */
   #announce(object: KubeObject, before?: readonly Condition[], after?: readonly Condition[]): void {
-    const was = conditionOf(before, 'Ready');
-    const now = conditionOf(after, 'Ready');
-    if (!now || (was?.status === now.status && was.reason === now.reason)) return;
-    // Starting is the expected way to Ready, not news.
-    if (now.status !== 'True' && now.reason === Reason.RuntimeStarting) return;
-    const warning = now.status !== 'True' && !PROBLEM_FREE.has(now.reason);
-    this.#event(
-      object,
-      warning ? 'Warning' : 'Normal',
-      now.status === 'True' ? 'Ready' : now.reason,
-      now.message,
-    );
+    const event = readyEvent(before, after);
+    if (event) this.#event(object, event.type, event.reason, event.message);
   }
 
   async #reconcileModel(namespace: string, name: string): Promise<void> {
@@ -394,7 +379,7 @@ export class Controller {
     const status = aiModelStatus({
       model,
       versions,
-      credentialsAvailable: await this.#credentials(model),
+      credentialsAvailable: await credentialsAvailable(this.#o.api, model),
       now: new Date(),
     });
     if (sameStatus(model.status, status)) return;
@@ -402,22 +387,5 @@ export class Controller {
       await this.#o.api.applyStatus<AIModel & KubeObject>(Resources.AIModel, namespace, name, status),
     );
     this.#announce(model, model.status?.conditions, status.conditions);
-  }
-
-  /** For an openai model that names a Secret: whether it holds the key (read only, never logged). */
-  async #credentials(model: AIModel & KubeObject): Promise<boolean | undefined> {
-    const ref = model.spec.endpoint?.apiKeySecretRef;
-    if (model.spec.provider !== 'openai' || !ref) return model.spec.provider === 'openai' ? true : undefined;
-    try {
-      const secret = await this.#o.api.get<KubeObject & { data?: Record<string, string> }>(
-        Resources.Secret,
-        model.metadata.namespace as string,
-        ref.name,
-      );
-      return Boolean(secret.data?.[ref.key]);
-    } catch (err) {
-      if (isNotFound(err)) return false;
-      throw err;
-    }
   }
 }
