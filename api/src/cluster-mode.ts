@@ -5,8 +5,8 @@
  * @module
  */
 import type { Logger } from 'pino';
-import { KubeApi } from '../../operator/src/kube/api.js';
-import { KubeClient } from '../../operator/src/kube/client.js';
+import { KubeApi } from '../../kube/src/api.js';
+import { KubeClient } from '../../kube/src/client.js';
 import { KubeCatalog } from './catalog/kube-catalog.js';
 import { composeRouter } from './compose.js';
 import type { Config } from './config.js';

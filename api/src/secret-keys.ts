@@ -5,9 +5,9 @@
  * @module
  */
 import type { Logger } from 'pino';
-import type { KubeApi, KubeObject } from '../../operator/src/kube/api.js';
-import { isNotFound } from '../../operator/src/kube/client.js';
-import { Resources } from '../../operator/src/kube/resources.js';
+import type { KubeApi, KubeObject } from '../../kube/src/api.js';
+import { isNotFound } from '../../kube/src/client.js';
+import { Resources } from '../../kube/src/resources.js';
 import type { ApiKeyResolver } from './backends/openai-backend.js';
 import type { Catalog } from './catalog/catalog.js';
 

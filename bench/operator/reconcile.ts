@@ -6,9 +6,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { KubeApi } from '../../operator/src/kube/api.js';
-import { KubeClient } from '../../operator/src/kube/client.js';
-import { Resources } from '../../operator/src/kube/resources.js';
+import { KubeApi } from '../../kube/src/api.js';
+import { KubeClient } from '../../kube/src/client.js';
+import { Resources } from '../../kube/src/resources.js';
 import {
   applyCrds,
   clusterEnv,

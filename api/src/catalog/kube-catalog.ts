@@ -7,10 +7,10 @@
  */
 import type { Logger } from 'pino';
 import type { AIModel, ModelVersion } from '../../../crds/src/index.js';
-import type { KubeApi, KubeObject } from '../../../operator/src/kube/api.js';
-import { Informer } from '../../../operator/src/kube/informer.js';
-import { LABEL_MODEL_VERSION, MANAGED_SELECTOR } from '../../../operator/src/kube/names.js';
-import { Resources, type ResourceType } from '../../../operator/src/kube/resources.js';
+import { LABEL_MODEL_VERSION, MANAGED_SELECTOR } from '../../../crds/src/labels.js';
+import type { KubeApi, KubeObject } from '../../../kube/src/api.js';
+import { Informer } from '../../../kube/src/informer.js';
+import { Resources, type ResourceType } from '../../../kube/src/resources.js';
 import { type CatalogSource, IndexedCatalog } from './indexed-catalog.js';
 
 interface EndpointSlice extends KubeObject {

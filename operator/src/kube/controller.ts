@@ -14,25 +14,24 @@ import type {
 } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { AIModel, Condition, ModelVersion } from '../../../crds/src/index.js';
-
+import { LABEL_MODEL_VERSION, MANAGED_SELECTOR } from '../../../crds/src/labels.js';
+import type { KubeApi, KubeObject } from '../../../kube/src/api.js';
+import { isNotFound } from '../../../kube/src/client.js';
+import type { EventRecorder } from '../../../kube/src/events.js';
+import { Informer } from '../../../kube/src/informer.js';
+import { Resources, type ResourceType } from '../../../kube/src/resources.js';
+import { WorkQueue } from '../../../kube/src/work-queue.js';
 import { Reason } from '../conditions.js';
 import type { OperatorMetrics } from '../metrics.js';
 import { aiModelStatus } from '../status/aimodel-status.js';
-import type { KubeApi, KubeObject } from './api.js';
-import { isNotFound } from './client.js';
 import { desiredVersion } from './desired.js';
 import { DownloadProber } from './download-probe.js';
-import type { EventRecorder } from './events.js';
-import { Informer } from './informer.js';
 import { cacheClaimName } from './model-cache.js';
 import { credentialsAvailable, readyEvent } from './model-events.js';
-import { LABEL_MODEL_VERSION, MANAGED_SELECTOR } from './names.js';
 import type { OperatorConfig } from './operator-config.js';
-import { Resources, type ResourceType } from './resources.js';
 import { sameStatus } from './status-equal.js';
 import { isSubset } from './subset.js';
 import { clusterVersionStatus } from './version-status.js';
-import { WorkQueue } from './work-queue.js';
 
 export interface ControllerOptions {
   readonly api: KubeApi;

@@ -11,9 +11,9 @@
  */
 import type { V1Pod } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import { LABEL_MODEL, LABEL_MODEL_VERSION } from '../../../crds/src/labels.js';
 import { downloadProgressOf, RuntimeClient } from '../../../runtime/src/client/index.js';
 import type { DownloadStatus } from '../../../runtime/src/model-store/progress.js';
-import { LABEL_MODEL, LABEL_MODEL_VERSION } from './names.js';
 
 export interface ProbeTarget {
   /** `namespace/pod`. */

@@ -5,9 +5,9 @@
  */
 import type { AIModel, Condition } from '../../../crds/src/index.js';
 import { conditionOf, Reason } from '../conditions.js';
-import type { KubeApi, KubeObject } from './api.js';
-import { isNotFound } from './client.js';
-import { Resources } from './resources.js';
+import type { KubeApi, KubeObject } from '../../../kube/src/api.js';
+import { isNotFound } from '../../../kube/src/client.js';
+import { Resources } from '../../../kube/src/resources.js';
 
 const PROBLEM_FREE = new Set<string>([
   Reason.RuntimeReady,

@@ -1,16 +1,17 @@
 /**
  * Labels and names the operator puts on what it creates. Deterministic: a ModelVersion's children are
- * named after it, so the API server, not a cache, says whether they exist.
+ * named after it, so the API server, not a cache, says whether they exist. The label keys themselves are
+ * the contract with the router's catalog (crds/src/labels.ts).
  * @module
  */
 import type { ModelVersion } from '../../../crds/src/index.js';
-
-export const FIELD_MANAGER = 'paissive-operator';
-export const LABEL_MODEL_VERSION = 'ai.paissive.io/modelversion';
-export const LABEL_MODEL = 'ai.paissive.io/model';
-export const LABEL_VERSION = 'ai.paissive.io/version';
-export const LABEL_MANAGED_BY = 'app.kubernetes.io/managed-by';
-export const MANAGED_SELECTOR = `${LABEL_MANAGED_BY}=${FIELD_MANAGER}`;
+import {
+  FIELD_MANAGER,
+  LABEL_MANAGED_BY,
+  LABEL_MODEL,
+  LABEL_MODEL_VERSION,
+  LABEL_VERSION,
+} from '../../../crds/src/labels.js';
 
 export function childName(mv: ModelVersion): string {
   return mv.metadata.name;

@@ -1,8 +1,8 @@
 import { pino } from 'pino';
 import { KubeCatalog } from '../../../api/src/catalog/kube-catalog.js';
-import { KubeApi } from '../../../operator/src/kube/api.js';
-import { KubeClient } from '../../../operator/src/kube/client.js';
-import { Resources } from '../../../operator/src/kube/resources.js';
+import { KubeApi } from '../../../kube/src/api.js';
+import { KubeClient } from '../../../kube/src/client.js';
+import { Resources } from '../../../kube/src/resources.js';
 import {
   applyCrds,
   type ClusterEnv,

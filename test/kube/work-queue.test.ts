@@ -1,11 +1,11 @@
 import { expect } from 'chai';
 import { pino } from 'pino';
-import { WorkQueue } from '../../../operator/src/kube/work-queue.js';
+import { WorkQueue } from '../../kube/src/work-queue.js';
 
 const logger = pino({ level: 'silent' });
 const tick = (ms = 5) => new Promise((r) => setTimeout(r, ms));
 
-describe('operator/kube: WorkQueue', () => {
+describe('kube: WorkQueue', () => {
   it('runs one key at a time, different keys in parallel, and re-runs a key added while it ran', async () => {
     const log: string[] = [];
     let running = 0;

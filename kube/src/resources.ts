@@ -1,8 +1,8 @@
 /**
- * The Kubernetes resources the operator reads and writes, and their REST paths.
+ * The Kubernetes resources the operator and the router's catalog read and write, and their REST paths.
  * @module
  */
-import { AIMODEL_PLURAL, GROUP, MODELVERSION_PLURAL, VERSION } from '../../../crds/src/index.js';
+import { AIMODEL_PLURAL, GROUP, MODELVERSION_PLURAL, VERSION } from '../../crds/src/index.js';
 
 export interface ResourceType {
   readonly apiVersion: string;
