@@ -15,7 +15,7 @@ import { EventRecorder } from '../../kube/src/events.js';
 import { LeaderElector } from '../../kube/src/leader.js';
 import { handleArgs } from '../../runtime/src/cli.js';
 import { loadProcessConfig } from './config.js';
-import { Controller } from './kube/controller.js';
+import { ControllerManager } from './kube/manager.js';
 import { parseOperatorConfig } from './kube/operator-config.js';
 import { createOperatorMetrics } from './metrics.js';
 import { operatorUsage } from './usage.js';
@@ -39,7 +39,7 @@ async function main(): Promise<void> {
     metrics.kubeRequests.inc({ verb, resource, code: String(status) }),
   );
   const api = new KubeApi(client, FIELD_MANAGER);
-  const controller = new Controller({
+  const controller = new ControllerManager({
     api,
     config: settings,
     events: new EventRecorder(api, FIELD_MANAGER, env.identity, logger),

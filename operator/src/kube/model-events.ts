@@ -4,10 +4,10 @@
  * @module
  */
 import type { AIModel, Condition } from '../../../crds/src/index.js';
-import { conditionOf, Reason } from '../conditions.js';
 import type { KubeApi, KubeObject } from '../../../kube/src/api.js';
 import { isNotFound } from '../../../kube/src/client.js';
 import { Resources } from '../../../kube/src/resources.js';
+import { conditionOf, Reason } from '../conditions.js';
 
 const PROBLEM_FREE = new Set<string>([
   Reason.RuntimeReady,
@@ -38,6 +38,17 @@ export function readyEvent(
     reason: now.status === 'True' ? 'Ready' : now.reason,
     message: now.message,
   };
+}
+
+/** Records the Ready change between two condition lists, if it is worth an event. */
+export function announceReady(
+  announce: (object: KubeObject, type: ReadyEvent['type'], reason: string, message: string) => void,
+  object: KubeObject,
+  before?: readonly Condition[],
+  after?: readonly Condition[],
+): void {
+  const event = readyEvent(before, after);
+  if (event) announce(object, event.type, event.reason, event.message);
 }
 
 /** For an openai model that names a Secret: whether it holds the key (read only, never logged). */
