@@ -1,0 +1,55 @@
+/**
+ * The Grafana dashboards the chart ships: generated from hack/monitoring/dashboards (the files are what the
+ * specs write), in Grafana's current classic model, every query on the `$datasource` variable of type
+ * prometheus (no datasource UID written down), panels on the grid without overlaps.
+ */
+import { expect } from 'chai';
+import { SCHEMA_VERSION } from '../../hack/monitoring/dashboards/grafana.js';
+import { renderDashboards } from '../../hack/monitoring/dashboards/write.js';
+import { dashboardFiles, readDashboard } from './queries.js';
+
+describe('charts/paissive/files/dashboards', () => {
+  it('holds exactly the dashboards hack/monitoring/dashboards writes (run write.ts after editing a spec)', () => {
+    const rendered = renderDashboards();
+    expect(dashboardFiles().sort()).to.deep.equal([...rendered.keys()].sort());
+    for (const [file, model] of rendered) expect(readDashboard(file), file).to.deep.equal(model);
+  });
+
+  for (const file of ['router.json', 'runtimes.json', 'operator.json']) {
+    it(`${file}: schemaVersion ${SCHEMA_VERSION}, a prometheus datasource variable, no datasource UID`, () => {
+      const d = readDashboard(file);
+      expect(d.schemaVersion).to.equal(SCHEMA_VERSION);
+      expect(d.uid).to.match(/^paissive-[a-z]+$/);
+      const [datasource] = d.templating.list;
+      expect(datasource).to.include({ type: 'datasource', name: 'datasource', query: 'prometheus' });
+      const uids = new Set<string>();
+      JSON.stringify(d, (key, value) => {
+        if (key === 'datasource' && value?.type === 'prometheus') uids.add(value.uid);
+        return value;
+      });
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana's variable, not a template literal
+      expect([...uids]).to.deep.equal(['${datasource}']);
+      for (const v of d.templating.list.slice(1))
+        expect(v).to.include({ type: 'query', includeAll: true, allValue: '.*' });
+    });
+
+    it(`${file}: unique panel ids, panels on the 24-column grid without overlaps, a description on each`, () => {
+      const panels = readDashboard(file).panels as any[];
+      expect(new Set(panels.map((p) => p.id)).size).to.equal(panels.length);
+      const cells = new Set<string>();
+      for (const p of panels) {
+        const { x, y, w, h } = p.gridPos;
+        expect(x + w, p.title).to.be.at.most(24);
+        for (let i = x; i < x + w; i++)
+          for (let j = y; j < y + h; j++) {
+            expect(cells.has(`${i},${j}`), `${p.title} overlaps`).to.equal(false);
+            cells.add(`${i},${j}`);
+          }
+        if (p.type !== 'row') {
+          expect(p.description, p.title).to.be.a('string').and.not.equal('');
+          expect(p.targets, p.title).to.have.length.above(0);
+        }
+      }
+    });
+  }
+});
