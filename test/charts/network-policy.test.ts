@@ -129,7 +129,35 @@ describe('charts/paissive: network policy', function () {
       expect(await policies('networkPolicy.enabled=false')).to.deep.equal([]);
       expect((await policies('router.enabled=false')).map((p) => p.metadata.name)).to.deep.equal([
         'hy-paissive-runtimes',
+        'hy-paissive-operator',
       ]);
+    });
+
+    it('lets only Prometheus reach the operator and the batch workers, and nothing the helm test pod', async () => {
+      const all = await policies('router.redis.url=redis://r:6379', 'router.worker.enabled=true');
+      const named = (name: string) => all.find((p) => p.metadata.name === name);
+      const prometheus = [
+        { namespaceSelector: {}, podSelector: { matchLabels: { 'app.kubernetes.io/name': 'prometheus' } } },
+      ];
+      for (const [name, component, port] of [
+        ['hy-paissive-operator', 'operator', 'metrics'],
+        ['hy-paissive-router-worker', 'router-worker', 'http'],
+      ] as const) {
+        expect(named(name).spec.podSelector.matchLabels['app.kubernetes.io/component'], name).to.equal(
+          component,
+        );
+        expect(named(name).spec.ingress, name).to.deep.equal([
+          { from: prometheus, ports: [{ port, protocol: 'TCP' }] },
+        ]);
+      }
+      const test = named('hy-paissive-router-test');
+      expect(test.spec.podSelector.matchLabels['app.kubernetes.io/component']).to.equal('helm-test');
+      expect(test.spec).to.not.have.property('ingress');
+      expect(test.spec.policyTypes).to.deep.equal(['Ingress']);
+      expect((await policies()).map((p) => p.metadata.name)).to.not.include('hy-paissive-router-worker');
+      expect((await policies('tests.enabled=false')).map((p) => p.metadata.name)).to.not.include(
+        'hy-paissive-router-test',
+      );
     });
   });
 
