@@ -12,6 +12,7 @@ import type { OperatorMetrics } from '../metrics.js';
 import type { Announce } from './children.js';
 import { DownloadProber } from './download-probe.js';
 import { type OperatorInformers, operatorInformers } from './informers.js';
+import { KubeRuntimeTarget } from './kube-target.js';
 import { AIModelController } from './model-controller.js';
 import type { OperatorConfig } from './operator-config.js';
 import { ModelVersionController } from './version-controller.js';
@@ -68,7 +69,8 @@ export class ControllerManager {
       });
     }
     const common = { api, caches, announce, logger, metrics, workers, afterPass };
-    this.versions = new ModelVersionController({ ...common, config, downloads: this.prober });
+    const target = new KubeRuntimeTarget({ api, caches, config, announce, logger, downloads: this.prober });
+    this.versions = new ModelVersionController({ ...common, target });
     this.models = new AIModelController(common);
   }
 

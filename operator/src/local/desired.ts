@@ -54,9 +54,16 @@ export function resolveArtifactUri(uri: string, manifestPath: string | undefined
   return pathToFileURL(resolve(manifestPath ? dirname(manifestPath) : process.cwd(), path)).href;
 }
 
-function runtimesFor(mv: ModelVersion, input: DesiredInput): LocalRuntimeSpec[] | SkippedVersion {
+/** Where a version's runtimes get their manifest path and address from. */
+export type VersionContext = Pick<DesiredInput, 'sources' | 'host' | 'maxReplicas'>;
+
+/** The processes one version should run, or why it runs none. */
+export function desiredLocalVersion(
+  mv: ModelVersion,
+  model: AIModel | undefined,
+  input: VersionContext,
+): LocalRuntimeSpec[] | SkippedVersion {
   const key = mv.metadata.name;
-  const model = input.aiModels.find((m) => m.metadata.name === mv.spec.model);
   if (!model) {
     return { key, reason: Reason.ModelNotFound, message: `AIModel ${mv.spec.model} does not exist` };
   }
@@ -98,7 +105,8 @@ export function desiredLocalState(input: DesiredInput): DesiredLocalState {
   const runtimes: LocalRuntimeSpec[] = [];
   const skipped: SkippedVersion[] = [];
   for (const mv of input.modelVersions) {
-    const result = runtimesFor(mv, input);
+    const model = input.aiModels.find((m) => m.metadata.name === mv.spec.model);
+    const result = desiredLocalVersion(mv, model, input);
     if (Array.isArray(result)) runtimes.push(...result);
     else skipped.push(result);
   }

@@ -1,16 +1,15 @@
 /**
- * The operator's local target: reconciles the manifest folder into runtime processes and writes status
- * back into the store, level-triggered (every pass recomputes everything from the current state).
+ * The operator in local mode: reconciles the manifest folder through the local target (runtime processes)
+ * and writes status back into the store, level-triggered (every pass recomputes everything from the
+ * current state).
  * @module
  */
 import type { Logger } from 'pino';
-import type { AIModel } from '../../../crds/src/index.js';
-import { Reason } from '../conditions.js';
+import type { AIModel, ModelVersion } from '../../../crds/src/index.js';
 import { aiModelStatus } from '../status/aimodel-status.js';
-import { type DesiredLocalState, desiredLocalState } from './desired.js';
+import { LocalRuntimeTarget } from './local-target.js';
 import type { ManifestStore } from './manifest-store.js';
-import type { RuntimeState, RuntimeSupervisor } from './supervisor.js';
-import { localVersionStatus } from './version-status.js';
+import type { RuntimeSupervisor } from './supervisor.js';
 
 export interface LocalOperatorOptions {
   readonly store: ManifestStore;
@@ -43,7 +42,9 @@ export function localCredentialsAvailable(
 export class LocalOperator {
   readonly #o: LocalOperatorOptions;
   readonly #now: () => Date;
-  #desired: DesiredLocalState = { runtimes: [], skipped: [] };
+  readonly #target: LocalRuntimeTarget;
+  /** The versions applied last pass: one that leaves the folder has its runtime removed. */
+  #applied = new Map<string, ModelVersion>();
   #queue: Promise<void> = Promise.resolve();
   #pending = false;
   readonly #onChange = (): void => this.enqueue();
@@ -52,6 +53,13 @@ export class LocalOperator {
   constructor(options: LocalOperatorOptions) {
     this.#o = options;
     this.#now = options.now ?? (() => new Date());
+    this.#target = new LocalRuntimeTarget({
+      supervisor: options.supervisor,
+      host: options.host,
+      maxReplicas: options.maxReplicas,
+      runRuntimes: options.runRuntimes,
+      sources: () => options.store.snapshot().sources,
+    });
   }
 
   /** Starts reconciling on every manifest change and status on every runtime transition. */
@@ -83,60 +91,33 @@ export class LocalOperator {
   }
 
   async reconcile(): Promise<void> {
-    const snapshot = this.#o.store.snapshot();
-    const desired = desiredLocalState({ ...snapshot, host: this.#o.host, maxReplicas: this.#o.maxReplicas });
-    // With runtimes off, statuses are still written (openai models need them), but no process is started.
-    this.#desired =
-      this.#o.runRuntimes === false
-        ? {
-            runtimes: [],
-            skipped: [
-              ...desired.skipped,
-              ...[...new Set(desired.runtimes.map((r) => r.versionName))].map((key) => ({
-                key,
-                reason: Reason.RuntimesDisabled,
-                message: 'This router starts no runtime processes (LOCAL_RUNTIMES=false)',
-              })),
-            ],
-          }
-        : desired;
+    const { aiModels, modelVersions } = this.#o.store.snapshot();
+    const models = new Map(aiModels.map((m) => [m.metadata.name, m]));
+    const current = new Map(modelVersions.map((v) => [v.metadata.name, v]));
+    const gone = [...this.#applied].filter(([name]) => !current.has(name)).map(([, v]) => v);
+    this.#applied = current;
     this.#writeStatus();
-    await this.#o.supervisor.apply(this.#desired.runtimes);
+    await Promise.all([
+      ...modelVersions.map((v) => this.#target.apply(v, models.get(v.spec.model))),
+      ...gone.map((v) => this.#target.remove(v)),
+    ]);
     this.#writeStatus();
-  }
-
-  /** The processes currently running the version's current spec (a process on an older spec is not). */
-  #runtimesOf(versionName: string): RuntimeState[] {
-    const wanted = new Map(
-      this.#desired.runtimes.filter((r) => r.versionName === versionName).map((r) => [r.key, r]),
-    );
-    return this.#o.supervisor.states().filter((s) => wanted.get(s.key)?.hash === s.hash);
   }
 
   /** Ready runtime addresses of a version (the router balances across them). */
   addresses(versionName: string): string[] {
-    return this.#runtimesOf(versionName)
-      .filter((r) => r.phase === 'Ready' && r.port)
-      .map((r) => `${this.#o.host}:${r.port}`);
+    return this.#target.addresses(versionName);
   }
 
   #writeStatus(): void {
-    const { store, host, env } = this.#o;
+    const { store, env } = this.#o;
     const now = this.#now();
-    const skipped = new Map(this.#desired.skipped.map((s) => [s.key, s]));
     const snapshot = store.snapshot();
+    const models = new Map<string, AIModel>(snapshot.aiModels.map((m) => [m.metadata.name, m]));
     for (const version of snapshot.modelVersions) {
-      const key = version.metadata.name;
       store.setModelVersionStatus(
-        key,
-        localVersionStatus({
-          version,
-          runtimes: this.#runtimesOf(key),
-          desired: this.#desired.runtimes.filter((r) => r.versionName === key).length,
-          skipped: skipped.get(key),
-          host,
-          now,
-        }),
+        version.metadata.name,
+        this.#target.status(version, models.get(version.spec.model), now),
       );
     }
     const versions = store.snapshot().modelVersions;

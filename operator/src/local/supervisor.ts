@@ -106,12 +106,16 @@ export class RuntimeSupervisor extends EventEmitter {
     return [...this.#managed.values()].map((m) => m.state);
   }
 
-  /** Makes the running set match `specs`. Returns when removed or replaced runtimes have exited. */
-  async apply(specs: readonly LocalRuntimeSpec[]): Promise<void> {
+  /**
+   * Makes the running set of one ModelVersion match `specs` (its processes; none removes them all), leaving
+   * other versions' processes alone. Returns when removed or replaced runtimes have exited.
+   */
+  async apply(versionName: string, specs: readonly LocalRuntimeSpec[]): Promise<void> {
     if (this.#stopping) return;
     const wanted = new Map(specs.map((s) => [s.key, s]));
     const stops: Promise<void>[] = [];
     for (const [key, managed] of this.#managed) {
+      if (managed.spec.versionName !== versionName) continue;
       const spec = wanted.get(key);
       if (spec && spec.hash === managed.spec.hash) continue;
       stops.push(this.#remove(key, managed));

@@ -102,7 +102,10 @@ export function localVersionStatus(input: LocalVersionInput): ModelVersionStatus
   const status: ModelVersionStatus = {
     observedGeneration: generation,
     conditions: setConditions(version.status?.conditions, conditionsFor(input), input.now, generation),
-    replicas: desired,
+    // Processes that exist now, ready or not (a Deployment's status.replicas counts pods the same way); one
+    // waiting out a restart backoff has no process. No status.selector: local runtimes are processes, not
+    // labelled pods, so there is nothing a selector could select (the router reads their addresses directly).
+    replicas: runtimes.filter((r) => r.pid !== undefined).length,
     readyReplicas: ready.length,
     ready: `${ready.length}/${desired}`,
     restarts: runtimes.reduce((n, r) => n + r.restarts, 0),

@@ -26,7 +26,7 @@ describe('operator/local: RuntimeSupervisor', () => {
       output: 'ignore',
     });
     const spec = { key: 'm-v1/0', versionName: 'm-v1', model: 'm', version: 'v1', env: {}, hash: 'h' };
-    await supervisor.apply([spec]);
+    await supervisor.apply('m-v1', [spec]);
     try {
       const state = await eventually(async () => {
         const s = supervisor.states()[0];

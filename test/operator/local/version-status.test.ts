@@ -127,4 +127,20 @@ describe('operator/local: localVersionStatus', () => {
     });
     expect(second).to.deep.equal(first);
   });
+
+  it('counts the processes that exist as status.replicas (one in backoff has none), ready ones as readyReplicas', () => {
+    const s = localVersionStatus({
+      version,
+      runtimes: [
+        runtime({ key: 'm-v1/0', phase: 'Ready', port: 5001, pid: 7 }),
+        runtime({ key: 'm-v1/1', pid: 8 }),
+        runtime({ key: 'm-v1/2', phase: 'BackOff', restarts: 1 }),
+      ],
+      host: 'h',
+      now,
+      desired: 3,
+    });
+    expect(s).to.include({ replicas: 2, readyReplicas: 1, ready: '1/3' });
+    expect(s).to.not.have.property('selector');
+  });
 });
