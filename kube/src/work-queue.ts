@@ -22,6 +22,11 @@ export interface WorkQueueOptions {
   readonly maxDelayMs?: number;
   /** Called after each pass with its outcome (metrics). */
   readonly onResult?: (outcome: 'success' | 'error', seconds: number) => void;
+  /**
+   * Whether a failure may pass on a later try with nothing changed: those back off and run again; the others
+   * wait until the key is added again (the object changed, or a resync). Every failure retries when absent.
+   */
+  readonly retryable?: (err: unknown) => boolean;
 }
 
 export class WorkQueue {
@@ -37,7 +42,7 @@ export class WorkQueue {
   #idle: (() => void)[] = [];
 
   constructor(options: WorkQueueOptions) {
-    this.#o = { baseDelayMs: 100, maxDelayMs: 300_000, ...options };
+    this.#o = { baseDelayMs: 100, maxDelayMs: 300_000, retryable: () => true, ...options };
   }
 
   get length(): number {
@@ -97,10 +102,18 @@ export class WorkQueue {
       this.#o.onResult?.('success', (performance.now() - started) / 1000);
       if (result?.requeueAfterMs !== undefined) this.addAfter(key, result.requeueAfterMs);
     } catch (err) {
+      this.#o.onResult?.('error', (performance.now() - started) / 1000);
+      if (!this.#o.retryable(err)) {
+        this.#failures.delete(key);
+        this.#o.logger.warn(
+          { queue: this.#o.name, key, err: (err as Error)?.message },
+          'Reconcile failed; not retrying until the object changes',
+        );
+        return;
+      }
       const failures = (this.#failures.get(key) ?? 0) + 1;
       this.#failures.set(key, failures);
       const delay = Math.min(this.#o.baseDelayMs * 2 ** (failures - 1), this.#o.maxDelayMs);
-      this.#o.onResult?.('error', (performance.now() - started) / 1000);
       this.#o.logger.warn(
         { queue: this.#o.name, key, err: (err as Error)?.message, retryInMs: delay },
         'Reconcile failed',

@@ -5,6 +5,7 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { formatIssues } from '../../crds/src/index.js';
+import { ConfigInvalidError } from './errors.js';
 
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
@@ -36,7 +37,7 @@ export interface ProcessConfig extends Readonly<z.infer<typeof processConfigSche
 export function loadProcessConfig(env: Readonly<Record<string, string | undefined>>): ProcessConfig {
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== ''));
   const parsed = processConfigSchema.safeParse(cleaned);
-  if (!parsed.success) throw new Error(`Invalid configuration: ${formatIssues(parsed.error)}`);
+  if (!parsed.success) throw new ConfigInvalidError(`Invalid configuration: ${formatIssues(parsed.error)}`);
   const c = parsed.data;
   return Object.freeze({
     ...c,

@@ -58,4 +58,29 @@ describe('kube: WorkQueue', () => {
     const gaps = times.slice(1).map((t, i) => t - (times[i] as number));
     expect(gaps[2]).to.be.greaterThan(gaps[0] as number);
   });
+
+  it('does not retry a failure its retryable() calls terminal, until the key is added again', async () => {
+    const runs: string[] = [];
+    const queue = new WorkQueue({
+      name: 't',
+      workers: 1,
+      logger,
+      baseDelayMs: 5,
+      retryable: (err) => (err as Error).message !== 'terminal',
+      reconcile: async (key) => {
+        runs.push(key);
+        throw new Error(key === 'bad' ? 'terminal' : 'transient');
+      },
+    });
+    queue.start();
+    queue.add('bad');
+    queue.add('flaky');
+    await tick(100);
+    expect(runs.filter((k) => k === 'bad')).to.have.length(1);
+    expect(runs.filter((k) => k === 'flaky').length).to.be.greaterThan(2);
+    queue.add('bad'); // the object changed: one more pass
+    await tick(20);
+    await queue.shutdown();
+    expect(runs.filter((k) => k === 'bad')).to.have.length(2);
+  });
 });

@@ -6,6 +6,7 @@
  */
 import type { V2HorizontalPodAutoscaler, V2MetricSpec } from '@kubernetes/client-node';
 import type { ModelVersion } from '../../../crds/src/index.js';
+import { InvalidSpecError } from '../errors.js';
 import { childLabels, childName } from './names.js';
 
 type Owner = NonNullable<NonNullable<V2HorizontalPodAutoscaler['metadata']>['ownerReferences']>[number];
@@ -69,7 +70,7 @@ const NANO_PER: Record<string, bigint> = {
  */
 export function canonicalQuantity(value: number | string): string {
   const match = /^([0-9]+)(?:\.([0-9]+))?(m|k|M|G|T)?$/.exec(String(value));
-  if (!match) throw new Error(`not a decimal quantity: ${value}`);
+  if (!match) throw new InvalidSpecError(`not a decimal quantity: ${value}`);
   const [, whole, fraction = '', suffix = ''] = match;
   const denominator = 10n ** BigInt(fraction.length);
   const numerator = BigInt(whole + fraction) * (NANO_PER[suffix] as bigint);

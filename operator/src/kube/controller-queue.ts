@@ -1,10 +1,12 @@
 /**
  * The work queue of one controller: keys are `namespace/name` of its kind; every pass is timed and counted
- * by kind and outcome, and then reported (the manager's queue-depth gauge covers both controllers).
+ * by kind and outcome, and then reported (the manager's queue-depth gauge covers both controllers); the
+ * failures table (errors.ts) says which failures back off and retry.
  * @module
  */
 import type { Logger } from 'pino';
 import { WorkQueue } from '../../../kube/src/work-queue.js';
+import { isRetryable } from '../errors.js';
 import type { OperatorMetrics } from '../metrics.js';
 
 export interface ControllerQueueOptions {
@@ -22,6 +24,7 @@ export function controllerQueue(o: ControllerQueueOptions): WorkQueue {
     workers: o.workers,
     logger: o.logger,
     onResult: (_outcome, seconds) => o.metrics.reconcileDuration.observe(seconds),
+    retryable: isRetryable,
     reconcile: async (key) => {
       const [namespace, name] = key.split('/') as [string, string];
       try {

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { cacheClaim, credentialsSecretRef, formatIssues } from '../../../crds/src/index.js';
 import { podDefaultsFields } from '../../../crds/src/pod-template.js';
+import { ConfigInvalidError } from '../errors.js';
 
 const toleration = z.object({
   key: z.string().optional(),
@@ -142,10 +143,10 @@ export function parseOperatorConfig(
   const merged = { ...(typeof input === 'object' && input !== null ? input : {}) } as Record<string, unknown>;
   if (env.RUNTIME_IMAGE) merged.runtimeImage = env.RUNTIME_IMAGE;
   const parsed = operatorConfigSchema.safeParse(merged);
-  if (!parsed.success) throw new Error(`Invalid operator config: ${formatIssues(parsed.error)}`);
+  if (!parsed.success) throw new ConfigInvalidError(`Invalid operator config: ${formatIssues(parsed.error)}`);
   const config = parsed.data;
   if (config.defaultGpuProfile && !config.gpuProfiles[config.defaultGpuProfile]) {
-    throw new Error(
+    throw new ConfigInvalidError(
       `Invalid operator config: defaultGpuProfile ${config.defaultGpuProfile} is not in gpuProfiles`,
     );
   }

@@ -6,21 +6,13 @@
  */
 import type { V1ContainerStatus, V1Pod } from '@kubernetes/client-node';
 import { Reason } from '../conditions.js';
+import { runtimeFailureReason } from '../errors.js';
 
 export interface PodProblem {
   readonly reason: Reason;
   readonly message: string;
   readonly pod: string;
 }
-
-/** Exit codes of the runtime (runtime/src/lifecycle.ts) that name their reason. */
-const EXIT_REASONS: Readonly<Record<number, Reason>> = {
-  2: Reason.ConfigInvalid,
-  3: Reason.ArtifactInvalid,
-  4: Reason.ModelLoadFailed,
-  5: Reason.ArtifactUnavailable,
-  6: Reason.GPUUnavailable,
-};
 
 /** Worst first: what the person should fix before anything else. */
 const SEVERITY: readonly Reason[] = [
@@ -41,9 +33,7 @@ function terminatedProblem(status: V1ContainerStatus, pod: string): PodProblem |
   const terminated = status.lastState?.terminated ?? status.state?.terminated;
   if (!terminated || terminated.exitCode === 0) return undefined;
   const text = (terminated.message ?? '').trim();
-  const named = Object.values(Reason).find((r) => text.startsWith(`${r}:`));
-  const reason =
-    (named as Reason | undefined) ?? EXIT_REASONS[terminated.exitCode] ?? Reason.CrashLoopBackOff;
+  const reason = runtimeFailureReason(terminated.exitCode, text) ?? Reason.CrashLoopBackOff;
   const detail = text || terminated.reason || 'no message';
   return { reason, message: `${pod}: exited with code ${terminated.exitCode}: ${detail}`, pod };
 }

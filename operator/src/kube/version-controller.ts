@@ -1,7 +1,7 @@
 /**
  * The ModelVersion controller: observe (shared informers) → apply the version's runtime through its target
  * (desired state is pure, written with server-side apply only when the live object differs) → status (pure,
- * written only when it changed; a failed apply reads ApplyFailed, never Ready). Level-triggered: a key
+ * written only when it changed; a failed apply reads as its failure's reason, never Ready). Level-triggered: a key
  * (`namespace/name`) says which version to look at, never what happened to it.
  * @module
  */
@@ -12,7 +12,7 @@ import type { KubeApi, KubeObject } from '../../../kube/src/api.js';
 import { objectKey } from '../../../kube/src/informer.js';
 import { Resources } from '../../../kube/src/resources.js';
 import type { WorkQueue } from '../../../kube/src/work-queue.js';
-import { Reason } from '../conditions.js';
+import { type OperatorError, toOperatorError } from '../errors.js';
 import type { OperatorMetrics } from '../metrics.js';
 import type { RuntimeTarget } from '../target.js';
 import type { Announce } from './children.js';
@@ -79,8 +79,9 @@ export class ModelVersionController {
     try {
       await this.#target.apply(mv, model);
     } catch (err) {
-      await this.#writeStatus(mv, { ...(mv.status ?? {}), conditions: failedApply(mv, err) });
-      throw err;
+      const failure = toOperatorError(err);
+      await this.#writeStatus(mv, { ...(mv.status ?? {}), conditions: failedApply(mv, failure) });
+      throw failure;
     }
     await this.#writeStatus(mv, this.#target.status(mv, model, new Date()));
   }
@@ -98,16 +99,16 @@ export class ModelVersionController {
   }
 }
 
-/** A failed apply never reads as Ready: Ready False, ApplyFailed, the other conditions kept. */
-function failedApply(mv: ModelVersion, err: unknown): Condition[] {
-  const message = `Applying the runtime failed: ${(err as Error).message}`;
+/** A failed apply never reads as Ready: Ready False with the failure's reason, the other conditions kept. */
+function failedApply(mv: ModelVersion, failure: OperatorError): Condition[] {
+  const message = `Applying the runtime failed (${failure.code}): ${failure.message}`;
   const now = new Date().toISOString();
   const keep = (mv.status?.conditions ?? []).filter((c) => c.type !== 'Ready');
   return [
     {
       type: 'Ready',
       status: 'False',
-      reason: Reason.ApplyFailed,
+      reason: failure.reason,
       message,
       lastTransitionTime: now,
       observedGeneration: mv.metadata.generation,

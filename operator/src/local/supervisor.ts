@@ -10,16 +10,8 @@ import type { IpcMessage } from '../../../runtime/src/lifecycle.js';
 import type { DownloadStatus } from '../../../runtime/src/model-store/progress.js';
 import { Reason } from '../conditions.js';
 import { stopBudgetSeconds } from '../drain.js';
+import { runtimeFailureReason } from '../errors.js';
 import type { LocalRuntimeSpec } from './desired.js';
-
-/** Exit codes of the runtime process (runtime/src/lifecycle.ts EXIT_CODES) that carry a reason. */
-const EXIT_REASONS: Readonly<Record<number, Reason>> = {
-  2: Reason.ConfigInvalid,
-  3: Reason.ArtifactInvalid,
-  4: Reason.ModelLoadFailed,
-  5: Reason.ArtifactUnavailable,
-  6: Reason.GPUUnavailable,
-};
 
 /**
  * How long a stopping runtime with this environment gets between SIGTERM and SIGKILL: its drain delay plus
@@ -192,9 +184,9 @@ export class RuntimeSupervisor extends EventEmitter {
   #onExit(managed: Managed, code: number | null, signal: NodeJS.Signals | null): void {
     managed.child = undefined;
     if (this.#managed.get(managed.spec.key) !== managed) return; // removed on purpose
-    const reason = (code !== null && EXIT_REASONS[code]) || Reason.CrashLoopBackOff;
     const detail =
       managed.lastMessage ?? `runtime exited (${code !== null ? `code ${code}` : `signal ${signal}`})`;
+    const reason = runtimeFailureReason(code, managed.lastMessage) ?? Reason.CrashLoopBackOff;
     const failure: RuntimeFailure = { reason, message: detail, at: new Date() };
     const failures = managed.failures + 1;
     const { initialBackoffMs, maxBackoffMs } = this.#options;
