@@ -1,6 +1,7 @@
 /**
- * What should run in local mode: one runtime process per ModelVersion of an `onnx` model. Pure: the
- * supervisor makes it so, and versions that get no process say why (their status reason).
+ * What should run in local mode: runtime processes for a ModelVersion of an `onnx` model, one per local
+ * replica. Pure: the local target has the supervisor make it so, and a version that gets no process says why
+ * (its status reason).
  * @module
  */
 import { createHash } from 'node:crypto';
@@ -28,14 +29,8 @@ export interface SkippedVersion {
   readonly message: string;
 }
 
-export interface DesiredLocalState {
-  readonly runtimes: LocalRuntimeSpec[];
-  readonly skipped: SkippedVersion[];
-}
-
-export interface DesiredInput {
-  readonly aiModels: readonly AIModel[];
-  readonly modelVersions: readonly ModelVersion[];
+/** Where a version's runtimes get their manifest path and address from. */
+export interface VersionContext {
   /** Absolute path of the manifest each object came from, keyed `Kind/name`. */
   readonly sources: ReadonlyMap<string, string>;
   readonly host: string;
@@ -53,9 +48,6 @@ export function resolveArtifactUri(uri: string, manifestPath: string | undefined
   if (isAbsolute(path)) return pathToFileURL(path).href;
   return pathToFileURL(resolve(manifestPath ? dirname(manifestPath) : process.cwd(), path)).href;
 }
-
-/** Where a version's runtimes get their manifest path and address from. */
-export type VersionContext = Pick<DesiredInput, 'sources' | 'host' | 'maxReplicas'>;
 
 /** The processes one version should run, or why it runs none. */
 export function desiredLocalVersion(
@@ -98,17 +90,4 @@ export function desiredLocalVersion(
     env,
     hash,
   }));
-}
-
-/** The runtimes local mode should run for these resources, and why the other versions get none. */
-export function desiredLocalState(input: DesiredInput): DesiredLocalState {
-  const runtimes: LocalRuntimeSpec[] = [];
-  const skipped: SkippedVersion[] = [];
-  for (const mv of input.modelVersions) {
-    const model = input.aiModels.find((m) => m.metadata.name === mv.spec.model);
-    const result = desiredLocalVersion(mv, model, input);
-    if (Array.isArray(result)) runtimes.push(...result);
-    else skipped.push(result);
-  }
-  return { runtimes, skipped };
 }

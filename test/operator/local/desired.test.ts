@@ -1,6 +1,10 @@
 import { expect } from 'chai';
 import type { AIModel, ModelVersion } from '../../../crds/src/index.js';
-import { desiredLocalState, resolveArtifactUri } from '../../../operator/src/local/desired.js';
+import {
+  desiredLocalVersion,
+  type LocalRuntimeSpec,
+  resolveArtifactUri,
+} from '../../../operator/src/local/desired.js';
 
 const model = (name: string, provider: 'onnx' | 'openai' = 'onnx'): AIModel => ({
   apiVersion: 'ai.paissive.io/v1alpha1',
@@ -27,25 +31,22 @@ const version = (name: string, spec: Partial<ModelVersion['spec']> = {}): ModelV
   },
 });
 
-describe('operator/local: desiredLocalState', () => {
-  const sources = new Map([['ModelVersion/m-v1', '/repo/examples/m.yaml']]);
-  const input = (versions: ModelVersion[], models = [model('m')]) => ({
-    aiModels: models,
-    modelVersions: versions,
-    sources,
-    host: '127.0.0.1',
-  });
+describe('operator/local: desiredLocalVersion', () => {
+  const context = { sources: new Map([['ModelVersion/m-v1', '/repo/examples/m.yaml']]), host: '127.0.0.1' };
+  const runtimesOf = (v: ModelVersion, m: AIModel | undefined = model('m')): LocalRuntimeSpec[] => {
+    const desired = desiredLocalVersion(v, m, context);
+    if (!Array.isArray(desired)) throw new Error(`wanted runtimes, got ${desired.reason}`);
+    return desired;
+  };
 
   it('given an onnx version, wants one runtime with the runtime env contract', () => {
-    const { runtimes, skipped } = desiredLocalState(
-      input([
-        version('m-v1', {
-          configuration: { task: 'generate' },
-          artifact: { uri: 'file:models/m', sha256: 'a'.repeat(64) },
-        }),
-      ]),
+    const runtimes = runtimesOf(
+      version('m-v1', {
+        configuration: { task: 'generate' },
+        artifact: { uri: 'file:models/m', sha256: 'a'.repeat(64) },
+      }),
     );
-    expect(skipped).to.deep.equal([]);
+    expect(runtimes.map((r) => r.key)).to.deep.equal(['m-v1/0']);
     expect(runtimes[0]?.env).to.deep.equal({
       MODEL_NAME: 'm',
       MODEL_VERSION: 'v1',
@@ -60,25 +61,29 @@ describe('operator/local: desiredLocalState', () => {
     });
   });
 
-  const skips: [string, ModelVersion, AIModel[], string][] = [
-    ['a version of a missing model', version('m-v1', { model: 'nope' }), [model('m')], 'ModelNotFound'],
-    ['a version of an openai model', version('m-v1'), [model('m', 'openai')], 'ExternalEndpoint'],
-    ['zero replicas', version('m-v1', { replicas: 0 }), [model('m')], 'ScaledToZero'],
-    ['no artifact', version('m-v1', { artifact: undefined }), [model('m')], 'ArtifactInvalid'],
+  const skips: [string, ModelVersion, AIModel | undefined, string][] = [
+    ['a version of a missing model', version('m-v1', { model: 'nope' }), undefined, 'ModelNotFound'],
+    ['a version of an openai model', version('m-v1'), model('m', 'openai'), 'ExternalEndpoint'],
+    ['zero replicas', version('m-v1', { replicas: 0 }), model('m'), 'ScaledToZero'],
+    ['no artifact', version('m-v1', { artifact: undefined }), model('m'), 'ArtifactInvalid'],
   ];
-  for (const [what, v, models, reason] of skips) {
+  for (const [what, v, m, reason] of skips) {
     it(`given ${what}, wants no runtime and says ${reason}`, () => {
-      const state = desiredLocalState(input([v], models));
-      expect(state.runtimes).to.deep.equal([]);
-      expect(state.skipped[0]?.reason).to.equal(reason);
+      expect(desiredLocalVersion(v, m, context)).to.include({ key: 'm-v1', reason });
     });
   }
 
+  it('runs min(replicas, maxReplicas) processes, one key each', () => {
+    const three = version('m-v1', { replicas: 3 });
+    expect(runtimesOf(three).map((r) => r.key)).to.deep.equal(['m-v1/0']);
+    const two = desiredLocalVersion(three, model('m'), { ...context, maxReplicas: 2 }) as LocalRuntimeSpec[];
+    expect(two.map((r) => r.key)).to.deep.equal(['m-v1/0', 'm-v1/1']);
+  });
+
   it('is deterministic, and the hash changes only when the process must restart', () => {
-    const a = desiredLocalState(input([version('m-v1')])).runtimes[0];
-    const b = desiredLocalState(input([version('m-v1')])).runtimes[0];
-    const c = desiredLocalState(input([version('m-v1', { configuration: { defaultMaxTokens: 8 } })]))
-      .runtimes[0];
+    const a = runtimesOf(version('m-v1'))[0];
+    const b = runtimesOf(version('m-v1'))[0];
+    const c = runtimesOf(version('m-v1', { configuration: { defaultMaxTokens: 8 } }))[0];
     expect(a?.hash).to.equal(b?.hash);
     expect(a?.hash).to.not.equal(c?.hash);
   });
