@@ -129,24 +129,31 @@ describe('the image (buildah build, podman run)', function () {
     );
   });
 
+  /** A runtime container as the operator's pod runs one: no args, its variables, a read-only root. */
+  const runtimeFlags = async (grpc: number, metrics: number, env: string[] = []) => [
+    '--read-only',
+    '--tmpfs',
+    '/tmp',
+    '--volume',
+    `${MODELS}:/models:ro`,
+    ...['--env', 'MODEL_NAME=sentence-embedder', '--env', 'MODEL_VERSION=v1'],
+    ...['--env', 'MODEL_ARTIFACT_URI=file:///models/sentence-embedder-v1'],
+    ...['--env', `MODEL_ARTIFACT_SHA256=${await embedderSha256()}`, '--env', 'MODEL_CACHE_DIR=/tmp/models'],
+    ...['--env', 'GRPC_HOST=127.0.0.1', '--env', `GRPC_PORT=${grpc}`, '--env', `METRICS_PORT=${metrics}`],
+    ...['--env', 'TERMINATION_MESSAGE_PATH=/tmp/termination-log', ...env.flatMap((e) => ['--env', e])],
+  ];
+
   it('runs a runtime as the operator does (no args, read-only root) that embeds over gRPC as uid 10001', async () => {
     const [grpc, metrics] = [await freePort(), await freePort()];
-    const pid = await podmanRun(name('runtime'), [
-      '--read-only',
-      '--tmpfs',
-      '/tmp',
-      '--volume',
-      `${MODELS}:/models:ro`,
-      ...['--env', 'MODEL_NAME=sentence-embedder', '--env', 'MODEL_VERSION=v1'],
-      ...['--env', 'MODEL_ARTIFACT_URI=file:///models/sentence-embedder-v1'],
-      ...['--env', `MODEL_ARTIFACT_SHA256=${await embedderSha256()}`, '--env', 'MODEL_CACHE_DIR=/tmp/models'],
-      ...['--env', 'GRPC_HOST=127.0.0.1', '--env', `GRPC_PORT=${grpc}`, '--env', `METRICS_PORT=${metrics}`],
-    ]);
+    const pid = await podmanRun(name('runtime'), await runtimeFlags(grpc, metrics));
     expect(processIds(pid)).to.deep.equal({ uid: 10001, gid: 10001 });
     const client = new RuntimeClient(`127.0.0.1:${grpc}`);
     try {
       await eventually(
-        async () => ((await client.serverReady()) ? true : undefined),
+        async () => {
+          if (await client.serverReady().catch(() => false)) return true;
+          await stillRunning(name('runtime'));
+        },
         'the runtime ready',
         60_000,
       );
@@ -158,6 +165,16 @@ describe('the image (buildah build, podman run)', function () {
     }
     const readyz = await fetch(`http://127.0.0.1:${metrics}/readyz`);
     expect(readyz.status).to.equal(200);
+  });
+
+  it('refuses CUDA without the provider: EXECUTION_PROVIDER=cuda exits 6, GPUUnavailable, on the CPU image', async () => {
+    const container = name('cuda');
+    await podmanRun(
+      container,
+      await runtimeFlags(await freePort(), await freePort(), ['EXECUTION_PROVIDER=cuda']),
+    );
+    expect(await run('podman', ['wait', container])).to.equal('6');
+    expect(await run('podman', ['logs', container])).to.include('GPUUnavailable');
   });
 
   it('runs the router in local mode that serves /v1/embeddings from its runtimes, all as uid 10001', async () => {
