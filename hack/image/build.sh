@@ -11,7 +11,7 @@
 #                 unset: the digest pinned in the Dockerfile
 #   APP_IMAGE     gpu only: an already built cpu image to put on the CUDA base
 #   BUILDER       buildah | podman | docker
-#   BUILD_FLAGS   extra flags for the builder, e.g. "--isolation chroot --network host" in a container
+#   BUILD_FLAGS   extra flags for the builder, e.g. "--isolation chroot" inside a container
 # Usage: hack/image/build.sh cpu|gpu
 set -euo pipefail
 
@@ -26,7 +26,7 @@ variant="${1:-}"
 case "$variant" in
   cpu | gpu) ;;
   -h | --help)
-    sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'
     exit 0
     ;;
   *) die "usage: hack/image/build.sh cpu|gpu (got '${variant}')" ;;
