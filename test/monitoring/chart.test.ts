@@ -23,12 +23,12 @@ describe('charts/paissive: dashboards and alert rules', function () {
 
   it('renders one ConfigMap per dashboard, labelled grafana_dashboard="1", holding the JSON file', async () => {
     const maps = (await render()).filter(
-      (o) => o.kind === 'ConfigMap' && o.metadata.name.includes('-dashboard-'),
+      (o) => o.kind === 'ConfigMap' && o.metadata.name.endsWith('-dashboard'),
     );
     expect(maps.map((m) => m.metadata.name).sort()).to.deep.equal([
-      'mon-paissive-dashboard-operator',
-      'mon-paissive-dashboard-router',
-      'mon-paissive-dashboard-runtimes',
+      'mon-paissive-operator-dashboard',
+      'mon-paissive-router-dashboard',
+      'mon-paissive-runtimes-dashboard',
     ]);
     for (const map of maps) {
       expect(map.metadata.namespace).to.equal('observability');
@@ -40,7 +40,7 @@ describe('charts/paissive: dashboards and alert rules', function () {
     }
   });
 
-  it('takes the label, its value, the namespace, labels and annotations from values, or renders none', async () => {
+  it('takes the label, its value, the namespace, labels and annotations from values; no router dashboard without a router; none when disabled', async () => {
     const maps = (
       await render(
         'metrics.grafanaDashboards.label=dashboards',
@@ -49,7 +49,7 @@ describe('charts/paissive: dashboards and alert rules', function () {
         'metrics.grafanaDashboards.annotations.grafana_folder=AI',
         'metrics.grafanaDashboards.labels.team=ml',
       )
-    ).filter((o) => o.kind === 'ConfigMap' && o.metadata.name.includes('-dashboard-'));
+    ).filter((o) => o.kind === 'ConfigMap' && o.metadata.name.endsWith('-dashboard'));
     expect(maps).to.have.length(3);
     for (const map of maps) {
       expect(map.metadata.namespace).to.equal('grafana');
@@ -57,9 +57,14 @@ describe('charts/paissive: dashboards and alert rules', function () {
       expect(map.metadata.labels).not.to.have.property('grafana_dashboard');
       expect(map.metadata.annotations).to.deep.equal({ grafana_folder: 'AI' });
     }
+    const withoutRouter = (await render('router.enabled=false')).filter((o) => o.kind === 'ConfigMap');
+    expect(withoutRouter.map((o) => o.metadata.name).filter((n) => n.endsWith('-dashboard'))).to.deep.equal([
+      'mon-paissive-operator-dashboard',
+      'mon-paissive-runtimes-dashboard',
+    ]);
     const none = await render('metrics.grafanaDashboards.enabled=false');
     expect(
-      none.filter((o) => o.kind === 'ConfigMap' && o.metadata.name.includes('-dashboard-')),
+      none.filter((o) => o.kind === 'ConfigMap' && o.metadata.name.endsWith('-dashboard')),
     ).to.deep.equal([]);
   });
 
