@@ -39,7 +39,7 @@ async function main(): Promise<void> {
     metrics.kubeRequests.inc({ verb, resource, code: String(status) }),
   );
   const api = new KubeApi(client, FIELD_MANAGER);
-  const controller = new ControllerManager({
+  const manager = new ControllerManager({
     api,
     config: settings,
     events: new EventRecorder(api, FIELD_MANAGER, env.identity, logger),
@@ -65,13 +65,13 @@ async function main(): Promise<void> {
   await new Promise((resolve) => server.once('listening', resolve));
   logger.info({ port: (server.address() as AddressInfo).port, identity: env.identity }, 'Operator listening');
 
-  await controller.sync();
+  await manager.sync();
   synced = true;
   logger.info({ namespace: env.WATCH_NAMESPACE ?? '(all)' }, 'Caches synced');
 
   const lead = (): void => {
     metrics.leader.set(1);
-    controller.run();
+    manager.run();
   };
   const elector = env.LEADER_ELECTION
     ? new LeaderElector({
@@ -94,7 +94,7 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info({ signal }, 'Shutting down');
     void (async () => {
-      await controller.stop();
+      await manager.stop();
       await elector?.stop();
       server.close();
       client.close();
