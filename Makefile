@@ -29,12 +29,32 @@ lint: install ## Lint, format check and type check
 	npx tsc -p tsconfig.json --noEmit
 
 .PHONY: test
-test: install models lint s3-build ## Run every test (unit, integration, end to end, cluster) with coverage; starts the test cluster
+test: install models lint s3-build monitoring-tools kube-score-build ## Run every test (unit, integration, end to end, cluster) with coverage; starts the test cluster
 	bash hack/test.sh
 
 .PHONY: s3-build
 s3-build: ## Build and cache gofakes3, the S3-compatible server the model-store tests run (needs Go)
 	bash hack/s3/build.sh >/dev/null
+
+.PHONY: monitoring-tools
+monitoring-tools: ## Install Prometheus and promtool (Debian package) for the dashboard and alert tests
+	bash hack/monitoring/install-tools.sh
+
+.PHONY: kube-score-build
+kube-score-build: ## Build and cache kube-score (needs Go) for the chart and runtime-pod checks
+	bash hack/kube-score/build.sh >/dev/null
+
+.PHONY: image
+image: ## Build the CPU image (buildah, podman or docker; IMAGE and TAG override the name)
+	bash hack/image/build.sh cpu
+
+.PHONY: image-gpu
+image-gpu: ## Build the GPU image (CUDA + cuDNN base, onnxruntime-node's CUDA provider)
+	bash hack/image/build.sh gpu
+
+.PHONY: image-tools
+image-tools: ## Install buildah and podman (Debian packages); make test then also builds and runs the image
+	bash hack/image/install-tools.sh
 
 .PHONY: run
 run: install models ## Run the router with local runtimes from examples/ on http://127.0.0.1:8080
