@@ -1,18 +1,17 @@
 /**
- * The Grafana dashboards the chart ships: generated from hack/monitoring/dashboards (the files are what the
- * specs write), in Grafana's current classic model, every query on the `$datasource` variable of type
+ * The Grafana dashboards the chart ships (the JSON files are the source: edit them, or edit in Grafana and
+ * export), in Grafana's current classic model, every query on the `$datasource` variable of type
  * prometheus (no datasource UID written down), panels on the grid without overlaps.
  */
 import { expect } from 'chai';
-import { SCHEMA_VERSION } from '../../hack/monitoring/dashboards/grafana.js';
-import { renderDashboards } from '../../hack/monitoring/dashboards/write.js';
 import { dashboardFiles, readDashboard } from './queries.js';
 
+/** Grafana's classic dashboard model as Grafana 12 and 13 import it and the Grafana sidecar provisions it. */
+const SCHEMA_VERSION = 42;
+
 describe('charts/paissive/files/dashboards', () => {
-  it('holds exactly the dashboards hack/monitoring/dashboards writes (run write.ts after editing a spec)', () => {
-    const rendered = renderDashboards();
-    expect(dashboardFiles().sort()).to.deep.equal([...rendered.keys()].sort());
-    for (const [file, model] of rendered) expect(readDashboard(file), file).to.deep.equal(model);
+  it('holds the router, runtimes and operator dashboards', () => {
+    expect(dashboardFiles().sort()).to.deep.equal(['operator.json', 'router.json', 'runtimes.json']);
   });
 
   for (const file of ['router.json', 'runtimes.json', 'operator.json']) {

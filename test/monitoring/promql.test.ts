@@ -1,11 +1,11 @@
 /**
- * The metric names a PromQL expression reads (hack/monitoring/promql.ts), as a table, and Grafana's variables
+ * The metric names a PromQL expression reads (promql.ts), as a table, and Grafana's variables
  * substituted the way the monitoring test evaluates dashboard queries.
  */
 import { expect } from 'chai';
-import { metricNames, substituteVariables } from '../../hack/monitoring/promql.js';
+import { metricNames, substituteVariables } from './promql.js';
 
-describe('hack/monitoring/promql', () => {
+describe('test/monitoring/promql', () => {
   const cases: [string, string[]][] = [
     ['up', ['up']],
     [

@@ -6,9 +6,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { metricNames, substituteVariables } from '../../hack/monitoring/promql.js';
 import type { Prometheus } from './prometheus.js';
 import { ROOT, RULES_FILE } from './prometheus.js';
+import { metricNames, substituteVariables } from './promql.js';
 
 export const DASHBOARDS_DIR = join(ROOT, 'charts/paissive/files/dashboards');
 
