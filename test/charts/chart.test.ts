@@ -103,7 +103,9 @@ describe('charts/paissive: the Helm chart', function () {
     expect(scoped.find((o) => o?.kind === 'RoleBinding' && o.metadata.namespace === 'models')).to.not.equal(
       undefined,
     );
-    const config = scoped.find((o) => o?.kind === 'ConfigMap').data['operator.yaml'];
+    const config = scoped.find((o) => o?.kind === 'ConfigMap' && o.data?.['operator.yaml']).data[
+      'operator.yaml'
+    ];
     expect(config).to.include('runtimeImage: ghcr.io/paissive/paissive:0.1.0').and.include('NVIDIA-L4');
   });
 

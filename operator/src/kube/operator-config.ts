@@ -52,7 +52,8 @@ const podSecurity = z
   .prefault({});
 
 export const operatorConfigSchema = z.object({
-  runtimeImage: z.string().min(1).default('ghcr.io/paissive/runtime:0.1.0'),
+  /** The project's one image (Dockerfile); its default command is the runtime. The chart sets its own tag. */
+  runtimeImage: z.string().min(1).default('ghcr.io/paissive/paissive:0.1.0'),
   imagePullPolicy: z.enum(['Always', 'IfNotPresent', 'Never']).default('IfNotPresent'),
   runtimePort: z.number().int().min(1).max(65535).default(8001),
   /** Port of self-hosted OpenAI-compatible servers when the version names none. */
