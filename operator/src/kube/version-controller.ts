@@ -99,10 +99,17 @@ export class ModelVersionController {
   }
 }
 
-/** A failed apply never reads as Ready: Ready False with the failure's reason, the other conditions kept. */
+/**
+ * A failed apply never reads as Ready: Ready False with the failure's reason, the other conditions kept. The
+ * transition time stays while Ready stays False, so a failure that repeats writes nothing: a new timestamp
+ * would change the status, and the status write would wake this version's watch and run the failing pass
+ * again at once, past any backoff (and for good, for a failure that is not retried).
+ */
 function failedApply(mv: ModelVersion, failure: OperatorError): Condition[] {
   const message = `Applying the runtime failed (${failure.code}): ${failure.message}`;
-  const now = new Date().toISOString();
+  const previous = mv.status?.conditions?.find((c) => c.type === 'Ready');
+  const lastTransitionTime =
+    previous?.status === 'False' ? previous.lastTransitionTime : new Date().toISOString();
   const keep = (mv.status?.conditions ?? []).filter((c) => c.type !== 'Ready');
   return [
     {
@@ -110,7 +117,7 @@ function failedApply(mv: ModelVersion, failure: OperatorError): Condition[] {
       status: 'False',
       reason: failure.reason,
       message,
-      lastTransitionTime: now,
+      lastTransitionTime,
       observedGeneration: mv.metadata.generation,
     },
     ...keep,
