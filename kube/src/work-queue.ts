@@ -36,7 +36,7 @@ export class WorkQueue {
   readonly #processing = new Set<string>();
   readonly #dirty = new Set<string>();
   readonly #failures = new Map<string, number>();
-  readonly #timers = new Map<string, NodeJS.Timeout>();
+  readonly #timers = new Map<string, { timer: NodeJS.Timeout; due: number }>();
   #running = false;
   #active = 0;
   #idle: (() => void)[] = [];
@@ -62,13 +62,18 @@ export class WorkQueue {
 
   /** Adds `key` after `ms`; a sooner addAfter wins, a later one is ignored while one is pending. */
   addAfter(key: string, ms: number): void {
-    if (this.#timers.has(key)) return;
+    const due = Date.now() + ms;
+    const pending = this.#timers.get(key);
+    if (pending) {
+      if (pending.due <= due) return;
+      clearTimeout(pending.timer);
+    }
     const timer = setTimeout(() => {
       this.#timers.delete(key);
       this.add(key);
     }, ms);
     timer.unref();
-    this.#timers.set(key, timer);
+    this.#timers.set(key, { timer, due });
   }
 
   start(): void {
@@ -79,7 +84,7 @@ export class WorkQueue {
   /** Stops taking keys and waits for the passes in flight. */
   async shutdown(): Promise<void> {
     this.#running = false;
-    for (const timer of this.#timers.values()) clearTimeout(timer);
+    for (const { timer } of this.#timers.values()) clearTimeout(timer);
     this.#timers.clear();
     if (this.#active > 0) await new Promise<void>((resolve) => this.#idle.push(resolve));
   }

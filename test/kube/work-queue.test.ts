@@ -83,4 +83,25 @@ describe('kube: WorkQueue', () => {
     await queue.shutdown();
     expect(runs.filter((k) => k === 'bad')).to.have.length(2);
   });
+  it('runs a key at the sooner of two addAfter calls (a change is not held behind a long retry backoff)', async () => {
+    const runs: number[] = [];
+    const started = Date.now();
+    const queue = new WorkQueue({
+      name: 't',
+      workers: 1,
+      logger,
+      reconcile: async () => {
+        runs.push(Date.now() - started);
+        return undefined;
+      },
+    });
+    queue.start();
+    queue.addAfter('model', 60_000); // e.g. the backoff after many failed passes
+    queue.addAfter('model', 10); // a version changed: roll up soon
+    queue.addAfter('model', 30_000); // a later one changes nothing
+    await tick(100);
+    await queue.shutdown();
+    expect(runs).to.have.length(1);
+    expect(runs[0]).to.be.lessThan(100);
+  });
 });
