@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { guardrails } from './guardrails.js';
 import { API_VERSION, conditions, dnsLabel, objectMeta, observedGeneration, withInvariants } from './meta.js';
+import { traffic, trafficStickiness } from './traffic.js';
 
 export const AIMODEL_KIND = 'AIModel';
 export const AIMODEL_PLURAL = 'aimodels';
@@ -116,6 +117,8 @@ const specObject = z.object({
     .optional()
     .describe("Response caching of this model's answers (the router's default TTL when absent)"),
   guardrails: guardrails.optional(),
+  traffic: traffic.optional(),
+  trafficStickiness: trafficStickiness.optional(),
 });
 
 export const aiModelSpec = withInvariants(specObject, [
@@ -129,6 +132,19 @@ export const aiModelSpec = withInvariants(specObject, [
     message: 'spec.endpoint is only for provider openai; onnx models are served by their ModelVersions',
     check: (s) => s.provider === 'openai' || s.endpoint === undefined,
   },
+  {
+    rule: '!has(self.trafficStickiness) || has(self.traffic)',
+    message: 'spec.trafficStickiness needs spec.traffic: there is no split to stick to',
+    check: (s) => s.trafficStickiness === undefined || s.traffic !== undefined,
+  },
+  {
+    rule: "!has(self.trafficStickiness) || (self.trafficStickiness.by == 'header') == has(self.trafficStickiness.header)",
+    message: 'spec.trafficStickiness.header is required with by: header and only allowed with it',
+    fieldPath: '.trafficStickiness.header',
+    check: (s) =>
+      s.trafficStickiness === undefined ||
+      (s.trafficStickiness.by === 'header') === (s.trafficStickiness.header !== undefined),
+  },
 ]);
 export type AIModelSpec = z.infer<typeof aiModelSpec>;
 
@@ -140,6 +156,12 @@ export const aiModelStatus = z.strictObject({
   readyVersions: z.number().int().min(0).optional().describe('ModelVersions that are Ready'),
   ready: z.string().optional().describe('Ready versions out of all versions, e.g. 2/3'),
   endpoint: z.string().optional().describe('Where the router reaches the default version'),
+  traffic: z
+    .string()
+    .optional()
+    .describe(
+      'The split requests follow, e.g. v2=90,v3=10: spec.traffic over the versions that can serve; none ready when none can; absent without spec.traffic',
+    ),
 });
 export type AIModelStatus = z.infer<typeof aiModelStatus>;
 

@@ -87,6 +87,12 @@ export function aiModelCrd(): JsonSchema {
         description: 'Ready versions / all versions',
       },
       { name: 'Reason', type: 'string', jsonPath: READY_REASON },
+      {
+        name: 'Traffic',
+        type: 'string',
+        jsonPath: '.status.traffic',
+        description: 'Effective split of requests that name no version',
+      },
       AGE,
     ],
   });

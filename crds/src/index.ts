@@ -7,4 +7,5 @@ export * from './manifests.js';
 export * from './meta.js';
 export * from './modelversion.js';
 export * from './quantity.js';
+export * from './traffic.js';
 export * from './versions.js';

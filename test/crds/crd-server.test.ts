@@ -93,4 +93,59 @@ describe('crds: the CRDs on a real API server', function () {
     const selector = await kubectl(env, ['explain', 'modelversion.status.selector']);
     expect(selector).to.include('Label selector of the runtime pods');
   });
+
+  const model = (traffic: string, stickiness = '') => `
+apiVersion: ai.paissive.io/v1alpha1
+kind: AIModel
+metadata: {name: split}
+spec:
+  provider: onnx
+  capabilities: [chat]
+  traffic: ${traffic}
+${stickiness ? `  trafficStickiness: ${stickiness}` : ''}
+`;
+  const trafficRefused: [string, string, string, string][] = [
+    [
+      'weights adding up to 110',
+      '[{version: v2, weight: 90}, {version: v3, weight: 20}]',
+      '',
+      'spec.traffic weights must add up to 100',
+    ],
+    [
+      'a version named twice',
+      '[{version: v2, weight: 50}, {version: v2, weight: 50}]',
+      '',
+      'names a version more than once',
+    ],
+    [
+      'a fractional weight',
+      '[{version: v2, weight: 99.5}, {version: v3, weight: 0.5}]',
+      '',
+      'spec.traffic[0].weight',
+    ],
+    [
+      'by: header without a header',
+      '[{version: v2, weight: 100}]',
+      '{by: header}',
+      'spec.trafficStickiness.header',
+    ],
+  ];
+  for (const [what, traffic, stickiness, message] of trafficRefused) {
+    it(`AIModel spec.traffic: refuses ${what} with a clear message`, async () => {
+      const result = await dryRun(model(traffic, stickiness));
+      expect(result.ok).to.equal(false);
+      expect(result.output).to.include(message);
+    });
+  }
+
+  it('AIModel spec.traffic: accepts a 90/10 split sticky by caller (the default of by)', async () => {
+    const result = await dryRun(model('[{version: v2, weight: 90}, {version: v3, weight: 10}]', '{}'));
+    expect(result.ok, result.output).to.equal(true);
+    const spec = JSON.parse(result.output).spec;
+    expect(spec.traffic).to.deep.equal([
+      { version: 'v2', weight: 90 },
+      { version: 'v3', weight: 10 },
+    ]);
+    expect(spec.trafficStickiness).to.deep.equal({ by: 'caller' });
+  });
 });

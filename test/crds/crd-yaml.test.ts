@@ -94,7 +94,7 @@ describe('crds: generated CustomResourceDefinitions', () => {
       (
         crd as { spec: { versions: { additionalPrinterColumns: { name: string }[] }[] } }
       ).spec.versions[0]?.additionalPrinterColumns.map((c) => c.name);
-    expect(columns(aiModelCrd())).to.deep.equal(['Provider', 'Default', 'Ready', 'Reason', 'Age']);
+    expect(columns(aiModelCrd())).to.deep.equal(['Provider', 'Default', 'Ready', 'Reason', 'Traffic', 'Age']);
     expect(columns(modelVersionCrd())).to.include.members([
       'Model',
       'Version',

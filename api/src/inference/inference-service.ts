@@ -4,6 +4,7 @@
  * Identical concurrent misses are computed once. Streams commit to a target at their first event.
  * @module
  */
+import type { IncomingHttpHeaders } from 'node:http';
 import type { Logger } from 'pino';
 import type { StreamEvent } from '../backends/backend.js';
 import type { BackendRegistry } from '../backends/registry.js';
@@ -15,7 +16,7 @@ import { type ChainResult, executeChain } from '../routing/execute-chain.js';
 import { buildFallbackChain, type FallbackChain } from '../routing/fallback-chain.js';
 import type { RetryPolicy } from '../routing/retry.js';
 import { type CacheMode, type CachePlan, type CacheStatus, cachePlan } from './cache-key.js';
-import type { Observer } from './observer.js';
+import { type Observer, routedVersion } from './observer.js';
 import type { Operation, StreamingOperation } from './operations.js';
 import { enterGates, type GatePass, type RequestGate } from './request-gate.js';
 import { type Served, type StreamServed, servedFromCache, servedFromChain } from './served.js';
@@ -40,6 +41,8 @@ export interface RequestContext {
   readonly cache?: CacheMode;
   /** When the request arrived (performance.now()), so latency counts the HTTP work before the service. */
   readonly receivedAt?: number;
+  /** The request's headers, for a traffic split sticky by header (absent for batch items). */
+  readonly headers?: IncomingHttpHeaders;
 }
 
 export interface InferenceServiceOptions {
@@ -98,6 +101,7 @@ export class InferenceService {
       need: op.need,
       useFallbacks: op.fallbacks && req.useFallbacks,
       lookup: (name) => this.#o.catalog.model(name),
+      traffic: { caller: ctx.caller, header: (name) => firstValue(ctx.headers?.[name]) },
     });
     const first = chain.steps[0]?.target;
     const plan = cachePlan({
@@ -157,6 +161,7 @@ export class InferenceService {
       operation: op.name,
       requestedModel: p.model.name,
       requestedVersion: req.version,
+      routedVersion: routedVersion(p.chain),
       caller: ctx.caller,
     };
     let pass: GatePass | undefined;
@@ -253,6 +258,7 @@ export class InferenceService {
       operation: 'generate',
       requestedModel: p.model.name,
       requestedVersion: req.version,
+      routedVersion: routedVersion(p.chain),
       caller: ctx.caller,
     };
     let pass: GatePass | undefined;
@@ -312,7 +318,13 @@ export class InferenceService {
     p: Prepared<unknown>,
     ctx: RequestContext,
     relay: {
-      outcome: { operation: string; requestedModel: string; requestedVersion?: string; caller: string };
+      outcome: {
+        operation: string;
+        requestedModel: string;
+        requestedVersion?: string;
+        routedVersion?: string;
+        caller: string;
+      };
       cache: CacheStatus;
       pass: GatePass;
     },
@@ -373,4 +385,9 @@ export class InferenceService {
  */
 function keeps(sampled: boolean | undefined, ctx: RequestContext): boolean {
   return sampled !== true || ctx.cache === 'force';
+}
+
+/** A header's value; of a repeated header, the first. */
+function firstValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
 }

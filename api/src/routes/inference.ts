@@ -57,6 +57,7 @@ export function requestContext(ctx: RouteContext<unknown, unknown>): RequestCont
     signal: ctx.signal,
     cache: bypass ? 'bypass' : force ? 'force' : 'default',
     receivedAt: ctx.receivedAt,
+    headers: ctx.headers,
     ...(timeoutMs === undefined ? {} : { timeoutMs }),
   };
 }

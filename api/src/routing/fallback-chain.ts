@@ -7,6 +7,7 @@ import type { FailureKind, RouteTarget } from '../backends/backend.js';
 import type { CatalogModel } from '../catalog/catalog.js';
 import { policyOf } from './failure-policy.js';
 import { selectVersion } from './select-version.js';
+import type { TrafficRequest } from './traffic-split.js';
 
 export interface ChainStep {
   readonly target: RouteTarget;
@@ -34,6 +35,8 @@ export interface ChainInput {
   readonly need: string;
   readonly useFallbacks: boolean;
   readonly lookup: (name: string) => CatalogModel | undefined;
+  /** Takes the request into the traffic split of each model that has one; absent: default versions. */
+  readonly traffic?: TrafficRequest;
 }
 
 /** Failures after which another target may still succeed (the policy table's). */
@@ -51,21 +54,27 @@ export function isAvailable(target: RouteTarget): boolean {
   return Boolean(version?.ready && version.addresses.length > 0);
 }
 
-function stepFor(model: CatalogModel, version: string | undefined, fallback: boolean): ChainStep | ChainSkip {
-  const choice = selectVersion(model, version);
+function stepFor(
+  model: CatalogModel,
+  version: string | undefined,
+  fallback: boolean,
+  traffic: TrafficRequest | undefined,
+): ChainStep | ChainSkip {
+  const choice = selectVersion(model, version, traffic);
   if (choice.kind === 'none') return { model: model.name, reason: choice.reason };
   return { target: choice.kind === 'version' ? { model, version: choice.version } : { model }, fallback };
 }
 
 /**
- * The requested model (named or default version); then, when allowed, its other non-deprecated versions
- * (newest first; only when the request did not name a version), then every model of its `fallbacks`,
- * depth first, each once, each at its default version. Throws VersionNotFoundError for an unknown version.
+ * The requested model (the named version, else the one its traffic split picks, else its default); then,
+ * when allowed, its other non-deprecated versions (newest first, whatever their weight; only when the
+ * request did not name a version), then every model of its `fallbacks`, depth first, each once, each at the
+ * version its split picks or its default. Throws VersionNotFoundError for an unknown version.
  */
 export function buildFallbackChain(input: ChainInput): FallbackChain {
   const steps: ChainStep[] = [];
   const skipped: ChainSkip[] = [];
-  const first = stepFor(input.model, input.requestedVersion, false);
+  const first = stepFor(input.model, input.requestedVersion, false, input.traffic);
   if ('target' in first) steps.push(first);
   else skipped.push(first);
   if (!input.useFallbacks) return { steps, skipped };
@@ -92,7 +101,7 @@ export function buildFallbackChain(input: ChainInput): FallbackChain {
       if (!input.accepts(model)) {
         skipped.push({ model: name, reason: `lacks capability ${input.need}` });
       } else {
-        const step = stepFor(model, undefined, true);
+        const step = stepFor(model, undefined, true, input.traffic);
         if ('target' in step) steps.push(step);
         else skipped.push(step);
       }

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { type Condition, resolveDefaultVersion } from '../../../crds/src/index.js';
 import { scrubText } from '../backends/scrub.js';
 import type { CatalogModel, CatalogVersion } from '../catalog/catalog.js';
+import { effectiveTraffic } from '../routing/traffic-split.js';
 
 const condition = z.object({
   type: z.string(),
@@ -58,9 +59,29 @@ export const modelView = z.object({
 });
 export type ModelView = z.infer<typeof modelView>;
 
+const share = z.object({ version: z.string(), weight: z.number().int() });
+
+export const trafficView = z
+  .object({
+    configured: z.array(share).describe('spec.traffic as written'),
+    effective: z
+      .array(share)
+      .describe(
+        'What requests naming no version follow now: the versions of the split that are ready and not deprecated, the share of the others given to them in proportion; empty when none can serve (the default version answers)',
+      ),
+    sticky: z
+      .object({ by: z.enum(['caller', 'header']), header: z.string().optional() })
+      .optional()
+      .describe(
+        'What keeps a client on one version (spec.trafficStickiness); absent: drawn at random by weight',
+      ),
+  })
+  .describe('The weighted split of requests that name no version (spec.traffic); absent without one');
+
 export const modelDetails = modelView.extend({
   conditions: z.array(condition),
   versions: z.array(versionView),
+  traffic: trafficView.optional(),
 });
 export const modelList = z.object({ models: z.array(modelView), total: z.number().int() });
 export const versionList = z.object({
@@ -156,6 +177,16 @@ export function toModelDetails(m: CatalogModel, options: ViewOptions = {}) {
     ...view,
     conditions: conditionsView(m.status?.conditions, m, options),
     versions: m.versions.map((v) => toVersionView(v, view.default_version, m, options)),
+    ...(m.spec.traffic ? { traffic: toTrafficView(m) } : {}),
+  };
+}
+
+function toTrafficView(m: CatalogModel): z.infer<typeof trafficView> {
+  const sticky = m.spec.trafficStickiness;
+  return {
+    configured: (m.spec.traffic ?? []).map((t) => ({ version: t.version, weight: t.weight })),
+    effective: effectiveTraffic(m) ?? [],
+    ...(sticky ? { sticky: { by: sticky.by, ...(sticky.header ? { header: sticky.header } : {}) } } : {}),
   };
 }
 

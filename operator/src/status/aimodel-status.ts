@@ -5,6 +5,8 @@
 import {
   type AIModel,
   type AIModelStatus,
+  effectiveSplit,
+  formatSplit,
   type ModelVersion,
   resolveDefaultVersion,
 } from '../../../crds/src/index.js';
@@ -84,6 +86,21 @@ function runtimeReady(input: ModelRollupInput, readyCount: number): ConditionInp
   };
 }
 
+/**
+ * `v2=90,v3=10`: the split the router follows (the one rule of crds/src/traffic.ts: versions that are Ready
+ * and not deprecated share the weights); `none ready` when no version of the split can serve; undefined
+ * without spec.traffic.
+ */
+export function trafficColumn(model: AIModel, versions: readonly ModelVersion[]): string | undefined {
+  const configured = model.spec.traffic;
+  if (!configured) return undefined;
+  const serving = new Set(
+    versions.filter((v) => !v.spec.deprecated && isReady(v.status?.conditions)).map((v) => v.spec.version),
+  );
+  const split = effectiveSplit(configured, (version) => serving.has(version));
+  return split.length > 0 ? formatSplit(split) : 'none ready';
+}
+
 /** The AIModel status for the given versions; conditions keep their transition times when unchanged. */
 export function aiModelStatus(input: ModelRollupInput): AIModelStatus {
   const { model, versions } = input;
@@ -140,5 +157,6 @@ export function aiModelStatus(input: ModelRollupInput): AIModelStatus {
     readyVersions: readyCount,
     ready: `${readyCount}/${versions.length}`,
     endpoint: external ? model.spec.endpoint?.baseURL : resolved.version?.status?.endpoint,
+    ...(model.spec.traffic ? { traffic: trafficColumn(model, versions) } : {}),
   };
 }

@@ -126,4 +126,41 @@ describe('operator/status: aiModelStatus', () => {
     expect(readyOf(ok)).to.include({ status: 'True', reason: Reason.ExternalEndpoint });
     expect(ok.endpoint).to.equal('https://api.example.com/v1');
   });
+
+  describe('status.traffic (the TRAFFIC column)', () => {
+    const ready = cond('True', Reason.RuntimeReady);
+    const starting = cond('False', Reason.RuntimeStarting);
+    const traffic = [
+      { version: 'v2', weight: 90 },
+      { version: 'v3', weight: 10 },
+    ];
+    const table: [string, Partial<AIModel['spec']>, ModelVersion[], string | undefined][] = [
+      ['no spec.traffic: absent', {}, [version('v2', ready), version('v3', ready)], undefined],
+      [
+        'both ready: the split as written',
+        { traffic },
+        [version('v2', ready), version('v3', ready)],
+        'v2=90,v3=10',
+      ],
+      [
+        'the canary starting: the stable takes all',
+        { traffic },
+        [version('v2', ready), version('v3', starting)],
+        'v2=100',
+      ],
+      [
+        'the canary deprecated: the stable takes all',
+        { traffic },
+        [version('v2', ready), version('v3', ready, { deprecated: true })],
+        'v2=100',
+      ],
+      ['the canary missing: the stable takes all', { traffic }, [version('v2', ready)], 'v2=100'],
+      ['nothing ready', { traffic }, [version('v2', starting), version('v3', starting)], 'none ready'],
+    ];
+    for (const [what, spec, versions, expected] of table) {
+      it(`given ${what}`, () => {
+        expect(aiModelStatus({ model: model(spec), versions, now }).traffic).to.equal(expected);
+      });
+    }
+  });
 });
