@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import type { RequestListener } from 'node:http';
 import express, { type Express, type Request, type Response } from 'express';
 import { findUp } from '../../runtime/src/find-up.js';
+import { dashboardRouter } from './dashboard/dashboard.js';
 import type { AppDeps } from './deps.js';
 import { MethodNotAllowedError, UnauthorizedError } from './errors.js';
 import { identifyCaller } from './http/callers.js';
@@ -114,6 +115,7 @@ function expressApp(deps: AppDeps, routes: readonly AnyRoute[]): Express {
   const pipeline = pipelineDeps(deps);
   for (const def of routes) if (!def.hot) app[def.method](def.path, handlerFor(def, pipeline));
   operationalRoutes(app, deps, routes);
+  app.use(dashboardRouter());
 
   // A known path with the wrong method is a 405 that says which methods exist, not a 404.
   const methods = new Map<string, Set<string>>();
