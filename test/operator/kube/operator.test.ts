@@ -90,6 +90,7 @@ describe('operator/kube: reconciling AIModels and ModelVersions on a real contro
       'DEFAULT',
       'READY',
       'REASON',
+      'TRAFFIC',
       'AGE',
     ]);
     expect(models['story-writer']).to.include({
