@@ -89,7 +89,9 @@ export function composeRouter(options: ComposeOptions): RouterParts {
   const unsubscribe = catalog.onChange(() => {
     runtimes.retain(new Set(catalog.models().flatMap((m) => m.versions.flatMap((v) => v.addresses))));
   });
-  const usage: UsageStore = options.usage ?? new MemoryUsageStore(config.USAGE_RETENTION_DAYS);
+  const usage: UsageStore =
+    options.usage ??
+    new MemoryUsageStore(config.USAGE_RETENTION_DAYS, config.VERSION_FIGURES_RETENTION_HOURS);
   const cache =
     options.cache ??
     new MemoryResponseCache({ maxEntries: config.CACHE_MAX_ENTRIES, maxBytes: config.CACHE_MAX_BYTES });

@@ -96,6 +96,11 @@ export const configSchema = z.object({
   JOBS_MEMORY_MAX_BYTES_PER_CALLER: int(1024, 64 * 1024 * 1024 * 1024).default(64 * 1024 * 1024),
   /** How long hourly usage buckets are kept (the per-model metrics and cost reports read them). */
   USAGE_RETENTION_DAYS: int(1, 400).default(62),
+  /**
+   * How long the per-version minute counters are kept (rollouts and GET /api/models/{id}/metrics?window=
+   * read them); the longest window is this long.
+   */
+  VERSION_FIGURES_RETENTION_HOURS: int(1, 168).default(24),
 });
 
 const checkedSchema = configSchema.refine((c) => c.ROUTER_MODE === 'all' || c.REDIS_URL !== undefined, {

@@ -70,6 +70,7 @@ export function sharedStores(config: Config, logger: Logger, metrics: Metrics): 
       url: config.REDIS_URL,
       keyPrefix: `${config.REDIS_KEY_PREFIX}usage:`,
       retentionDays: config.USAGE_RETENTION_DAYS,
+      figuresRetentionHours: config.VERSION_FIGURES_RETENTION_HOURS,
       flushIntervalMs: config.USAGE_FLUSH_MS,
       onError: (operation) => count(`usage_${operation}`),
       logger: logger.child({ component: 'usage' }),

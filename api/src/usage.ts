@@ -65,5 +65,8 @@ the Kubernetes API.`,
     JOBS_MEMORY_MAX_BYTES: { text: 'in-memory jobs: bytes held in all' },
     JOBS_MEMORY_MAX_BYTES_PER_CALLER: { text: 'in-memory jobs: bytes held for one caller' },
     USAGE_RETENTION_DAYS: { text: 'how long hourly usage buckets are kept' },
+    VERSION_FIGURES_RETENTION_HOURS: {
+      text: 'how long per-version minute figures are kept (the longest metrics ?window=)',
+    },
   },
 });

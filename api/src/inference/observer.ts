@@ -7,17 +7,27 @@ import type { Logger } from 'pino';
 import type { RouteTarget } from '../backends/backend.js';
 import { ApiError, ModelNotFoundError, UnsupportedTaskError } from '../errors.js';
 import { requestCost } from '../metering/cost.js';
+import { failureClass } from '../metering/slo-failure.js';
 import type { UsageEvent, UsageStore } from '../metering/usage.js';
 import type { Metrics } from '../metrics/registry.js';
 import type { Attempt } from '../routing/execute-chain.js';
+import type { FallbackChain } from '../routing/fallback-chain.js';
 import type { CacheStatus } from './cache-key.js';
 
 export interface Outcome {
   readonly operation: string;
   readonly requestedModel: string;
   readonly requestedVersion?: string;
+  /** The version routing chose first (routedVersion below): the one the per-version figures count. */
+  readonly routedVersion?: string;
   readonly caller: string;
   readonly latencyMs: number;
+}
+
+/** The version of the requested model a chain tries first; none when the model could not be routed at all. */
+export function routedVersion(chain: FallbackChain): string | undefined {
+  const first = chain.steps[0];
+  return first && !first.fallback ? first.target.version?.version : undefined;
 }
 
 export interface ServedOutcome extends Outcome {
@@ -113,19 +123,32 @@ export class Observer {
     const attempts =
       err instanceof ApiError ? (err.details as { attempts?: Attempt[] } | undefined)?.attempts : undefined;
     this.#failures(attempts ?? []);
-    this.#record({ ...this.#base(o), ok: false, fallback: false, inputTokens: 0, outputTokens: 0 });
+    this.#record({
+      ...this.#base(o),
+      ok: false,
+      failure: failureClass(err),
+      fallback: false,
+      inputTokens: 0,
+      outputTokens: 0,
+    });
   }
 
   retried(model: string): void {
     this.#metrics.retries.inc({ model });
   }
 
-  #base(o: Outcome): Pick<UsageEvent, 'at' | 'caller' | 'requestedModel' | 'requestedVersion' | 'latencyMs'> {
+  #base(
+    o: Outcome,
+  ): Pick<
+    UsageEvent,
+    'at' | 'caller' | 'requestedModel' | 'requestedVersion' | 'routedVersion' | 'latencyMs'
+  > {
     return {
       at: new Date(),
       caller: o.caller,
       requestedModel: o.requestedModel,
       requestedVersion: o.requestedVersion,
+      routedVersion: o.routedVersion,
       latencyMs: o.latencyMs,
     };
   }

@@ -1,8 +1,9 @@
 /**
- * Usage buckets in this process's memory (local mode without Redis). Old buckets are dropped after the
- * retention period.
+ * Usage buckets and per-version minute counters in this process's memory (local mode without Redis). Old
+ * buckets and minutes are dropped after their retention periods.
  * @module
  */
+
 import {
   applyIncrement,
   emptyBucket,
@@ -15,14 +16,34 @@ import {
   type UsageQuery,
   type UsageStore,
 } from './usage.js';
+import {
+  addMinuteCounts,
+  emptyCounts,
+  type FiguresWindow,
+  MINUTE_MS,
+  type MinuteRecord,
+  minuteIncrementOf,
+  minuteStart,
+  minutesOf,
+  type VersionFigures,
+  versionFiguresOf,
+} from './version-figures.js';
+
+/** How long per-version minute counters are kept when no setting says (VERSION_FIGURES_RETENTION_HOURS). */
+export const DEFAULT_FIGURES_RETENTION_HOURS = 24;
 
 export class MemoryUsageStore implements UsageStore {
   readonly #buckets = new Map<string, UsageBucket>();
+  /** By minute start, then `model|version` (names hold no `|`). */
+  readonly #minutes = new Map<number, Map<string, MinuteRecord>>();
   readonly #retentionMs: number;
+  readonly #figuresRetentionMs: number;
   #prunedAt = 0;
+  #minutesPrunedAt = 0;
 
-  constructor(retentionDays: number) {
+  constructor(retentionDays: number, figuresRetentionHours = DEFAULT_FIGURES_RETENTION_HOURS) {
     this.#retentionMs = retentionDays * 24 * HOUR_MS;
+    this.#figuresRetentionMs = figuresRetentionHours * HOUR_MS;
   }
 
   record(event: UsageEvent): Promise<void> {
@@ -37,7 +58,40 @@ export class MemoryUsageStore implements UsageStore {
       applyIncrement(bucket, inc.values);
     }
     this.#prune(event.at.getTime());
+    this.#recordMinute(event);
     return Promise.resolve();
+  }
+
+  versionFigures(model: string, window: FiguresWindow): Promise<Record<string, VersionFigures>> {
+    const records: MinuteRecord[] = [];
+    for (const start of minutesOf(window, this.#figuresRetentionMs)) {
+      for (const record of this.#minutes.get(start)?.values() ?? [])
+        if (record.model === model) records.push(record);
+    }
+    return Promise.resolve(versionFiguresOf(records));
+  }
+
+  #recordMinute(event: UsageEvent): void {
+    const inc = minuteIncrementOf(event);
+    if (!inc) return;
+    let minute = this.#minutes.get(inc.start);
+    if (!minute) {
+      minute = new Map();
+      this.#minutes.set(inc.start, minute);
+    }
+    const key = `${inc.model}|${inc.version}`;
+    let record = minute.get(key);
+    if (!record) {
+      record = { start: inc.start, model: inc.model, version: inc.version, counts: emptyCounts() };
+      minute.set(key, record);
+    }
+    addMinuteCounts(record.counts, inc.counts);
+    // Bounded by the retention: at most one pass a minute drops the minutes that have expired.
+    const now = event.at.getTime();
+    if (now - this.#minutesPrunedAt < MINUTE_MS) return;
+    this.#minutesPrunedAt = now;
+    const oldest = minuteStart(now - this.#figuresRetentionMs);
+    for (const start of this.#minutes.keys()) if (start < oldest) this.#minutes.delete(start);
   }
 
   buckets(query: UsageQuery): Promise<UsageBucket[]> {

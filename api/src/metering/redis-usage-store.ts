@@ -2,8 +2,9 @@
  * Usage buckets in Redis, so every router replica reports the same figures. `record()` only adds to buckets
  * pending in memory; a flush (every second, on `flush()` and on `close()`) writes them in one MULTI/EXEC:
  * HINCRBY/HINCRBYFLOAT on one hash per bucket (with a `servedBy:<model>` field per serving model), SADD of
- * the bucket into a set per hour (the index `buckets()` reads, so no KEYS/SCAN), and EXPIRE on both. A failed flush keeps its buckets and the next flush retries
- * them; a flush whose outcome is unknown (timed out, connection lost after sending) is checked against a
+ * the bucket into a set per hour (the index `buckets()` reads, so no KEYS/SCAN), and EXPIRE on both; the
+ * per-version minute counters ride in the same transaction (redis-minutes.ts). A failed flush keeps its
+ * buckets and the next flush retries them; a flush whose outcome is unknown (timed out, connection lost after sending) is checked against a
  * per-instance marker written in the same transaction, so a retry never counts twice.
  * @module
  */
@@ -13,9 +14,9 @@ import type { Logger } from 'pino';
 import { ThrottledErrorLog } from '../cache/error-log.js';
 import { StoreBacklogFullError, type StoreError, storeError } from '../cache/errors.js';
 import { createRedisClient, execWithin, redisReady, withTimeout } from '../cache/redis-client.js';
+import { addTo, hoursOf, type Pending, toBucket, writeBucket } from './redis-hours.js';
+import { MinuteBatch, minuteKey, recordsOfHash } from './redis-minutes.js';
 import {
-  addCounts,
-  type BucketIncrement,
   HOUR_MS,
   hourStart,
   incrementsOf,
@@ -25,10 +26,20 @@ import {
   type UsageQuery,
   type UsageStore,
 } from './usage.js';
+import {
+  type FiguresWindow,
+  type MinuteRecord,
+  minuteIncrementOf,
+  minutesOf,
+  type VersionFigures,
+  versionFiguresOf,
+} from './version-figures.js';
 
 export interface RedisUsageStoreOptions {
   /** Buckets (and their index) expire this long after their last write. */
   readonly retentionDays: number;
+  /** Per-version minute counters expire this long after their minute; default 24. */
+  readonly figuresRetentionHours?: number;
   /** A client to use (not closed by close()); otherwise one is created from `url`. */
   readonly client?: Redis;
   /** Used when no client is passed; default redis://127.0.0.1:6379. */
@@ -51,38 +62,21 @@ export interface RedisUsageStoreOptions {
 
 export const DEFAULT_USAGE_PREFIX = 'paissive:usage:';
 
-type Values = BucketIncrement['values'];
-type NumericField = Exclude<keyof Values, 'currency' | 'servedBy'>;
-/** Hash field prefix of the served-by breakdown: `servedBy:<model>` (model names are DNS labels, no colon). */
-const SERVED_BY = 'servedBy:';
-/** How Redis adds each counter: counts with HINCRBY, latency and cost with HINCRBYFLOAT. */
-const FIELDS: Record<NumericField, 'int' | 'float'> = {
-  requests: 'int',
-  errors: 'int',
-  cacheHits: 'int',
-  fallbacks: 'int',
-  latencyMsSum: 'float',
-  served: 'int',
-  inputTokens: 'int',
-  outputTokens: 'int',
-  cost: 'float',
-};
-const NUMERIC_FIELDS = Object.keys(FIELDS) as NumericField[];
-
-interface Pending {
-  readonly start: number;
-  /** JSON [model, version, caller]: the member of the hour's index and the tail of the hash key. */
-  readonly member: string;
-  values: Values;
+/** What one flush writes: hourly buckets by id, and minute counters. */
+interface Batch {
+  readonly hours: Map<string, Pending>;
+  readonly minutes: MinuteBatch;
 }
 
-type Batch = Map<string, Pending>;
+const emptyBatch = (): Batch => ({ hours: new Map(), minutes: new MinuteBatch() });
+const sizeOf = (batch: Batch | undefined): number => (batch ? batch.hours.size + batch.minutes.size : 0);
 
 export class RedisUsageStore implements UsageStore {
   readonly #client: Redis;
   readonly #ownsClient: boolean;
   readonly #prefix: string;
   readonly #retentionMs: number;
+  readonly #figuresRetentionMs: number;
   readonly #timeoutMs: number;
   readonly #maxPending: number;
   readonly #onError: RedisUsageStoreOptions['onError'];
@@ -90,9 +84,9 @@ export class RedisUsageStore implements UsageStore {
   /** Key of this instance's marker: the sequence number of its last applied flush. */
   readonly #markerKey: string;
   readonly #timer: NodeJS.Timeout | undefined;
-  #pending: Batch = new Map();
+  #pending: Batch = emptyBatch();
   /** A batch that was sent but not confirmed: it may or may not be in Redis. */
-  #unsure: { seq: number; buckets: Batch } | undefined;
+  #unsure: { seq: number; batch: Batch } | undefined;
   #seq = 0;
   #flushing: Promise<void> = Promise.resolve();
   #busy = false;
@@ -109,6 +103,7 @@ export class RedisUsageStore implements UsageStore {
       });
     this.#prefix = options.keyPrefix ?? DEFAULT_USAGE_PREFIX;
     this.#retentionMs = options.retentionDays * 24 * HOUR_MS;
+    this.#figuresRetentionMs = (options.figuresRetentionHours ?? 24) * HOUR_MS;
     this.#timeoutMs = options.commandTimeoutMs ?? 2000;
     this.#maxPending = options.maxPendingBuckets ?? 10_000;
     this.#onError = options.onError;
@@ -136,9 +131,9 @@ export class RedisUsageStore implements UsageStore {
     return this.#dropped;
   }
 
-  /** Buckets held in memory, waiting to be written. */
+  /** Buckets and minute counters held in memory, waiting to be written. */
   get pendingBuckets(): number {
-    return this.#pending.size + (this.#unsure?.buckets.size ?? 0);
+    return sizeOf(this.#pending) + sizeOf(this.#unsure?.batch);
   }
 
   record(event: UsageEvent): Promise<void> {
@@ -147,13 +142,18 @@ export class RedisUsageStore implements UsageStore {
       const member = JSON.stringify([inc.model, inc.version, event.caller]);
       return { id: `${start}:${member}`, member, values: inc.values };
     });
-    const fresh = new Set(incs.filter((inc) => !this.#pending.has(inc.id)).map((inc) => inc.id)).size;
+    const minute = minuteIncrementOf(event);
+    const fresh =
+      new Set(incs.filter((inc) => !this.#pending.hours.has(inc.id)).map((inc) => inc.id)).size +
+      (minute && this.#pending.minutes.isNew(minute) ? 1 : 0);
     if (fresh > 0 && this.pendingBuckets + fresh > this.#maxPending) {
       this.#dropped++;
       this.#fail('record', new StoreBacklogFullError(`${this.pendingBuckets} usage buckets pending`));
       return Promise.resolve();
     }
-    for (const inc of incs) addTo(this.#pending, inc.id, { start, member: inc.member, values: inc.values });
+    for (const inc of incs)
+      addTo(this.#pending.hours, inc.id, { start, member: inc.member, values: inc.values });
+    if (minute) this.#pending.minutes.add(minute);
     return Promise.resolve();
   }
 
@@ -187,6 +187,23 @@ export class RedisUsageStore implements UsageStore {
     return result.sort((a, b) => a.start - b.start);
   }
 
+  /**
+   * Each version's figures of `model` over the minutes that overlap the window, as Redis has them: every
+   * replica's counters added up. This replica's pending increments are flushed first, as for `buckets()`.
+   */
+  async versionFigures(model: string, window: FiguresWindow): Promise<Record<string, VersionFigures>> {
+    await this.flush().catch(() => undefined);
+    const minutes = minutesOf(window, this.#figuresRetentionMs);
+    if (minutes.length === 0) return {};
+    const hashes = await this.#read(
+      minutes.reduce((p, m) => p.hgetall(minuteKey(this.#prefix, m, model)), this.#client.pipeline()),
+    );
+    const records: MinuteRecord[] = minutes.flatMap((start, i) =>
+      recordsOfHash(start, model, hashes[i] as Record<string, string>),
+    );
+    return versionFiguresOf(records);
+  }
+
   /** Writes what is pending. Rejects when Redis fails; nothing is lost, the next flush retries it. */
   flush(): Promise<void> {
     const run = this.#flushing.then(() => this.#flushOnce());
@@ -214,13 +231,14 @@ export class RedisUsageStore implements UsageStore {
         const applied = await this.#run('flush', () => withTimeout(marker, this.#timeoutMs, 'flush'));
         if (applied === String(this.#unsure.seq)) this.#unsure = undefined;
       }
-      if (this.#pending.size === 0 && !this.#unsure) return;
+      if (sizeOf(this.#pending) === 0 && !this.#unsure) return;
       // Not applied (or never sent): it joins what is pending under a new sequence number.
-      const buckets = this.#unsure?.buckets ?? new Map();
-      for (const [id, p] of this.#pending) addTo(buckets, id, p);
-      this.#pending = new Map();
-      this.#unsure = { seq: ++this.#seq, buckets };
-      const tx = this.#transaction(this.#unsure.seq, buckets);
+      const batch = this.#unsure?.batch ?? emptyBatch();
+      for (const [id, p] of this.#pending.hours) addTo(batch.hours, id, p);
+      batch.minutes.addAll(this.#pending.minutes);
+      this.#pending = emptyBatch();
+      this.#unsure = { seq: ++this.#seq, batch };
+      const tx = this.#transaction(this.#unsure.seq, batch);
       await this.#run('flush', () => execWithin(tx, this.#timeoutMs, 'flush'));
       this.#unsure = undefined;
     } finally {
@@ -232,26 +250,17 @@ export class RedisUsageStore implements UsageStore {
     return this.#run('read', () => execWithin(pipeline, this.#timeoutMs, 'read'));
   }
 
-  #transaction(seq: number, buckets: Batch): ChainableCommander {
+  #transaction(seq: number, batch: Batch): ChainableCommander {
     const ttl = Math.ceil((this.#retentionMs + HOUR_MS) / 1000);
     const tx = this.#client.multi();
     const hours = new Set<number>();
-    for (const { start, member, values } of buckets.values()) {
-      const key = this.#bucketKey(start, member);
-      for (const field of NUMERIC_FIELDS) {
-        const value = values[field];
-        if (!value) continue;
-        if (FIELDS[field] === 'int' && Number.isInteger(value)) tx.hincrby(key, field, value);
-        else tx.hincrbyfloat(key, field, value);
-      }
-      for (const [model, n] of Object.entries(values.servedBy ?? {}))
-        tx.hincrby(key, `${SERVED_BY}${model}`, n);
-      if (values.currency !== undefined) tx.hset(key, 'currency', values.currency);
-      tx.expire(key, ttl);
+    for (const { start, member, values } of batch.hours.values()) {
+      writeBucket(tx, this.#bucketKey(start, member), values, ttl);
       tx.sadd(this.#indexKey(start), member);
       hours.add(start);
     }
     for (const start of hours) tx.expire(this.#indexKey(start), ttl);
+    batch.minutes.write(tx, this.#prefix, this.#figuresRetentionMs);
     return tx.set(this.#markerKey, String(seq), 'EX', ttl);
   }
 
@@ -283,44 +292,4 @@ export class RedisUsageStore implements UsageStore {
     this.#log.error(operation, error, { store: 'usage', code: error.code, pending: this.pendingBuckets });
     return error;
   }
-}
-
-/** Hour starts in [from, to), none older than the retention before `to` (those have expired). */
-function hoursOf(query: UsageQuery, retentionMs: number): number[] {
-  const to = query.to.getTime();
-  const first = Math.max(Math.ceil(query.from.getTime() / HOUR_MS) * HOUR_MS, hourStart(to - retentionMs));
-  const hours: number[] = [];
-  for (let h = first; h < to; h += HOUR_MS) hours.push(h);
-  return hours;
-}
-
-function addTo(batch: Batch, id: string, inc: Pending): void {
-  const target = batch.get(id);
-  if (!target) {
-    const values = {
-      ...inc.values,
-      ...(inc.values.servedBy ? { servedBy: { ...inc.values.servedBy } } : {}),
-    };
-    batch.set(id, { ...inc, values });
-    return;
-  }
-  const values = target.values as Record<string, unknown>;
-  for (const [field, value] of Object.entries(inc.values)) {
-    if (field === 'currency') values[field] = value;
-    else if (field === 'servedBy') {
-      values.servedBy = { ...(values.servedBy as Record<string, number> | undefined) };
-      addCounts(values.servedBy as Record<string, number>, value as Record<string, number>);
-    } else values[field] = ((values[field] as number | undefined) ?? 0) + (value as number);
-  }
-}
-
-function toBucket(start: number, names: string[], hash: Record<string, string>): UsageBucket {
-  const [model = '', version = '', caller = ''] = names;
-  const bucket: Record<string, unknown> = { start, model, version, caller, currency: hash.currency ?? 'USD' };
-  for (const field of NUMERIC_FIELDS) bucket[field] = Number(hash[field] ?? 0);
-  const servedBy: Record<string, number> = {};
-  for (const [field, value] of Object.entries(hash))
-    if (field.startsWith(SERVED_BY)) servedBy[field.slice(SERVED_BY.length)] = Number(value);
-  bucket.servedBy = servedBy;
-  return bucket as unknown as UsageBucket;
 }

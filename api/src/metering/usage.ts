@@ -9,6 +9,9 @@
  * @module
  */
 
+import type { FailureClass } from './slo-failure.js';
+import type { FiguresWindow, VersionFigures } from './version-figures.js';
+
 export const HOUR_MS = 3_600_000;
 
 export interface UsageEvent {
@@ -16,10 +19,18 @@ export interface UsageEvent {
   readonly caller: string;
   readonly requestedModel: string;
   readonly requestedVersion?: string;
+  /**
+   * The version of the requested model that routing chose first (named, default or weighted pick), whether
+   * or not it served: the version the request counts for in the per-minute figures (version-figures.ts).
+   * Absent when the model has no versions or none could be chosen.
+   */
+  readonly routedVersion?: string;
   /** Absent when nothing served the request. */
   readonly servedModel?: string;
   readonly servedVersion?: string;
   readonly ok: boolean;
+  /** Of a failed request (ok false): whether it counts against its version's SLO; absent reads as upstream. */
+  readonly failure?: FailureClass;
   readonly fallback: boolean;
   /** Answered from the response cache: no model served it and nothing was consumed. */
   readonly cacheHit?: boolean;
@@ -71,6 +82,11 @@ export interface UsageStore {
   record(event: UsageEvent): Promise<void>;
   /** Hourly buckets that start in [from, to). */
   buckets(query: UsageQuery): Promise<UsageBucket[]>;
+  /**
+   * Each version's figures of `model` (every caller's requests) summed over the minutes that overlap
+   * [from, to), by version name; versions with nothing counted in the window are absent.
+   */
+  versionFigures(model: string, window: FiguresWindow): Promise<Record<string, VersionFigures>>;
   /** Writes what is pending and releases connections (shutdown). */
   close?(): Promise<void>;
 }

@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import { MemoryUsageStore } from '../../../api/src/metering/memory-usage-store.js';
 import { RedisUsageStore, type RedisUsageStoreOptions } from '../../../api/src/metering/redis-usage-store.js';
 import type { UsageEvent } from '../../../api/src/metering/usage.js';
+import { minuteStart } from '../../../api/src/metering/version-figures.js';
 import { eventually } from '../../support/eventually.js';
 import { deleteKeys, freePort, RedisServer, requireRedis, uniquePrefix, until } from '../../support/redis.js';
 import { at, canonical, usageEvent, usageStoreContract } from './usage-store.contract.js';
@@ -79,6 +80,56 @@ describe('api/metering/redis-usage-store', () => {
         ['team-b', 1, 10],
       ]);
       await Promise.all([one.close(), two.close()]);
+    });
+
+    it('per-version figures: two replicas on one Redis report the same, and the same as memory', async () => {
+      const keyPrefix = `${prefix}${n++}:`;
+      const [one, two] = [await make({ keyPrefix }), await make({ keyPrefix })];
+      const memory = new MemoryUsageStore(30);
+      const base = minuteStart(Date.now() - 3_600_000);
+      const classes = ['upstream', 'rejected', 'refused'] as const;
+      for (let i = 0; i < 300; i++) {
+        const ok = i % 7 !== 0;
+        const event = usageEvent({
+          at: new Date(base + i * 3_100),
+          caller: `caller-${i % 3}`,
+          routedVersion: ['v1', 'v2', undefined][i % 3],
+          servedModel: ok ? 'a' : undefined,
+          servedVersion: ok ? 'v1' : undefined,
+          ok,
+          failure: ok ? undefined : classes[i % 3],
+          fallback: ok && i % 5 === 0,
+          cacheHit: ok && i % 11 === 0,
+          latencyMs: (i % 13) * 64.25,
+        });
+        await (i % 2 ? one : two).record(event);
+        await memory.record(event);
+      }
+      await one.flush();
+      const span = { from: new Date(base), to: new Date(base + 20 * 60_000) };
+      const [byOne, byTwo, byMemory] = await Promise.all([
+        one.versionFigures('a', span),
+        two.versionFigures('a', span),
+        memory.versionFigures('a', span),
+      ]);
+      expect(byOne).to.deep.equal(byTwo);
+      expect(byOne).to.deep.equal(byMemory);
+      expect(Object.keys(byOne)).to.deep.equal(['v1', 'v2']);
+      expect(byOne.v1?.requests).to.be.above(50);
+      await Promise.all([one.close(), two.close()]);
+    });
+
+    it("a minute's counters expire the figures retention after the minute ends", async () => {
+      const keyPrefix = `${prefix}${n++}:`;
+      const store = await make({ keyPrefix, figuresRetentionHours: 2 });
+      const minute = minuteStart(Date.now());
+      await store.record(usageEvent({ at: new Date(minute + 1000), routedVersion: 'v1' }));
+      await store.close();
+      const admin = new Redis(url);
+      const ttl = await admin.pttl(`${keyPrefix}minute:${minute}:a`);
+      admin.disconnect();
+      const expected = minute + 60_000 + 2 * 3_600_000 - Date.now();
+      expect(ttl).to.be.within(expected - 2000, expected + 1000);
     });
 
     it('flushes by itself on the interval', async () => {
@@ -197,6 +248,71 @@ describe('api/metering/redis-usage-store', () => {
       const buckets = await store.buckets(window);
       expect(buckets.map((b) => [b.requests, b.inputTokens])).to.deep.equal([[2, 11]]);
       await store.close();
+    });
+
+    it('the minute counters ride in the flush transaction: no extra round trip, a few commands per flush', async () => {
+      const store = await connected(
+        new RedisUsageStore({
+          url: server.url,
+          keyPrefix: uniquePrefix('commands'),
+          retentionDays: 1,
+          flushIntervalMs: 0,
+        }),
+      );
+      const admin = new Redis(server.url);
+      const stats = async () => {
+        const text = await admin.info('commandstats');
+        return Object.fromEntries(
+          [...text.matchAll(/^cmdstat_(\w+):calls=(\d+)/gm)].map((x) => [x[1] as string, Number(x[2])]),
+        );
+      };
+      const commandsOf = async (event: Partial<UsageEvent>) => {
+        await store.record(usageEvent({ at: new Date(), ...event }));
+        const before = await stats();
+        await store.flush();
+        const after = await stats();
+        const diff: Record<string, number> = {};
+        for (const [name, calls] of Object.entries(after)) {
+          const d = calls - (before[name] ?? 0);
+          if (d > 0 && name !== 'info') diff[name] = d;
+        }
+        return diff;
+      };
+      const without = await commandsOf({});
+      const served = await commandsOf({ routedVersion: 'v1', latencyMs: 120.5 });
+      const failedEvent = await commandsOf({
+        routedVersion: 'v1',
+        ok: false,
+        failure: 'upstream',
+        servedModel: undefined,
+        servedVersion: undefined,
+        latencyMs: 900,
+      });
+      await store.close();
+      admin.disconnect();
+      // One MULTI/EXEC either way: the minute counters add commands to it, never a round trip.
+      for (const diff of [without, served, failedEvent])
+        expect([diff.multi, diff.exec]).to.deep.equal([1, 1]);
+      const extra = (diff: Record<string, number>) =>
+        Object.fromEntries(
+          Object.entries(diff)
+            .map(([name, calls]) => [name, calls - (without[name] ?? 0)])
+            .filter(([, d]) => d !== 0),
+        );
+      // requests and a latency bucket (HINCRBY), the latency sum (HINCRBYFLOAT), EXPIREAT of the minute's hash.
+      expect(extra(served)).to.deep.equal({ hincrby: 2, hincrbyfloat: 1, expireat: 1 });
+      // A failure: the hour's requests and errors and latency sum; the minute's requests, errors and latency
+      // bucket (3 HINCRBY), latency sum (HINCRBYFLOAT) and EXPIREAT; the hour's index and the flush marker.
+      expect(failedEvent).to.deep.equal({
+        multi: 1,
+        hincrby: 2 + 3,
+        hincrbyfloat: 1 + 1,
+        expire: 2,
+        expireat: 1,
+        sadd: 1,
+        set: 1,
+        exec: 1,
+      });
     });
   });
 });

@@ -5,6 +5,7 @@
  */
 import { expect } from 'chai';
 import type { UsageBucket, UsageEvent, UsageStore } from '../../../api/src/metering/usage.js';
+import { minuteStart } from '../../../api/src/metering/version-figures.js';
 
 export const at = (iso: string): Date => new Date(`2026-11-26T${iso}Z`);
 
@@ -224,6 +225,69 @@ export function usageStoreContract(make: () => Promise<UsageStore & { close?(): 
       expect(await of({ caller: 'bob', model: 'c' })).to.deep.equal(['bob:c']);
       expect(await of({ caller: 'carol' })).to.deep.equal([]);
       expect(await of({})).to.deep.equal(['alice:a', 'alice:b', 'bob:a', 'bob:c']);
+    });
+
+    describe('versionFigures: per-version minute figures', () => {
+      // Relative to now: Redis expires a minute's counters a retention after the minute.
+      const base = minuteStart(Date.now() - 3_600_000);
+      const m = (minute: number, ms = 0) => new Date(base + minute * 60_000 + ms);
+      const served = (e: Partial<UsageEvent>) => usageEvent({ at: m(0, 10_000), routedVersion: 'v2', ...e });
+      const span = (from: number, to: number) => ({ from: m(0, from), to: m(0, to) });
+
+      it("adds up each routed version's requests, errors, fallbacks, cache hits and latency, every caller's", async () => {
+        await store.record(served({ latencyMs: 100 }));
+        await store.record(
+          served({ caller: 'team-b', servedVersion: 'v1', fallback: true, latencyMs: 100.5 }),
+        );
+        await store.record(served({ cacheHit: true, servedModel: undefined, latencyMs: 1 }));
+        await store.record(served({ ...failed, failure: 'upstream', latencyMs: 900.25 }));
+        await store.record(served({ ...failed, failure: 'rejected', latencyMs: 40 }));
+        await store.record(served({ ...failed, failure: 'refused', latencyMs: 3 }));
+        await store.record(served({ routedVersion: 'v3', servedVersion: 'v3', latencyMs: 300 }));
+        await store.record(served({ routedVersion: undefined, latencyMs: 5 }));
+        await store.record(served({ requestedModel: 'b', servedModel: 'b', routedVersion: 'v1' }));
+        const figures = await store.versionFigures('a', span(0, 60_000));
+        expect(Object.keys(figures)).to.deep.equal(['v2', 'v3']);
+        const { p50LatencyMs, p95LatencyMs, p99LatencyMs, ...counts } = figures.v2 ?? {};
+        expect(counts).to.deep.equal({
+          requests: 4,
+          errors: 1,
+          errorRate: 0.25,
+          fallbacks: 1,
+          fallbackRate: 0.25,
+          cacheHits: 1,
+          avgLatencyMs: (100 + 100.5 + 900.25 + 40) / 4,
+        });
+        // One each in (25, 50], (75, 100], (100, 150] and (800, 1000].
+        expect(p50LatencyMs).to.be.closeTo(100, 1e-9);
+        expect(p95LatencyMs).to.be.closeTo(960, 1e-9);
+        expect(p99LatencyMs).to.be.closeTo(992, 1e-9);
+        expect(figures.v3).to.include({ requests: 1, errors: 0, avgLatencyMs: 300 });
+        expect(figures.v3?.p95LatencyMs).to.be.closeTo(200 + 100 * 0.95, 1e-9);
+      });
+
+      it('reads the minutes that overlap [from, to), whole', async () => {
+        for (const ms of [59_999, 60_000, 150_000, 240_000])
+          await store.record(served({ at: m(0, ms), latencyMs: 50 }));
+        const requests = async (from: number, to: number) =>
+          (await store.versionFigures('a', span(from, to))).v2?.requests ?? 0;
+        expect(await requests(60_000, 120_000), 'minute 1 only').to.equal(1);
+        expect(await requests(30_000, 120_000), 'minute 0 overlaps').to.equal(2);
+        expect(await requests(60_000, 240_000), 'minute 4 starts at to').to.equal(2);
+        expect(await requests(60_000, 240_001), 'minute 4 overlaps').to.equal(3);
+        expect(await requests(0, 300_000), 'all').to.equal(4);
+        expect(await requests(300_000, 900_000), 'nothing after').to.equal(0);
+      });
+
+      it('keeps models apart; a model with nothing counted has no versions', async () => {
+        await store.record(served({}));
+        await store.record(
+          served({ requestedModel: 'b', servedModel: 'b', routedVersion: 'v2', latencyMs: 7 }),
+        );
+        expect((await store.versionFigures('a', span(0, 60_000))).v2?.avgLatencyMs).to.equal(100);
+        expect((await store.versionFigures('b', span(0, 60_000))).v2?.avgLatencyMs).to.equal(7);
+        expect(await store.versionFigures('c', span(0, 60_000))).to.deep.equal({});
+      });
     });
   });
 }
