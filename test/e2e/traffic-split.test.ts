@@ -57,16 +57,50 @@ describe('e2e: weighted traffic between versions in local mode', function () {
   let router: RouterProcess;
   let dir: string;
 
-  const call = async (path: string, caller: string, body?: unknown) => {
+  const call = async (path: string, caller: string, body?: unknown, headers: Record<string, string> = {}) => {
     const res = await fetch(`${router.url}${path}`, {
       method: body === undefined ? 'GET' : 'POST',
-      headers: { authorization: `Bearer ${keyOf(caller)}`, 'content-type': 'application/json' },
+      headers: { authorization: `Bearer ${keyOf(caller)}`, 'content-type': 'application/json', ...headers },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
-    return { status: res.status, version: res.headers.get('x-model-version'), body: await res.json() };
+    return {
+      status: res.status,
+      version: res.headers.get('x-model-version'),
+      body: (await res.json()) as any,
+    };
   };
-  const classify = (model: string, caller: string) =>
-    call('/api/inference/analyze', caller, { model_id: model, task: 'classify', input: ['a fine film'] });
+  const classify = (caller: string, headers: Record<string, string> = {}) =>
+    call(
+      '/api/inference/analyze',
+      caller,
+      { model_id: 'split', task: 'classify', input: ['a fine film'] },
+      headers,
+    );
+  /** Rewrites the model with this stickiness (local mode reloads the folder) and waits until it is served. */
+  const stick = async (yaml: string, expected: unknown) => {
+    await writeSplitModel(dir, `  trafficStickiness: ${yaml}`);
+    await eventually(async () => {
+      const { body } = await call('/api/models/split', 'ana');
+      return JSON.stringify(body.traffic?.sticky) === JSON.stringify(expected) && body.versions_ready === 2
+        ? true
+        : undefined;
+    }, `stickiness ${yaml}`);
+  };
+  /** The versions that served each key's requests, over `rounds` rounds of one request per (key, caller). */
+  const versionsByKey = async (
+    keys: readonly string[],
+    send: (key: string) => ReturnType<typeof classify>,
+  ) => {
+    const seen = new Map<string, Set<string | null>>(keys.map((k) => [k, new Set()]));
+    for (let round = 0; round < 10; round++) {
+      const replies = await Promise.all(keys.map(send));
+      replies.forEach((r, i) => {
+        expect(r.status, JSON.stringify(r.body)).to.equal(200);
+        seen.get(keys[i] as string)?.add(r.version);
+      });
+    }
+    return Object.fromEntries([...seen].map(([k, versions]) => [k, [...versions]]));
+  };
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'traffic-split-'));
@@ -107,7 +141,7 @@ describe('e2e: weighted traffic between versions in local mode', function () {
   it('300 requests naming no version split 80/20 within 3 sd (v2: 60 +- 20.8)', async () => {
     const counts: Record<string, number> = {};
     for (let batch = 0; batch < 30; batch++) {
-      const replies = await Promise.all(Array.from({ length: 10 }, () => classify('split', 'ana')));
+      const replies = await Promise.all(Array.from({ length: 10 }, () => classify('ana')));
       for (const r of replies) {
         expect(r.status, JSON.stringify(r.body)).to.equal(200);
         counts[r.version ?? 'none'] = (counts[r.version ?? 'none'] ?? 0) + 1;
@@ -133,58 +167,22 @@ describe('e2e: weighted traffic between versions in local mode', function () {
   });
 
   it('sticky by caller: each caller gets one version on every request, and the callers spread over both', async () => {
-    await writeSplitModel(dir, '  trafficStickiness: {by: caller}');
-    await eventually(async () => {
-      const { body } = await call('/api/models/split', 'ana');
-      return body.traffic?.sticky?.by === 'caller' && body.versions_ready === 2 ? true : undefined;
-    }, 'the edited model with stickiness');
-    const seen: Record<string, Set<string | null>> = {};
-    for (let round = 0; round < 10; round++) {
-      const replies = await Promise.all(CALLERS.map((c) => classify('split', c)));
-      replies.forEach((r, i) => {
-        expect(r.status, JSON.stringify(r.body)).to.equal(200);
-        const caller = CALLERS[i] as string;
-        seen[caller] ??= new Set();
-        seen[caller].add(r.version);
-      });
-    }
-    const assigned = Object.fromEntries(Object.entries(seen).map(([c, versions]) => [c, [...versions]]));
+    await stick('{by: caller}', { by: 'caller' });
+    const assigned = await versionsByKey(CALLERS, (caller) => classify(caller));
     console.log(`      sticky by caller at 80/20, 10 requests per caller: ${JSON.stringify(assigned)}`);
     for (const versions of Object.values(assigned)) expect(versions).to.have.length(1);
     expect(new Set(Object.values(assigned).flat())).to.deep.equal(new Set(['v1', 'v2']));
   });
 
   it('sticky by a named header: one X-Session value gets one version whichever key sends it', async () => {
-    await writeSplitModel(dir, '  trafficStickiness: {by: header, header: X-Session}');
-    await eventually(async () => {
-      const { body } = await call('/api/models/split', 'ana');
-      return body.traffic?.sticky?.header === 'X-Session' && body.versions_ready === 2 ? true : undefined;
-    }, 'the edited model sticky by header');
+    await stick('{by: header, header: X-Session}', { by: 'header', header: 'X-Session' });
     const sessions = Array.from({ length: 12 }, (_, i) => `session-${i}`);
-    const seen = new Map<string, Set<string | null>>();
-    for (const caller of CALLERS.slice(0, 4)) {
-      const replies = await Promise.all(
-        sessions.map((session) =>
-          fetch(`${router.url}/api/inference/analyze`, {
-            method: 'POST',
-            headers: {
-              authorization: `Bearer ${keyOf(caller)}`,
-              'content-type': 'application/json',
-              'x-session': session,
-            },
-            body: JSON.stringify({ model_id: 'split', task: 'classify', input: ['a fine film'] }),
-          }),
-        ),
-      );
-      replies.forEach((r, i) => {
-        expect(r.status).to.equal(200);
-        const session = sessions[i] as string;
-        if (!seen.has(session)) seen.set(session, new Set());
-        seen.get(session)?.add(r.headers.get('x-model-version'));
-      });
-    }
-    const assigned = Object.fromEntries([...seen].map(([s, versions]) => [s, [...versions]]));
-    console.log(`      sticky by X-Session at 80/20, 4 callers per session: ${JSON.stringify(assigned)}`);
+    // Each round, a different caller sends each session: the header decides, not the key.
+    let round = 0;
+    const assigned = await versionsByKey(sessions, (session) =>
+      classify(CALLERS[round++ % CALLERS.length] as string, { 'x-session': session }),
+    );
+    console.log(`      sticky by X-Session at 80/20, 10 requests per session: ${JSON.stringify(assigned)}`);
     for (const versions of Object.values(assigned)) expect(versions).to.have.length(1);
     expect(new Set(Object.values(assigned).flat())).to.deep.equal(new Set(['v1', 'v2']));
   });

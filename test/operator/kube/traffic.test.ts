@@ -13,6 +13,15 @@ describe('operator/kube: the TRAFFIC column of kubectl get aimodels', function (
 
   const trafficOf = async (name: string) =>
     (await table(space.env, space.ns, 'aimodels')).find((r) => r.NAME === name)?.TRAFFIC;
+  const split = (v2: number, v1: number) =>
+    patch('aimodel', 'story-writer', {
+      spec: {
+        traffic: [
+          { version: 'v2', weight: v2 },
+          { version: 'v1', weight: v1 },
+        ],
+      },
+    });
   const column = (name: string, expected: string) =>
     until(`${name} TRAFFIC ${expected || '(empty)'}`, async () =>
       (await trafficOf(name)) === expected ? true : undefined,
@@ -25,14 +34,7 @@ describe('operator/kube: the TRAFFIC column of kubectl get aimodels', function (
         ? true
         : undefined,
     );
-    await patch('aimodel', 'story-writer', {
-      spec: {
-        traffic: [
-          { version: 'v2', weight: 90 },
-          { version: 'v1', weight: 10 },
-        ],
-      },
-    });
+    await split(90, 10);
     await column('story-writer', 'v2=100');
     expect(await trafficOf('sentiment')).to.equal('');
   });
@@ -40,14 +42,7 @@ describe('operator/kube: the TRAFFIC column of kubectl get aimodels', function (
   it('follows the versions and the split: v1 no longer deprecated, then a new split', async () => {
     await patch('modelversion', 'story-writer-v1', { spec: { deprecated: false } });
     await column('story-writer', 'v2=90,v1=10');
-    await patch('aimodel', 'story-writer', {
-      spec: {
-        traffic: [
-          { version: 'v2', weight: 50 },
-          { version: 'v1', weight: 50 },
-        ],
-      },
-    });
+    await split(50, 50);
     await column('story-writer', 'v2=50,v1=50');
   });
 
