@@ -5,7 +5,7 @@
 import type { AppDeps } from '../deps.js';
 import { type AnyRoute, route } from '../http/route.js';
 import { hasScope, requireModel } from '../http/scopes.js';
-import { performanceMetrics, type ReportQuery, reportQuery } from '../schemas/metrics.js';
+import { type ModelMetricsQuery, modelMetrics, modelMetricsQuery } from '../schemas/metrics.js';
 import {
   type DownloadQuery,
   type DownloadRequest,
@@ -22,6 +22,7 @@ import {
 import { artifactAnswer, audited } from './model-download.js';
 import { findModel, visibleModels } from './model-lookup.js';
 import { modelPerformance } from './reports.js';
+import { windowedFigures } from './version-figures.js';
 
 // metrics.ts and the download routes look models up the same way.
 export { findModel, visibleModels };
@@ -75,19 +76,21 @@ export function modelRoutes(deps: AppDeps): AnyRoute[] {
         };
       },
     }),
-    route<undefined, ReportQuery>({
+    route<undefined, ModelMetricsQuery>({
       method: 'get',
       path: '/api/models/:model_id/metrics',
       summary:
-        "A model's performance metrics (requests, tokens, latency, error and fallback rates, cost) by period",
+        "A model's performance metrics (requests, tokens, latency, error and fallback rates, cost) by period; with ?window=, each version's figures over that last span",
       tag: 'models',
       scope: 'usage:own',
-      query: reportQuery,
-      responses: { 200: { description: 'PerformanceMetrics', schema: performanceMetrics } },
+      query: modelMetricsQuery,
+      responses: { 200: { description: 'PerformanceMetrics', schema: modelMetrics } },
       handler: async ({ params, query, principal }) => {
         const model = findModel(deps, params.model_id as string, principal);
-        const report = await modelPerformance(deps, model.name, query, principal);
-        return { body: { model_id: model.name, ...report } };
+        const { window, ...reportQuery } = query;
+        const windowed = window ? await windowedFigures(deps, model.name, window) : {};
+        const report = await modelPerformance(deps, model.name, reportQuery, principal);
+        return { body: { model_id: model.name, ...report, ...windowed } };
       },
     }),
     route<DownloadRequest>({

@@ -53,9 +53,14 @@ const only = (view: ReportView) => (view.caller === undefined ? {} : { caller: v
  * The usage buckets every report reads, through this one door: a store that cannot be reached (Redis down
  * or slow) is a 503 `usage_store_unavailable` with Retry-After, like the jobs API, not a 500.
  */
-export async function readBuckets(deps: AppDeps, query: UsageQuery): Promise<UsageBucket[]> {
+export function readBuckets(deps: AppDeps, query: UsageQuery): Promise<UsageBucket[]> {
+  return fromUsageStore(() => deps.usage.buckets(query));
+}
+
+/** A read of the usage store, with a store failure turned into the 503 `usage_store_unavailable`. */
+export async function fromUsageStore<T>(read: () => Promise<T>): Promise<T> {
   try {
-    return await deps.usage.buckets(query);
+    return await read();
   } catch (err) {
     if (!(err instanceof StoreError)) throw err;
     throw new UsageStoreUnavailableError(

@@ -3,6 +3,7 @@
  * @module
  */
 import { z } from 'zod';
+import { windowMinutes } from '../metering/window.js';
 
 /** A caller's name, as router API keys declare it (http/callers.ts). */
 const callerName = z
@@ -10,18 +11,35 @@ const callerName = z
   .regex(/^[a-z0-9](?:[a-z0-9._-]{0,61}[a-z0-9])?$/, 'a caller name (lower-case letters, digits, . _ -)')
   .describe("Only this caller's figures; another caller than your own needs the scope usage:all");
 
-export const reportQuery = z
-  .strictObject({
-    caller: callerName.optional(),
-    period: z.enum(['hourly', 'daily']).optional().describe('Bucket size (default hourly; daily for cost)'),
-    from: z.iso.datetime({ offset: true }).optional().describe('Start (inclusive, RFC 3339)'),
-    to: z.iso.datetime({ offset: true }).optional().describe('End (exclusive, RFC 3339)'),
-  })
-  .refine((q) => !q.from || !q.to || Date.parse(q.from) < Date.parse(q.to), {
-    message: 'from must be before to',
-    path: ['from'],
-  });
+const reportFields = {
+  caller: callerName.optional(),
+  period: z.enum(['hourly', 'daily']).optional().describe('Bucket size (default hourly; daily for cost)'),
+  from: z.iso.datetime({ offset: true }).optional().describe('Start (inclusive, RFC 3339)'),
+  to: z.iso.datetime({ offset: true }).optional().describe('End (exclusive, RFC 3339)'),
+};
+const fromBeforeTo = (q: { from?: string; to?: string }) =>
+  !q.from || !q.to || Date.parse(q.from) < Date.parse(q.to);
+const fromBeforeToIssue = { message: 'from must be before to', path: ['from'] };
+
+export const reportQuery = z.strictObject(reportFields).refine(fromBeforeTo, fromBeforeToIssue);
 export type ReportQuery = z.infer<typeof reportQuery>;
+
+/** GET /api/models/{model_id}/metrics: a report query, and optionally a window of per-version figures. */
+export const modelMetricsQuery = z
+  .strictObject({
+    ...reportFields,
+    window: z
+      .string()
+      .refine((w) => windowMinutes(w) !== undefined, {
+        message: 'a duration in whole minutes: <n>m, <n>h or <n>h<n>m (e.g. 5m, 90m, 1h30m, 24h)',
+      })
+      .optional()
+      .describe(
+        "Adds `versions`: each version's figures over the minutes that overlap this last span (1m up to VERSION_FIGURES_RETENTION_HOURS, 24h by default; whole minutes: 5m, 90m, 1h30m)",
+      ),
+  })
+  .refine(fromBeforeTo, fromBeforeToIssue);
+export type ModelMetricsQuery = z.infer<typeof modelMetricsQuery>;
 
 export const callerQuery = z.strictObject({ caller: callerName.optional() });
 export type CallerQuery = z.infer<typeof callerQuery>;
@@ -65,6 +83,47 @@ export const performanceMetrics = z.object({
   to: z.string(),
   ...figures,
   series: z.array(z.object({ start: z.string(), ...figures })),
+});
+
+const latencyMs = z.number().nullable();
+
+/** One version's figures over a window (metering/version-figures.ts says what counts). */
+export const versionFigures = z.object({
+  requests: z
+    .number()
+    .int()
+    .describe(
+      'Requests routing sent to this version (named, default or weighted pick), whoever answered them; cache hits excluded',
+    ),
+  errors: z
+    .number()
+    .int()
+    .describe('Of them, failed on the server side: runtime or upstream failure, timeout, unavailable, 5xx'),
+  error_rate: z.number().describe('errors / requests; 0 without requests'),
+  fallbacks: z.number().int().describe('Of them, answered by a fallback (another version or model)'),
+  fallback_rate: z.number().describe('fallbacks / requests; 0 without requests'),
+  cache_hits: z.number().int().describe('Requests for this version answered from the response cache'),
+  avg_latency_ms: latencyMs.describe('Mean latency of the requests; null without requests'),
+  p50_latency_ms: latencyMs.describe('Median latency, estimated from buckets as histogram_quantile does'),
+  p95_latency_ms: latencyMs.describe('95th percentile latency, estimated from buckets'),
+  p99_latency_ms: latencyMs.describe('99th percentile latency, estimated from buckets'),
+});
+
+export const modelMetrics = performanceMetrics.extend({
+  window: z
+    .object({
+      duration: z.string().describe('The window asked for'),
+      from: z.string().describe('Start of the first minute counted (RFC 3339)'),
+      to: z.string().describe('Now: the end of the figures (RFC 3339)'),
+    })
+    .optional()
+    .describe('With ?window= only: the span `versions` covers'),
+  versions: z
+    .record(z.string(), versionFigures)
+    .optional()
+    .describe(
+      "With ?window= only: by version, every caller's requests of the window (versions with nothing counted are absent)",
+    ),
 });
 
 const tokenCounts = {
