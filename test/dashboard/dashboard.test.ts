@@ -8,7 +8,7 @@
  * Skipped, saying why, only when /usr/bin/chromium is absent (`make browser-tools` installs it).
  */
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -136,10 +136,53 @@ describe('dashboard: a real browser reads the router through the page', function
       return v1.some((v) => v !== null && v > 0) ? v1 : undefined;
     }, 'a drawn request rate for sentiment/v1');
     expect(byVersion.length).to.be.greaterThan(1);
+    // The router's per-version figures of the last 5 minutes: the 12 requests, with a p95 latency.
+    const windowRow = page.locator('#window-table tr[data-model="sentiment"][data-version="v1"] td');
+    await eventually(async () => {
+      const cells = await windowRow.allTextContents();
+      return Number(cells[2]) >= 12 && Number(cells[6]) > 0 ? cells : undefined;
+    }, 'the windowed figures of sentiment/v1');
+    // Paused, the page stops polling until resumed.
+    await page.click('#pause');
+    const paused = await page.evaluate(() => (globalThis as any).paissiveDashboard.polls());
+    await page.waitForTimeout(2500);
+    expect(await page.evaluate(() => (globalThis as any).paissiveDashboard.polls())).to.equal(paused);
+    await page.click('#pause');
+    await page.waitForFunction((n) => (globalThis as any).paissiveDashboard.polls() > n, paused);
     await page.screenshot({
       path: process.env.DASHBOARD_SCREENSHOT ?? join(profile, 'dashboard.png'),
       fullPage: false,
     });
+    await page.close();
+  });
+
+  it("shows a model's traffic split once its AIModel has spec.traffic", async () => {
+    // Local mode reloads its folder: the sentiment example as a model with two versions and an 80/20 split.
+    const [model, version] = (await readFile(join(router.dir, 'sentiment.yaml'), 'utf8')).split(/^---$/m) as [
+      string,
+      string,
+    ];
+    const canaryVersion = (v: string) =>
+      version
+        .replace('name: sentiment-v1', `name: canary-${v}`)
+        .replace('model: sentiment', 'model: canary')
+        .replace('version: v1', `version: ${v}`)
+        .replace('default: true', `default: ${v === 'v1'}`);
+    const canary = model
+      .replace('name: sentiment', 'name: canary')
+      .replace(/^spec:$/m, 'spec:\n  traffic: [{version: v1, weight: 80}, {version: v2, weight: 20}]');
+    await writeFile(
+      join(router.dir, 'canary.yaml'),
+      [canary, canaryVersion('v1'), canaryVersion('v2')].join('---'),
+    );
+    const page = await openWith(OPS);
+    await page.selectOption('#interval', '2');
+    const cell = page.locator('#models-table tr.model[data-model="canary"] td.traffic');
+    await eventually(
+      async () => ((await cell.textContent().catch(() => null)) === 'v1=80,v2=20' ? true : undefined),
+      'the 80/20 split shown for canary',
+      60_000,
+    );
     await page.close();
   });
 

@@ -8,7 +8,9 @@ const COLOURS = ['#2563eb', '#dc2626', '#16a34a', '#d97706', '#7c3aed', '#0891b2
 
 export class LineChart {
   /** `element`: where to draw; `unit`: the y axis label; `scale`: turns a stored value into the drawn one. */
-  constructor(element, { title, unit, scale = (v) => v }) {
+  /** `floor`: the least top of the y axis, so a flat line at 0 still has a readable scale. */
+  constructor(element, { title, unit, scale = (v) => v, floor = 1 }) {
+    this.floor = floor;
     this.element = element;
     this.title = title;
     this.unit = unit;
@@ -46,7 +48,7 @@ export class LineChart {
           })),
         ],
         axes: [{}, { label: this.unit, size: 60 }],
-        scales: { x: { time: true }, y: { range: (_u, min, max) => [0, Math.max(max, min, 1e-9) * 1.1] } },
+        scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(max * 1.1, this.floor)] } },
         legend: { live: false },
       },
       data,

@@ -22,6 +22,8 @@ export function show(container, ...children) {
 
 /** A table with a header row; `rows` are arrays of cells (a cell is text, a node, or {node attrs}). */
 export function table(headers, rows, attrs = {}) {
+  // A header sits over its figures: right-aligned where the first row's cell is a number.
+  const numeric = [...(rows[0]?.children ?? [])].map((cell) => cell.classList.contains('num'));
   return el(
     'table',
     attrs,
@@ -31,7 +33,7 @@ export function table(headers, rows, attrs = {}) {
       el(
         'tr',
         {},
-        headers.map((h) => el('th', {}, h)),
+        headers.map((h, i) => el('th', { class: numeric[i] ? 'num' : undefined }, h)),
       ),
     ),
     el('tbody', {}, rows),

@@ -2,15 +2,21 @@
 import { el, number, show, table } from './dom.js';
 import { percent } from './series.js';
 
+const shares = (list) => (list ?? []).map((t) => `${t.version}=${t.weight}`).join(',');
+
 /**
- * The traffic split as `v2=90,v3=10`, from the model details when the router reports one (status.traffic,
- * or a list of {version, weight}); empty when the model sends all its traffic to the default version.
+ * The traffic split of a model with one (GET /api/models/{id} `traffic`): the split requests follow now
+ * (`effective`), then what spec.traffic asks when that differs (a version not ready or deprecated gives its
+ * share to the others), and what keeps a client on one version. Without a split, every request that names no
+ * version goes to the default version.
  */
 export function trafficText(model) {
   const traffic = model.traffic;
-  if (typeof traffic === 'string') return traffic;
-  if (Array.isArray(traffic)) return traffic.map((t) => `${t.version}=${t.weight}`).join(',');
-  return '';
+  if (!traffic) return model.default_version ? `${model.default_version}=100` : '–';
+  const now = shares(traffic.effective) || `${model.default_version ?? '–'}=100`;
+  const configured = shares(traffic.configured);
+  const sticky = traffic.sticky ? ` sticky by ${traffic.sticky.header ?? traffic.sticky.by}` : '';
+  return `${now}${configured === now ? '' : ` (spec ${configured})`}${sticky}`;
 }
 
 function readiness(item) {
@@ -66,11 +72,7 @@ function modelRow(model, totals, live) {
       { class: 'num' },
       `${model.versions_ready ?? model.versions?.filter((v) => v.ready).length}/${model.versions_total ?? model.versions?.length}`,
     ),
-    el(
-      'td',
-      { class: 'traffic' },
-      trafficText(model) || (model.default_version ? `${model.default_version}=100` : '–'),
-    ),
+    el('td', { class: 'traffic' }, trafficText(model)),
     el('td', { class: 'num' }, number(totals?.requests_count)),
     ...liveCells(live),
   );

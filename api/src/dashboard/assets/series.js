@@ -17,17 +17,15 @@ export function counts(figures) {
 }
 
 /**
- * The figures of the interval between two samples of counts(), or undefined when a counter went backwards
- * (an hourly bucket left the 24-hour window, or the router's store was reset): no rate is better than a
- * negative one.
+ * The figures of the interval between two samples of counts(), or undefined when the request count went
+ * backwards (an hourly bucket left the 24-hour window, or the router's store was reset): no rate is better
+ * than a negative one. The other differences are clamped at 0: the latency sum is rebuilt from a rounded
+ * mean, so a few fast requests (cache hits) can make it dip by a fraction of a millisecond.
  */
 export function intervalFigures(before, after, seconds) {
-  if (!before || !after || seconds <= 0) return undefined;
+  if (!before || !after || seconds <= 0 || after.requests < before.requests) return undefined;
   const d = {};
-  for (const key of Object.keys(after)) {
-    d[key] = after[key] - before[key];
-    if (d[key] < 0) return undefined;
-  }
+  for (const key of Object.keys(after)) d[key] = Math.max(0, after[key] - before[key]);
   const share = (n) => (d.requests > 0 ? n / d.requests : null);
   return {
     requests: d.requests,

@@ -32,6 +32,7 @@ const CHARTS = [
     unit: 'ms',
     of: 'version',
     figure: 'meanLatencyMs',
+    floor: 10,
   },
 ];
 
