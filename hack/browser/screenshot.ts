@@ -1,12 +1,13 @@
 /**
  * Takes docs/dashboard.png: local mode from examples/ with two callers' keys, some real traffic to every
- * ready model (and a batch job the page follows) while the page polls every 2 s, then a 1280x800 shot with
+ * ready model (a model with an 80/20 split among them, and a batch job the page follows) while the page polls every 2 s, then a full-page shot 1280 wide with
  * Debian's chromium. Run: npx tsx hack/browser/screenshot.ts [out.png]   (needs make models, make browser-tools)
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
+import { writeCanary } from '../../test/dashboard/canary.js';
 import { eventually, startLocalRouter } from '../../test/e2e/local-router.js';
 
 const OPS = 'sk-shot-ops-0123456789';
@@ -30,6 +31,7 @@ const traffic = (key: string, i: number) =>
       task: 'classify',
       input: [`take ${i}: fine`],
     }),
+    post(key, '/api/inference/analyze', { model_id: 'canary', task: 'classify', input: [`canary ${i}`] }),
     post(key, '/api/inference/analyze', {
       model_id: 'sentence-embedder',
       task: 'embed',
@@ -45,6 +47,20 @@ try {
   await eventually(
     async () => ((await fetch(`${router.url}/readyz`)).ok ? true : undefined),
     'readyz',
+    60_000,
+  );
+  // A model with an 80/20 split between two versions, added while the router runs (local mode reloads).
+  await writeCanary(router.dir);
+  await eventually(
+    async () => {
+      const res = await fetch(`${router.url}/api/models/canary`, {
+        headers: { authorization: `Bearer ${OPS}` },
+      });
+      return res.ok && ((await res.json()) as { versions_ready: number }).versions_ready === 2
+        ? true
+        : undefined;
+    },
+    'canary ready',
     60_000,
   );
   const browser = await chromium.launchPersistentContext(profile, {
@@ -72,13 +88,17 @@ try {
   });
   await page.fill('#job-id', job.job_id ?? '');
   await page.click('#job-form button[type=submit]');
-  for (let i = 0; i < 60; i++) {
-    await traffic(i % 3 ? APP : OPS, i);
-    await new Promise((r) => setTimeout(r, 150 + (i % 10) * 40));
-  }
-  await page.waitForTimeout(2500);
+  // The shot is taken while traffic still flows, so the live columns show it.
+  const load = (async () => {
+    for (let i = 0; i < 80; i++) {
+      await traffic(i % 3 ? APP : OPS, i);
+      await new Promise((r) => setTimeout(r, 150 + (i % 10) * 40));
+    }
+  })();
+  await page.waitForTimeout(25_000);
   await page.evaluate('scrollTo(0, 0)');
   await page.screenshot({ path: out, fullPage: true });
+  await load;
   await browser.close();
   console.log(`wrote ${out}`);
 } finally {

@@ -8,12 +8,13 @@
  * Skipped, saying why, only when /usr/bin/chromium is absent (`make browser-tools` installs it).
  */
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { eventually, type LocalRouter, startLocalRouter } from '../e2e/local-router.js';
+import { writeCanary } from './canary.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const OPS = 'sk-dash-ops-0123456789';
@@ -157,24 +158,7 @@ describe('dashboard: a real browser reads the router through the page', function
   });
 
   it("shows a model's traffic split once its AIModel has spec.traffic", async () => {
-    // Local mode reloads its folder: the sentiment example as a model with two versions and an 80/20 split.
-    const [model, version] = (await readFile(join(router.dir, 'sentiment.yaml'), 'utf8')).split(/^---$/m) as [
-      string,
-      string,
-    ];
-    const canaryVersion = (v: string) =>
-      version
-        .replace('name: sentiment-v1', `name: canary-${v}`)
-        .replace('model: sentiment', 'model: canary')
-        .replace('version: v1', `version: ${v}`)
-        .replace('default: true', `default: ${v === 'v1'}`);
-    const canary = model
-      .replace('name: sentiment', 'name: canary')
-      .replace(/^spec:$/m, 'spec:\n  traffic: [{version: v1, weight: 80}, {version: v2, weight: 20}]');
-    await writeFile(
-      join(router.dir, 'canary.yaml'),
-      [canary, canaryVersion('v1'), canaryVersion('v2')].join('---'),
-    );
+    await writeCanary(router.dir);
     const page = await openWith(OPS);
     await page.selectOption('#interval', '2');
     const cell = page.locator('#models-table tr.model[data-model="canary"] td.traffic');

@@ -88,6 +88,7 @@ export class TrafficPanel {
             el('td', { class: 'num' }, percent(pick(f, 'fallback_rate', 'fallbackRate'))),
             el('td', { class: 'num' }, number(pick(f, 'p50_latency_ms', 'p50LatencyMs'))),
             el('td', { class: 'num' }, number(pick(f, 'p95_latency_ms', 'p95LatencyMs'))),
+            el('td', { class: 'num' }, number(pick(f, 'p99_latency_ms', 'p99LatencyMs'))),
           ),
         );
       }
@@ -95,7 +96,7 @@ export class TrafficPanel {
     show(
       this.windowContainer,
       rows.length
-        ? table(['Model', 'Version', 'Requests', 'Errors', 'Fallbacks', 'p50 ms', 'p95 ms'], rows, {
+        ? table(['Model', 'Version', 'Requests', 'Errors', 'Fallbacks', 'p50 ms', 'p95 ms', 'p99 ms'], rows, {
             id: 'window-table',
           })
         : note(`No requests in the last ${WINDOW}.`),
