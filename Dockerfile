@@ -52,8 +52,9 @@ ENV NODE_ENV=production
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules node_modules
 COPY --from=build /app/dist dist
-# The gRPC protocol files are read at run time.
+# Read at run time: the gRPC protocol files, and the dashboard's page and scripts (served as they are).
 COPY --from=build /app/runtime/proto runtime/proto
+COPY --from=build /app/api/src/dashboard/assets api/src/dashboard/assets
 USER 10001:10001
 ENTRYPOINT ["node"]
 CMD ["dist/runtime/src/main.js"]

@@ -177,7 +177,7 @@ describe('the image (buildah build, podman run)', function () {
     expect(await run('podman', ['logs', container])).to.include('GPUUnavailable');
   });
 
-  it('runs the router in local mode that serves /v1/embeddings from its runtimes, all as uid 10001', async () => {
+  it('runs the router in local mode that serves /v1/embeddings from its runtimes and /dashboard, all as uid 10001', async () => {
     // Local mode from the image: a manifest folder mounted in, its artifact pointing at the mounted models.
     manifests = await mkdtemp(join(tmpdir(), 'image-test-'));
     await chmod(manifests, 0o755); // mkdtemp's 0700 would keep the image's user out
@@ -213,6 +213,10 @@ describe('the image (buildah build, podman run)', function () {
     expect(res.status).to.equal(200);
     const body = (await res.json()) as { data: { embedding: number[] }[] };
     expect(body.data[0]?.embedding).to.have.length(48);
+    // The dashboard's page and scripts are read from the source tree at run time, not from dist/.
+    const page = await fetch(`${url}/dashboard`);
+    expect(page.status).to.equal(200);
+    expect(await page.text()).to.include('<html');
     const runtimes = childPids(pid);
     expect(runtimes).to.not.be.empty;
     for (const p of [pid, ...runtimes]) expect(processIds(p)).to.deep.equal({ uid: 10001, gid: 10001 });
