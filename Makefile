@@ -29,7 +29,7 @@ lint: install ## Lint, format check and type check
 	npx tsc -p tsconfig.json --noEmit
 
 .PHONY: test
-test: install models lint s3-build monitoring-tools kube-score-build ## Run every test (unit, integration, end to end, cluster) with coverage; starts the test cluster
+test: install models lint s3-build monitoring-tools kube-score-build browser-tools ## Run every test (unit, integration, end to end, cluster) with coverage; starts the test cluster
 	bash hack/test.sh
 
 .PHONY: s3-build
@@ -39,6 +39,10 @@ s3-build: ## Build and cache gofakes3, the S3-compatible server the model-store 
 .PHONY: monitoring-tools
 monitoring-tools: ## Install Prometheus and promtool (Debian package) for the dashboard and alert tests
 	bash hack/monitoring/install-tools.sh
+
+.PHONY: browser-tools
+browser-tools: ## Install Chromium (Debian package) for the dashboard's browser tests
+	bash hack/browser/install-tools.sh
 
 .PHONY: kube-score-build
 kube-score-build: ## Build and cache kube-score (needs Go) for the chart and runtime-pod checks
