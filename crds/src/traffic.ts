@@ -115,11 +115,36 @@ export function effectiveSplit(
   canServe: (version: string) => boolean,
   override?: TrafficOverride,
 ): TrafficShare[] {
+  return shareOut(configured, canServe, override, apportion);
+}
+
+/**
+ * effectiveSplit before rounding: the same shares as fractions of 100. What a sticky pick hashes by, because
+ * whole percents change the ratio between versions that kept their weights (50/30/20 without the 20 is
+ * 62.5/37.5, shown as 63/37), which would move keys between them.
+ */
+export function exactSplit(
+  configured: readonly TrafficShare[],
+  canServe: (version: string) => boolean,
+  override?: TrafficOverride,
+): TrafficShare[] {
+  return shareOut(configured, canServe, override, (weights, total) => {
+    const sum = weights.reduce((a, b) => a + b, 0);
+    return weights.map((w) => (sum > 0 ? (w * total) / sum : 0));
+  });
+}
+
+function shareOut(
+  configured: readonly TrafficShare[],
+  canServe: (version: string) => boolean,
+  override: TrafficOverride | undefined,
+  divide: (weights: readonly number[], total: number) => number[],
+): TrafficShare[] {
   const serving = configured.filter((t) => canServe(t.version) && t.version !== override?.version);
   const canary = override && canServe(override.version) ? override : undefined;
   const weight = Math.min(100, Math.max(0, Math.round(canary?.weight ?? 0)));
   const rest = serving.some((t) => t.weight > 0) ? 100 - weight : 0;
-  const shares = apportion(
+  const shares = divide(
     serving.map((t) => t.weight),
     rest,
   );

@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import {
   effectiveSplit,
+  exactSplit,
   resolveDefaultVersion,
   type TrafficOverride,
   type TrafficShare,
@@ -37,6 +38,16 @@ export function effectiveTraffic(
   versions: readonly CatalogVersion[] = model.versions,
   override?: TrafficOverride,
 ): TrafficShare[] | undefined {
+  return splitOf(model, versions, override, effectiveSplit);
+}
+
+/** effectiveTraffic's rules with either division: whole percents to show, unrounded (exactSplit) to pick by. */
+function splitOf(
+  model: CatalogModel,
+  versions: readonly CatalogVersion[],
+  override: TrafficOverride | undefined,
+  share: typeof effectiveSplit,
+): TrafficShare[] | undefined {
   const byVersion = new Map(versions.map((v) => [v.version, v]));
   let configured: readonly TrafficShare[] | undefined = model.spec.traffic;
   if (!configured && override) {
@@ -44,7 +55,7 @@ export function effectiveTraffic(
     configured = stable ? [{ version: stable.version, weight: 100 }] : [];
   }
   if (!configured) return undefined;
-  return effectiveSplit(configured, (v) => canServe(byVersion.get(v)), override);
+  return share(configured, (v) => canServe(byVersion.get(v)), override);
 }
 
 /** A point in (0, 1) fixed by the text: the first 48 bits of its SHA-256. */
@@ -100,7 +111,8 @@ export function stickyKey(model: CatalogModel, req: TrafficRequest): string | un
 
 /** The version of the split this request goes to, or undefined when the model has no usable split. */
 export function pickTrafficVersion(model: CatalogModel, req: TrafficRequest): CatalogVersion | undefined {
-  const split = effectiveTraffic(model);
+  // Unrounded, so a version leaving the split hands over its keys and no other key moves.
+  const split = splitOf(model, model.versions, undefined, exactSplit);
   if (!split || split.length === 0) return undefined;
   const key = stickyKey(model, req);
   const chosen =

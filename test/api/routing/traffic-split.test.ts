@@ -131,6 +131,19 @@ describe('api/routing: the pick', () => {
     }
   });
 
+  // 50/30/20 without c is 62.5/37.5, shown as 63/37: picking by the rounded shares moved ~0.4% of a's and
+  // b's keys between them (70 of 16,000) when c became unready.
+  it('sticky: a version of the model becoming unready moves only its own keys (whole-percent rounding aside)', () => {
+    const sticky = { traffic: shares('a=50,b=30,c=20'), trafficStickiness: { by: 'caller' as const } };
+    const before = split(sticky, ['a'], ['b'], ['c']);
+    const after = split(sticky, ['a'], ['b'], ['c', { ready: false }]);
+    expect(effectiveTraffic(after)).to.deep.equal(shares('a=63,b=37'));
+    for (let i = 0; i < 5000; i++) {
+      const was = pickTrafficVersion(before, request(`caller-${i}`))?.version;
+      if (was !== 'c') expect(pickTrafficVersion(after, request(`caller-${i}`))?.version).to.equal(was);
+    }
+  });
+
   it('keys: by caller, by the named header (lowercased), and none when the header is missing', () => {
     const byCaller = split({ traffic: shares('v2=100'), trafficStickiness: { by: 'caller' } }, ['v2']);
     const byHeader = split(
