@@ -12,7 +12,7 @@ import { type Response, Router } from 'express';
 import { findUp } from '../../../runtime/src/find-up.js';
 
 /** Scripts, styles and requests only from this origin; no plugins, frames, forms or base-URL changes. */
-export const DASHBOARD_CSP = [
+const DASHBOARD_CSP = [
   "default-src 'none'",
   "script-src 'self'",
   "style-src 'self'",

@@ -18,6 +18,7 @@ import {
 } from './usage.js';
 import {
   addMinuteCounts,
+  DEFAULT_FIGURES_RETENTION_HOURS,
   emptyCounts,
   type FiguresWindow,
   MINUTE_MS,
@@ -28,9 +29,6 @@ import {
   type VersionFigures,
   versionFiguresOf,
 } from './version-figures.js';
-
-/** How long per-version minute counters are kept when no setting says (VERSION_FIGURES_RETENTION_HOURS). */
-export const DEFAULT_FIGURES_RETENTION_HOURS = 24;
 
 export class MemoryUsageStore implements UsageStore {
   readonly #buckets = new Map<string, UsageBucket>();

@@ -16,7 +16,7 @@ import {
 type Values = BucketIncrement['values'];
 type NumericField = Exclude<keyof Values, 'currency' | 'servedBy'>;
 /** Hash field prefix of the served-by breakdown: `servedBy:<model>` (model names are DNS labels, no colon). */
-export const SERVED_BY = 'servedBy:';
+const SERVED_BY = 'servedBy:';
 /** How Redis adds each counter: counts with HINCRBY, latency and cost with HINCRBYFLOAT. */
 const FIELDS: Record<NumericField, 'int' | 'float'> = {
   requests: 'int',

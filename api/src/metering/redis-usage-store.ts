@@ -27,6 +27,7 @@ import {
   type UsageStore,
 } from './usage.js';
 import {
+  DEFAULT_FIGURES_RETENTION_HOURS,
   type FiguresWindow,
   type MinuteRecord,
   minuteIncrementOf,
@@ -38,7 +39,7 @@ import {
 export interface RedisUsageStoreOptions {
   /** Buckets (and their index) expire this long after their last write. */
   readonly retentionDays: number;
-  /** Per-version minute counters expire this long after their minute; default 24. */
+  /** Per-version minute counters expire this long after their minute; default 24 (DEFAULT_FIGURES_RETENTION_HOURS). */
   readonly figuresRetentionHours?: number;
   /** A client to use (not closed by close()); otherwise one is created from `url`. */
   readonly client?: Redis;
@@ -103,7 +104,7 @@ export class RedisUsageStore implements UsageStore {
       });
     this.#prefix = options.keyPrefix ?? DEFAULT_USAGE_PREFIX;
     this.#retentionMs = options.retentionDays * 24 * HOUR_MS;
-    this.#figuresRetentionMs = (options.figuresRetentionHours ?? 24) * HOUR_MS;
+    this.#figuresRetentionMs = (options.figuresRetentionHours ?? DEFAULT_FIGURES_RETENTION_HOURS) * HOUR_MS;
     this.#timeoutMs = options.commandTimeoutMs ?? 2000;
     this.#maxPending = options.maxPendingBuckets ?? 10_000;
     this.#onError = options.onError;

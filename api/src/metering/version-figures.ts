@@ -18,6 +18,9 @@ import type { UsageEvent } from './usage.js';
 
 export const MINUTE_MS = 60_000;
 
+/** How long per-version minute counters are kept when no setting says (VERSION_FIGURES_RETENTION_HOURS). */
+export const DEFAULT_FIGURES_RETENTION_HOURS = 24;
+
 export const minuteStart = (at: Date | number): number =>
   Math.floor(new Date(at).getTime() / MINUTE_MS) * MINUTE_MS;
 
@@ -119,7 +122,7 @@ export function minutesOf(window: FiguresWindow, retentionMs: number): number[] 
 
 const rate = (part: number, whole: number) => (whole ? part / whole : 0);
 
-export function figuresOf(counts: Readonly<MinuteCounts>): VersionFigures {
+function figuresOf(counts: Readonly<MinuteCounts>): VersionFigures {
   const observed = counts.requests > 0;
   return {
     requests: counts.requests,

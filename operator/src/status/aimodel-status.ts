@@ -91,7 +91,7 @@ function runtimeReady(input: ModelRollupInput, readyCount: number): ConditionInp
  * and not deprecated share the weights); `none ready` when no version of the split can serve; undefined
  * without spec.traffic.
  */
-export function trafficColumn(model: AIModel, versions: readonly ModelVersion[]): string | undefined {
+function trafficColumn(model: AIModel, versions: readonly ModelVersion[]): string | undefined {
   const configured = model.spec.traffic;
   if (!configured) return undefined;
   const serving = new Set(
