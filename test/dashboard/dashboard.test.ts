@@ -195,6 +195,28 @@ describe('dashboard: a real browser reads the router through the page', function
     await ops.close();
   });
 
+  it('never stacks polls on a slow router: refreshes asked for while one runs wait for it', async () => {
+    const page = await openWith(OPS);
+    let inFlight = 0;
+    let most = 0;
+    let answered = 0;
+    // A slow router for this page: each GET /api/models, the start of every poll, is held 1.5 s.
+    await page.route('**/api/models', async (route) => {
+      inFlight++;
+      most = Math.max(most, inFlight);
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      await route.continue();
+      inFlight--;
+      answered++;
+    });
+    await page.selectOption('#interval', '2');
+    for (let i = 0; i < 3; i++) await page.click('#now');
+    await page.selectOption('#interval', '5');
+    await eventually(async () => (answered >= 2 ? true : undefined), 'two polls through the slow router');
+    expect(most).to.equal(1);
+    await page.close();
+  });
+
   it('follows a batch job by id and shows its progress', async () => {
     const job = await post(OPS, '/api/inference/batch', {
       requests: ['one', 'two', 'three'].map((input) => ({

@@ -19,6 +19,9 @@ const enc = encodeURIComponent;
 const state = {
   paused: false,
   timer: undefined,
+  /** A poll is under way; `again`: another was asked for meanwhile. */
+  running: false,
+  again: false,
   polls: 0,
   windowSupported: true,
   /** key -> {t, counts}: the previous poll's cumulative counts of a model or `model/version`. */
@@ -131,21 +134,32 @@ async function poll() {
   }
 }
 
+/** The next poll after the interval; none while paused, or while a poll runs (it schedules when it ends). */
 function schedule() {
   clearTimeout(state.timer);
-  if (state.paused) return;
-  state.timer = setTimeout(
-    async () => {
-      await poll();
-      schedule();
-    },
-    Number($('interval').value) * 1000,
-  );
+  if (state.paused || state.running) return;
+  state.timer = setTimeout(() => void refreshNow(), Number($('interval').value) * 1000);
 }
 
+/**
+ * Polls now, one poll at a time: on a slow router a click, a new key or an interval change while a poll
+ * runs asks for one more after it rather than stacking requests on the router.
+ */
 async function refreshNow() {
   clearTimeout(state.timer);
-  await poll();
+  if (state.running) {
+    state.again = true;
+    return;
+  }
+  state.running = true;
+  try {
+    do {
+      state.again = false;
+      await poll();
+    } while (state.again);
+  } finally {
+    state.running = false;
+  }
   schedule();
 }
 
