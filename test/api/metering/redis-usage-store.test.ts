@@ -105,7 +105,8 @@ describe('api/metering/redis-usage-store', () => {
         await (i % 2 ? one : two).record(event);
         await memory.record(event);
       }
-      await one.flush();
+      // Each replica flushes before reading its figures; flush both first, so neither read races the other's write.
+      await Promise.all([one.flush(), two.flush()]);
       const span = { from: new Date(base), to: new Date(base + 20 * 60_000) };
       const [byOne, byTwo, byMemory] = await Promise.all([
         one.versionFigures('a', span),
